@@ -1,0 +1,160 @@
+/**
+ * Assembles the service from a validated `Config`: opens the store (checking the master
+ * secret before any write), brings the key set up to date, seeds users, and builds the
+ * dependencies `handle()` needs. Reads no environment and no system clock: `main.ts` passes
+ * them in, and tests build the same app around a clock they control.
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { createSealer, type Sealer, secretCheck } from "./crypto_at_rest.ts";
+import type { HttpDeps, HttpMetrics, RequestRecord, RouteTable } from "./http.ts";
+import { type KeyEvent, KeyManager } from "./key_manager.ts";
+import { type Alg, ALGS, type KeyMaterial } from "./keystore.ts";
+import { type Logger, silentLogger } from "./log.ts";
+import { LoginLog } from "./login_log.ts";
+import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
+import { openSqliteStore } from "./sqlite_store.ts";
+import type { Store } from "./store.ts";
+import { type Hasher, HashQueue, UserService } from "./users.ts";
+
+/** What the app needs from outside. */
+export interface AppOptions {
+  /** Unix milliseconds now. */
+  clock: () => number;
+  /** The master secret (`NOT_MY_KEY` or the development secret). */
+  masterSecret: string;
+  /** The password hasher, before the concurrency cap is applied. */
+  hasher: Hasher;
+  /** Hashes computed at once. Default 1. */
+  hashConcurrency?: number;
+  /** Logins allowed to wait for hashing. Default 64. */
+  hashQueue?: number;
+  log?: Logger;
+  /** Key generation override, for tests. */
+  generate?: (alg: Alg) => Promise<KeyMaterial>;
+  /** Storage override; by default opened from `config.db`. */
+  openStore?: (sealer: Sealer) => Store | Promise<Store>;
+  /** Rate limiter override; by default in memory per `config.rateLimit`. */
+  rateLimiter?: RateLimiter | null;
+  /** Extra routes and instruments for the HTTP edge. */
+  routes?: RouteTable;
+  metrics?: HttpMetrics;
+  onRequest?: (record: RequestRecord) => void;
+}
+
+/** The assembled service. */
+export interface App {
+  readonly config: Config;
+  readonly store: Store;
+  readonly keys: KeyManager;
+  readonly users: UserService;
+  readonly hasher: HashQueue;
+  readonly loginLog: LoginLog;
+  readonly rateLimiter: RateLimiter | null;
+  readonly deps: HttpDeps;
+  readonly log: Logger;
+  /** One rotation step: apply due lifecycle changes (idempotent). */
+  rotate(): Promise<void>;
+  /** Picks up key changes made by other processes and retries pending log writes. */
+  refresh(): Promise<void>;
+  /** Flushes pending writes and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Opens the store for `config.db`. */
+export function openStore(config: Config, sealer: Sealer): Store {
+  return openSqliteStore(config.db, { secret: secretCheck(sealer) });
+}
+
+/** Builds the service. Throws `wrong_secret`, `corrupt_data` and friends before serving. */
+export async function createApp(config: Config, options: AppOptions): Promise<App> {
+  const log = options.log ?? silentLogger;
+  const sealer = createSealer(options.masterSecret);
+  const store = await (options.openStore ?? ((s: Sealer) => openStore(config, s)))(sealer);
+  try {
+    const onEvent = (event: KeyEvent) => {
+      const { event: name, ...fields } = event;
+      log.info(name, fields);
+    };
+    const keys = new KeyManager({
+      store,
+      sealer,
+      policy: config.policy,
+      clock: options.clock,
+      onEvent,
+      ...(options.generate ? { generate: options.generate } : {}),
+    });
+    await keys.apply();
+    keys.view();
+
+    const hasher = new HashQueue(options.hasher, {
+      concurrency: options.hashConcurrency ?? 1,
+      maxQueue: options.hashQueue ?? 64,
+    });
+    const users = new UserService({ store, hasher });
+    await users.prepare();
+    for (const seed of config.seedUsers) {
+      await users.upsert(seed.username, seed.password, options.clock());
+      log.info("user_seeded", { username: seed.username });
+    }
+    const loginLog = new LoginLog(store, {
+      onError: (error, pending) => log.error("auth_log_write_failed", { error, pending }),
+    });
+    const rateLimiter: RateLimiter | null = options.rateLimiter !== undefined
+      ? options.rateLimiter
+      : config.rateLimit === null
+      ? null
+      : new MemoryRateLimiter(config.rateLimit);
+
+    const deps: HttpDeps = {
+      settings: {
+        authMode: config.authMode,
+        issuer: config.issuer,
+        audience: config.audience,
+        tokenTtl: config.policy.tokenTtl,
+        maxAge: config.policy.maxAge,
+        lead: config.policy.lead,
+        trustProxy: config.trustProxy,
+        algs: ALGS,
+      },
+      keys,
+      clock: options.clock,
+      users,
+      rateLimiter,
+      loginLog,
+      ping: () => store.ping(),
+      ...(options.routes ? { routes: options.routes } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      onError: (error, requestId) => log.error("request_failed", { error, requestId }),
+    };
+
+    return {
+      config,
+      store,
+      keys,
+      users,
+      hasher,
+      loginLog,
+      rateLimiter,
+      deps,
+      log,
+      async rotate() {
+        await keys.apply();
+      },
+      async refresh() {
+        await keys.sync();
+        keys.view();
+        if (loginLog.pending > 0) await loginLog.flush();
+      },
+      async close() {
+        await loginLog.flush();
+        await rateLimiter?.close?.();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

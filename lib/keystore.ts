@@ -1,0 +1,414 @@
+/**
+ * Signing keys and their life: generation per algorithm, RFC 7638 thumbprint kids, the public
+ * JWKS projection (an allow-list of public members), and lifecycle planning. Planning is a pure
+ * function of (keys, now, policy, intent) that returns the changes to make; it does no I/O, so a
+ * storage adapter can run it inside its own exclusive transaction and every rule is testable at
+ * any clock value.
+ *
+ * One rule drives the whole lifecycle `next → active → retired → expired → purged`:
+ * - a key is published when created and may start signing only `lead = maxAge + 30 s` later;
+ * - the unexpired, unrevoked, not-yet-retired keys form a chain ordered by activation, where each
+ *   key retires exactly when its successor activates, so exactly one key signs at a time;
+ * - a key stays published `window = tokenTtl + clockSkew + maxAge` after it retires: that
+ *   instant is its `exp` (the `keys.exp` column);
+ * - expired keys are never published; the newest unrevoked one is kept to sign `?expired=true`
+ *   tokens and the others are purged `retention` seconds after they expire.
+ * @module
+ */
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { AppError } from "./errors.ts";
+
+/** Signing algorithms jwks-server can issue with. */
+export type Alg = "RS256" | "PS256" | "ES256" | "EdDSA";
+/** Every supported {@linkcode Alg}, default first. */
+export const ALGS: readonly Alg[] = Object.freeze(["RS256", "PS256", "ES256", "EdDSA"]);
+
+/** True when `value` names a supported signing algorithm. */
+export function isAlg(value: unknown): value is Alg {
+  return typeof value === "string" && (ALGS as readonly string[]).includes(value);
+}
+
+/** A key as the store holds it. Times are unix seconds. */
+export interface KeyRecord {
+  /** `keys.kid`: the row id, bound into the sealed blob. */
+  readonly id: number;
+  /** The sealed private key (`keys.key`). */
+  readonly blob: Uint8Array;
+  /** End of published life (`keys.exp`). */
+  readonly exp: number;
+  /** The public kid: RFC 7638 SHA-256 thumbprint of the public key. */
+  readonly kid: string;
+  readonly alg: Alg;
+  readonly publicJwk: PublicJwk;
+  /** When the key was published. */
+  readonly createdAt: number;
+  /** When the key starts signing. */
+  readonly activatesAt: number;
+  /** When the key stops signing. */
+  readonly retiresAt: number;
+  /** When the key was revoked, or null. */
+  readonly revokedAt: number | null;
+}
+
+/** Where a key is in its life at a given instant. */
+export type KeyState = "next" | "active" | "retired" | "expired";
+
+/** The state of `key` at `now` (unix seconds). */
+export function keyState(key: KeyRecord, now: number): KeyState {
+  if (key.exp <= now || key.revokedAt !== null) return "expired";
+  if (now < key.activatesAt) return "next";
+  if (now < key.retiresAt) return "active";
+  return "retired";
+}
+
+/** The public members a JWKS entry may carry, by key type. Anything else is dropped. */
+const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  RSA: Object.freeze(["n", "e"]),
+  EC: Object.freeze(["crv", "x", "y"]),
+  OKP: Object.freeze(["crv", "x"]),
+});
+
+/** A public JWK as published in the JWKS. */
+export interface PublicJwk {
+  readonly kty: string;
+  readonly kid: string;
+  readonly use: "sig";
+  readonly alg: Alg;
+  readonly [member: string]: string;
+}
+
+/**
+ * Projects any JWK (public or private) onto its public members, built from an allow-list so a
+ * private member can never leak. Throws `invalid_key` for an unsupported key type.
+ */
+export function publicJwk(jwk: JWK, kid: string, alg: Alg): PublicJwk {
+  const kty = jwk.kty ?? "";
+  const members = PUBLIC_MEMBERS[kty];
+  if (members === undefined) throw new AppError("invalid_key", `Unsupported key type "${kty}"`);
+  const out: Record<string, string> = { kty, kid, use: "sig", alg };
+  for (const member of members) {
+    const value = (jwk as Record<string, unknown>)[member];
+    if (typeof value !== "string") {
+      throw new AppError("invalid_key", `Key of type "${kty}" lacks its "${member}" member`);
+    }
+    out[member] = value;
+  }
+  return Object.freeze(out) as PublicJwk;
+}
+
+/** A freshly generated or imported key, before it is stored. */
+export interface KeyMaterial {
+  readonly alg: Alg;
+  readonly kid: string;
+  readonly publicJwk: PublicJwk;
+  /** The private JWK as UTF-8 JSON: the plaintext that gets sealed. */
+  readonly privateBytes: Uint8Array;
+}
+
+/** The algorithm a key of this type and curve is used with, checked against `alg` if given. */
+function algFor(jwk: JWK, alg: Alg): Alg {
+  const fits = (jwk.kty === "RSA" && (alg === "RS256" || alg === "PS256")) ||
+    (jwk.kty === "EC" && jwk.crv === "P-256" && alg === "ES256") ||
+    (jwk.kty === "OKP" && jwk.crv === "Ed25519" && alg === "EdDSA");
+  if (!fits) {
+    throw new AppError("invalid_key", `A key of type "${jwk.kty}"${jwk.crv ? ` (${jwk.crv})` : ""} cannot sign ${alg}`);
+  }
+  return alg;
+}
+
+/** The algorithm a private JWK implies when the user does not choose one. */
+export function defaultAlgFor(jwk: JWK): Alg {
+  if (isAlg(jwk.alg)) return jwk.alg;
+  if (jwk.kty === "RSA") return "RS256";
+  if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
+  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA";
+  throw new AppError("invalid_key", `Unsupported key type "${jwk.kty}"${jwk.crv ? ` (${jwk.crv})` : ""}`);
+}
+
+/**
+ * Turns a private JWK into {@linkcode KeyMaterial}: checks it is a private key that fits `alg`,
+ * computes the thumbprint kid, and keeps only the members a signer needs.
+ */
+export async function materialFromJwk(jwk: JWK, alg: Alg = defaultAlgFor(jwk)): Promise<KeyMaterial> {
+  algFor(jwk, alg);
+  if (typeof jwk.d !== "string") throw new AppError("invalid_key", "The key has no private part");
+  if (jwk.kty === "RSA") {
+    const bits = base64urlBytes(jwk.n ?? "") * 8;
+    if (bits < 2048) throw new AppError("invalid_key", `RSA keys must be at least 2048 bits, this one has ${bits}`);
+  }
+  // Prove the key imports and signs before it is stored.
+  await importSigningKey(jwk, alg);
+  const kid = await calculateJwkThumbprint(jwk, "sha256");
+  const pub = publicJwk(jwk, kid, alg);
+  const privateJwk: Record<string, unknown> = { ...pub };
+  for (const member of ["d", "p", "q", "dp", "dq", "qi"]) {
+    const value = (jwk as Record<string, unknown>)[member];
+    if (typeof value === "string") privateJwk[member] = value;
+  }
+  return Object.freeze({
+    alg,
+    kid,
+    publicJwk: pub,
+    privateBytes: new TextEncoder().encode(JSON.stringify(privateJwk)),
+  });
+}
+
+function base64urlBytes(text: string): number {
+  return Math.floor(text.replace(/=+$/, "").length * 3 / 4);
+}
+
+/** Generates a new key pair for `alg` (RSA keys are 2048 bits). */
+export async function generateKeyMaterial(alg: Alg): Promise<KeyMaterial> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  return await materialFromJwk(await exportJWK(privateKey), alg);
+}
+
+/** Imports a private JWK as a non-extractable signing key. */
+export async function importSigningKey(jwk: JWK, alg: Alg): Promise<CryptoKey> {
+  const { use: _use, key_ops: _ops, ext: _ext, ...clean } = jwk;
+  const key = await importJWK({ ...clean, alg }, alg, { extractable: false });
+  if (!(key instanceof CryptoKey) || key.type !== "private") {
+    throw new AppError("invalid_key", "The key has no private part");
+  }
+  return key;
+}
+
+/** Lifecycle timing, in seconds. Build it with {@linkcode lifecyclePolicy}. */
+export interface LifecyclePolicy {
+  /** How long each key signs before its successor takes over. */
+  readonly rotationInterval: number;
+  /** Lifetime of issued tokens. */
+  readonly tokenTtl: number;
+  /** Clock skew tolerated between us and verifiers. */
+  readonly clockSkew: number;
+  /** `Cache-Control: max-age` of the JWKS. */
+  readonly maxAge: number;
+  /** Minimum time a key is published before it signs: `maxAge + 30`. */
+  readonly lead: number;
+  /** How long a key stays published after it retires: `tokenTtl + clockSkew + maxAge`. */
+  readonly window: number;
+  /** How long an expired key is kept before it is purged (the newest one is always kept). */
+  readonly retention: number;
+  /** Algorithm of newly generated keys. */
+  readonly alg: Alg;
+}
+
+/** Shortest rotation interval accepted, in seconds. */
+export const MIN_ROTATION_INTERVAL = 60;
+/** Longest JWKS max-age, in seconds. */
+export const MAX_JWKS_MAX_AGE = 300;
+
+/**
+ * Derives the whole policy from the few numbers a user sets. The JWKS max-age is a quarter of
+ * the rotation interval, at most 5 minutes, so the lead time always fits inside one interval.
+ *
+ * Defaults: rotation every 24 h, tokens valid 15 min, 60 s clock skew, 7 days retention, RS256.
+ */
+export function lifecyclePolicy(
+  options: Partial<Pick<LifecyclePolicy, "rotationInterval" | "tokenTtl" | "clockSkew" | "retention" | "alg">> = {},
+): LifecyclePolicy {
+  const rotationInterval = options.rotationInterval ?? 86_400;
+  const tokenTtl = options.tokenTtl ?? 900;
+  const clockSkew = options.clockSkew ?? 60;
+  const retention = options.retention ?? 7 * 86_400;
+  if (!(rotationInterval >= MIN_ROTATION_INTERVAL)) {
+    throw new AppError("invalid_config", `Rotation interval must be at least ${MIN_ROTATION_INTERVAL} seconds`);
+  }
+  if (!(tokenTtl >= 1)) throw new AppError("invalid_config", "Token TTL must be at least 1 second");
+  if (!(clockSkew >= 0)) throw new AppError("invalid_config", "Clock skew must not be negative");
+  if (!(retention >= 0)) throw new AppError("invalid_config", "Key retention must not be negative");
+  const maxAge = Math.min(MAX_JWKS_MAX_AGE, Math.floor(rotationInterval / 4));
+  return Object.freeze({
+    rotationInterval,
+    tokenTtl,
+    clockSkew,
+    maxAge,
+    lead: maxAge + 30,
+    window: tokenTtl + clockSkew + maxAge,
+    retention,
+    alg: options.alg ?? "RS256",
+  });
+}
+
+/** What a planning run is asked to do beyond keeping the lifecycle going. */
+export type KeyIntent =
+  | { readonly kind: "maintain" }
+  /** Retire the active key at the earliest safe moment and publish a fresh next key. */
+  | { readonly kind: "rotate" }
+  /** Take the key with this public kid out of the JWKS now; if it signs, its successor takes over. */
+  | { readonly kind: "revoke"; readonly kid: string }
+  /** Publish an imported key as the next key to sign. */
+  | { readonly kind: "import"; readonly material: KeyMaterial };
+
+/** Times of a key to create; the planner's caller supplies the key material. */
+export interface PlannedInsert {
+  /** Where this key's material comes from: the imported key, or the n-th freshly generated key. */
+  readonly source: "import" | number;
+  readonly createdAt: number;
+  readonly activatesAt: number;
+  readonly retiresAt: number;
+  readonly exp: number;
+}
+
+/** New times for an existing key. */
+export interface PlannedUpdate {
+  readonly id: number;
+  readonly activatesAt: number;
+  readonly retiresAt: number;
+  readonly exp: number;
+  readonly revokedAt: number | null;
+}
+
+/** The changes one planning run asks for. Empty arrays everywhere: nothing to do. */
+export interface KeyPlan {
+  readonly inserts: readonly PlannedInsert[];
+  readonly updates: readonly PlannedUpdate[];
+  /** Row ids to purge. */
+  readonly deletes: readonly number[];
+  /** How many freshly generated keys the inserts need. */
+  readonly generated: number;
+}
+
+/** True when `plan` changes nothing. */
+export function isEmptyPlan(plan: KeyPlan): boolean {
+  return plan.inserts.length === 0 && plan.updates.length === 0 && plan.deletes.length === 0;
+}
+
+interface Slot {
+  id: number | null;
+  source: PlannedInsert["source"] | null;
+  createdAt: number;
+  activatesAt: number;
+  retiresAt: number;
+  exp: number;
+  revokedAt: number | null;
+  /** When this key would like to hand over to its successor. */
+  wantsRetireAt: number;
+}
+
+/**
+ * Plans the key changes due at `now` (unix seconds) for `keys`. Pure and idempotent: applying
+ * the plan and planning again at the same instant yields an empty plan (`rotate`, `revoke` and
+ * `import` act once per call). Throws `not_found` when revoking an unknown kid and `conflict`
+ * when importing a kid that already exists.
+ */
+export function planKeys(
+  keys: readonly KeyRecord[],
+  now: number,
+  policy: LifecyclePolicy,
+  intent: KeyIntent = { kind: "maintain" },
+): KeyPlan {
+  const { rotationInterval, lead, window } = policy;
+  const slots: Slot[] = keys.map((key) => ({
+    id: key.id,
+    source: null,
+    createdAt: key.createdAt,
+    activatesAt: key.activatesAt,
+    retiresAt: key.retiresAt,
+    exp: key.exp,
+    revokedAt: key.revokedAt,
+    wantsRetireAt: key.retiresAt,
+  }));
+  const created: Slot[] = [];
+  let generated = 0;
+  const create = (activatesAt: number, source: Slot["source"] = generated++): Slot => {
+    const slot: Slot = {
+      id: null,
+      source,
+      createdAt: now,
+      activatesAt,
+      retiresAt: activatesAt + rotationInterval,
+      exp: activatesAt + rotationInterval + window,
+      revokedAt: null,
+      wantsRetireAt: activatesAt + rotationInterval,
+    };
+    created.push(slot);
+    return slot;
+  };
+
+  if (intent.kind === "revoke") {
+    const target = slots[keys.findIndex((key) => key.kid === intent.kid)];
+    if (target === undefined) throw new AppError("not_found", `No key with kid "${intent.kid}"`);
+    if (target.revokedAt === null) {
+      target.revokedAt = now;
+      target.exp = Math.min(target.exp, now);
+      target.retiresAt = Math.min(target.retiresAt, now);
+      target.activatesAt = Math.min(target.activatesAt, now);
+    }
+  }
+  if (intent.kind === "import" && keys.some((key) => key.kid === intent.material.kid)) {
+    throw new AppError("conflict", `A key with kid "${intent.material.kid}" already exists`);
+  }
+
+  // The chain: keys that sign now or will, in order. Each retires when its successor activates.
+  const chain = slots
+    .filter((slot) => slot.revokedAt === null && slot.exp > now && slot.retiresAt > now)
+    .sort((a, b) => a.activatesAt - b.activatesAt || a.id! - b.id!);
+  const head = chain[0];
+  if (head === undefined) {
+    // Nothing signs: first start, or a downtime longer than a whole interval.
+    chain.push(create(now));
+  } else if (head.activatesAt > now) {
+    // The signing key was revoked: its successor takes over at once, lead time or not.
+    head.activatesAt = now;
+    head.wantsRetireAt = now + rotationInterval;
+  }
+  const active = chain[0]!;
+  if (intent.kind === "rotate") active.wantsRetireAt = now;
+  if (intent.kind === "import") chain.splice(1, 0, create(now, "import"));
+  // The chain always ends with a published key that does not sign yet; rotating adds a new one.
+  if (chain[chain.length - 1]!.activatesAt <= now || intent.kind === "rotate") chain.push(create(now));
+
+  // Each key starts when its predecessor wants to hand over, but never before it has been
+  // published for the lead time, never in the past, and strictly after its predecessor.
+  for (let i = 1; i < chain.length; i++) {
+    const prev = chain[i - 1]!;
+    const slot = chain[i]!;
+    const start = Math.max(prev.wantsRetireAt, slot.createdAt + lead, now, prev.activatesAt + 1);
+    if (slot.activatesAt !== start) {
+      slot.activatesAt = start;
+      slot.wantsRetireAt = start + rotationInterval;
+    }
+    prev.retiresAt = start;
+  }
+  const tail = chain[chain.length - 1]!;
+  tail.retiresAt = tail.wantsRetireAt;
+  for (const slot of chain) slot.exp = slot.retiresAt + window;
+
+  // Keep the newest unrevoked expired key to sign `?expired=true`; purge older expired keys.
+  const kept = slots
+    .filter((slot) => slot.exp <= now && slot.revokedAt === null)
+    .sort((a, b) => b.exp - a.exp || b.id! - a.id!)[0];
+  if (kept === undefined) {
+    const spare = create(now);
+    spare.createdAt =
+      spare.activatesAt =
+      spare.retiresAt =
+      spare.exp =
+        now - 1;
+  }
+  const deletes = slots
+    .filter((slot) => slot !== kept && slot.exp + policy.retention <= now && slot.exp <= now)
+    .map((slot) => slot.id!);
+
+  const updates: PlannedUpdate[] = [];
+  slots.forEach((slot, index) => {
+    const before = keys[index]!;
+    if (deletes.includes(before.id)) return;
+    if (
+      before.activatesAt !== slot.activatesAt || before.retiresAt !== slot.retiresAt ||
+      before.exp !== slot.exp || before.revokedAt !== slot.revokedAt
+    ) {
+      const { activatesAt, retiresAt, exp, revokedAt } = slot;
+      updates.push({ id: before.id, activatesAt, retiresAt, exp, revokedAt });
+    }
+  });
+  const inserts = created.map(({ source, createdAt, activatesAt, retiresAt, exp }) => ({
+    source: source!,
+    createdAt,
+    activatesAt,
+    retiresAt,
+    exp,
+  }));
+  return { inserts, updates, deletes, generated };
+}
