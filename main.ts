@@ -112,12 +112,19 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
     throw error;
   }
 
+  let deps = app.deps;
   const server = Deno.serve({
     port: config.port,
     hostname: config.hostname,
-    onListen: ({ hostname, port }) =>
-      log.info("listening", { url: `http://${hostname}:${port}`, db: app.store.description }),
-  }, (request, info) => handle(request, app.deps, info));
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      if (config.port === 0 && !config.issuerSet) {
+        // An ephemeral port is only known now; the default issuer names it.
+        deps = { ...deps, settings: { ...deps.settings, issuer: `http://${host}:${port}` } };
+      }
+      log.info("listening", { url: `http://${host}:${port}`, issuer: deps.settings.issuer, db: app.store.description });
+    },
+  }, (request, info) => handle(request, deps, info));
 
   Deno.cron("jwks-server key rotation", "* * * * *", async () => {
     try {

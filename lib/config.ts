@@ -35,6 +35,8 @@ export interface Config {
   /** `NOT_MY_KEY`, or null to use the generated development secret. */
   readonly masterSecret: string | null;
   readonly issuer: string;
+  /** Whether the issuer was configured (rather than derived from host and port). */
+  readonly issuerSet: boolean;
   /** `aud` claim of issued tokens, or null. */
   readonly audience: string | null;
   readonly trustProxy: boolean;
@@ -251,6 +253,7 @@ export function loadConfig(
     authMode,
     masterSecret,
     issuer: issuer.replace(/\/+$/, ""),
+    issuerSet: issuerSource !== null,
     audience,
     trustProxy,
     rateLimit: rateLimit === null ? null : Object.freeze(rateLimit),
