@@ -15,7 +15,7 @@ import { LoginLog } from "./login_log.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
 import { openSqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
-import { type Hasher, HashQueue, UserService } from "./users.ts";
+import { DEFAULT_BACKOFF, type Hasher, HashQueue, LoginBackoff, UserService } from "./users.ts";
 
 /** What the app needs from outside. */
 export interface AppOptions {
@@ -27,7 +27,7 @@ export interface AppOptions {
   hasher: Hasher;
   /** Hashes computed at once. Default 1. */
   hashConcurrency?: number;
-  /** Logins allowed to wait for hashing. Default 64. */
+  /** Logins allowed to wait for hashing. Default `config.hashQueue`. */
   hashQueue?: number;
   log?: Logger;
   /** Key generation override, for tests. */
@@ -89,9 +89,12 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
 
     const hasher = new HashQueue(options.hasher, {
       concurrency: options.hashConcurrency ?? 1,
-      maxQueue: options.hashQueue ?? 64,
+      maxQueue: options.hashQueue ?? config.hashQueue,
     });
-    const users = new UserService({ store, hasher });
+    const backoff = config.loginBackoff === null
+      ? null
+      : new LoginBackoff({ ...config.loginBackoff, maxEntries: DEFAULT_BACKOFF.maxEntries });
+    const users = new UserService({ store, hasher, backoff });
     await users.prepare();
     for (const seed of config.seedUsers) {
       await users.upsert(seed.username, seed.password, options.clock());

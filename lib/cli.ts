@@ -41,6 +41,8 @@ const SERVE_OPTIONS: ParseArgsOptionsConfig = {
   "rate-limit-store": { type: "string" },
   "seed-user": { type: "string", multiple: true },
   "hash-concurrency": { type: "string" },
+  "hash-queue": { type: "string" },
+  "login-backoff": { type: "string" },
 };
 
 const SERVE_HELP = `Usage: jwks-server [serve] [options]
@@ -65,6 +67,9 @@ Options (flag, then environment variable, then default):
       --rate-limit-store URL RATE_LIMIT_STORE memory (redis://… to share)
       --seed-user NAME:PASS  JWKS_SEED_USERS  none (repeatable; env is comma-separated)
       --hash-concurrency N   HASH_CONCURRENCY cores - 1 (at least 1)
+      --hash-queue N         HASH_QUEUE       64 logins waiting for hashing, then 503
+      --login-backoff F,B,M  LOGIN_BACKOFF    5,1s,15m (F free failures per username, then
+                                              B doubling up to M; "off" disables)
       --log-level LEVEL      LOG_LEVEL        info (debug, info, warn, error)
   (environment only)         NOT_MY_KEY       master secret sealing private keys;
                                               unset: generated into <db>.secret (dev only)

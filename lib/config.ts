@@ -19,6 +19,13 @@ export interface RateLimit {
   readonly windowMs: number;
 }
 
+/** Per-username backoff: `freeFailures` free, then `baseMs` doubling up to `maxMs`. */
+export interface LoginBackoffPolicy {
+  readonly freeFailures: number;
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
 /** A user created or updated at start. */
 export interface SeedUser {
   readonly username: string;
@@ -50,6 +57,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Password hashes computed at once, or null for "cores - 1, at least 1". */
   readonly hashConcurrency: number | null;
+  /** Logins allowed to wait for a hashing slot before `503`. */
+  readonly hashQueue: number;
+  /** Per-username brute-force backoff, or null when off. */
+  readonly loginBackoff: LoginBackoffPolicy | null;
   /** Key lifecycle timing and algorithm. */
   readonly policy: LifecyclePolicy;
 }
@@ -239,6 +250,29 @@ export function loadConfig(
     fail(hashSource, "expected an integer from 1 to 64");
   }
 
+  const queueSource = pick("hash-queue", "HASH_QUEUE");
+  const hashQueue = queueSource === null ? 64 : Number(queueSource.value);
+  if (queueSource !== null && !(/^\d+$/.test(queueSource.value) && hashQueue <= 100_000)) {
+    fail(queueSource, "expected an integer from 0 to 100000");
+  }
+
+  const backoffSource = pick("login-backoff", "LOGIN_BACKOFF");
+  let loginBackoff: LoginBackoffPolicy | null = { freeFailures: 5, baseMs: 1000, maxMs: 15 * 60_000 };
+  if (backoffSource !== null) {
+    if (backoffSource.value.trim().toLowerCase() === "off") {
+      loginBackoff = null;
+    } else {
+      const parts = backoffSource.value.split(",").map((part) => part.trim());
+      const free = Number(parts[0]);
+      const base = parseDuration(parts[1] ?? "");
+      const max = parseDuration(parts[2] ?? "");
+      if (parts.length !== 3 || !/^\d+$/.test(parts[0]!) || base === null || max === null || base <= 0 || max < base) {
+        fail(backoffSource, 'expected FREE,BASE,MAX such as "5,1s,15m", or "off"');
+      }
+      loginBackoff = { freeFailures: free, baseMs: base! * 1000, maxMs: max! * 1000 };
+    }
+  }
+
   let policy: LifecyclePolicy;
   try {
     policy = lifecyclePolicy({ rotationInterval, tokenTtl, clockSkew, retention, alg });
@@ -262,6 +296,8 @@ export function loadConfig(
     adminToken: adminSource?.value ?? null,
     logLevel,
     hashConcurrency,
+    hashQueue,
+    loginBackoff: loginBackoff === null ? null : Object.freeze(loginBackoff),
     policy,
   });
 }

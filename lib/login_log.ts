@@ -23,6 +23,7 @@ export class LoginLog {
   #onError: (error: unknown, pending: number) => void;
   #scheduled = false;
   #writing: Promise<void> | null = null;
+  #inFlight = 0;
   /** Rows written. */
   written = 0;
   /** Failed write attempts. */
@@ -36,9 +37,9 @@ export class LoginLog {
     this.#onError = options.onError ?? (() => {});
   }
 
-  /** Events waiting to be written. */
+  /** Events not yet written (queued or being written). */
   get pending(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#inFlight;
   }
 
   /** Queues one login; never blocks and never throws. */
@@ -49,13 +50,17 @@ export class LoginLog {
       this.#queue.splice(0, excess);
       this.dropped += excess;
     }
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(() => {
-        this.#scheduled = false;
-        void this.flush();
-      });
-    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      // A write in progress reschedules when it is done; a failed one waits for the next call.
+      if (this.#writing === null) void this.flush();
+    });
   }
 
   /** Writes everything queued so far. Resolves false when the write failed (events are kept). */
@@ -64,13 +69,17 @@ export class LoginLog {
     if (this.#queue.length === 0) return true;
     const batch = this.#queue;
     this.#queue = [];
+    this.#inFlight = batch.length;
     let ok = true;
     const write = (async () => {
       try {
         await this.#store.recordLogins(batch);
+        this.#inFlight = 0;
         this.written += batch.length;
+        if (this.#queue.length > 0) this.#schedule();
       } catch (error) {
         ok = false;
+        this.#inFlight = 0;
         this.failures++;
         const merged = batch.concat(this.#queue);
         const excess = Math.max(0, merged.length - this.#maxQueue);

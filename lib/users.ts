@@ -5,6 +5,7 @@
  * injected {@linkcode Hasher}; storage through the `UserStore` port; time through parameters.
  * @module
  */
+import type { LoginBackoffPolicy } from "./config.ts";
 import { AppError } from "./errors.ts";
 import type { NewUser, UserRecord, UserStore } from "./store.ts";
 
@@ -85,13 +86,7 @@ export class HashQueue implements Hasher {
 }
 
 /** Brute-force backoff policy. */
-export interface BackoffPolicy {
-  /** Failures allowed before any delay. */
-  readonly freeFailures: number;
-  /** Delay after the first failure beyond the free ones, in ms; doubles with each failure. */
-  readonly baseMs: number;
-  /** Longest delay, in ms. */
-  readonly maxMs: number;
+export interface BackoffPolicy extends LoginBackoffPolicy {
   /** Usernames tracked at most; the least recently failed are forgotten first. */
   readonly maxEntries: number;
 }
@@ -190,12 +185,13 @@ export function validateEmail(value: unknown): string {
 export interface UserServiceOptions {
   store: UserStore;
   hasher: Hasher;
-  backoff?: LoginBackoff;
+  /** Per-username backoff; null turns it off. Default {@linkcode DEFAULT_BACKOFF}. */
+  backoff?: LoginBackoff | null;
 }
 
 /** Registration and credential checks. */
 export class UserService {
-  readonly backoff: LoginBackoff;
+  readonly backoff: LoginBackoff | null;
   #store: UserStore;
   #hasher: Hasher;
   #dummyHash: Promise<string> | null = null;
@@ -203,7 +199,7 @@ export class UserService {
   constructor(options: UserServiceOptions) {
     this.#store = options.store;
     this.#hasher = options.hasher;
-    this.backoff = options.backoff ?? new LoginBackoff();
+    this.backoff = options.backoff === undefined ? new LoginBackoff() : options.backoff;
   }
 
   /**
@@ -248,7 +244,7 @@ export class UserService {
    * `too_many_attempts` while the username is backing off (without hashing).
    */
   async authenticate(username: string, password: string, now: number): Promise<UserRecord | null> {
-    const wait = this.backoff.waitMs(username, now);
+    const wait = this.backoff?.waitMs(username, now) ?? 0;
     if (wait > 0) {
       throw new AppError("too_many_attempts", "Too many failed logins for this user; try again later", {
         retryAfter: Math.ceil(wait / 1000),
@@ -260,10 +256,10 @@ export class UserService {
     const hash = user?.passwordHash ?? await this.#dummy();
     const ok = await this.#hasher.verify(hash, password) && user !== null;
     if (!ok) {
-      this.backoff.fail(username, now);
+      this.backoff?.fail(username, now);
       return null;
     }
-    this.backoff.succeed(username);
+    this.backoff?.succeed(username);
     return user;
   }
 

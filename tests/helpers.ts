@@ -72,14 +72,14 @@ export interface TestApp extends App {
 /** Builds a {@linkcode TestApp}. Close it with `await app.close()`. */
 export async function testApp(
   flags: Record<string, string | boolean | string[]> = {},
-  options: { clock?: TestClock; secret?: string; deps?: Partial<HttpDeps> } = {},
+  options: { clock?: TestClock; secret?: string; deps?: Partial<HttpDeps>; hasher?: Hasher } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? testClock();
   const config = testConfig(flags);
   const app = await createApp(config, {
     clock,
     masterSecret: options.secret ?? "test master secret, not for production",
-    hasher: fastHasher,
+    hasher: options.hasher ?? fastHasher,
     generate: freshKey,
   });
   const deps: HttpDeps = { ...app.deps, ...options.deps };
