@@ -13,6 +13,7 @@ import { type Alg, ALGS, type KeyMaterial } from "./keystore.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { LoginLog } from "./login_log.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
+import { isPostgresUrl, openPostgresStore } from "./postgres_store.ts";
 import { openSqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
 import { type Hasher, HashQueue, UserService } from "./users.ts";
@@ -61,16 +62,21 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Opens the store for `config.db`. */
-export function openStore(config: Config, sealer: Sealer): Store {
-  return openSqliteStore(config.db, { secret: secretCheck(sealer) });
+/** Opens the store for `config.db`: PostgreSQL for a `postgres://` URL, else SQLite. */
+export async function openStore(config: Config, sealer: Sealer, options: { log?: Logger } = {}): Promise<Store> {
+  const secret = secretCheck(sealer);
+  if (isPostgresUrl(config.db)) {
+    const log = options.log ?? silentLogger;
+    return await openPostgresStore(config.db, { secret, onError: (error) => log.error("database_error", { error }) });
+  }
+  return openSqliteStore(config.db, { secret });
 }
 
 /** Builds the service. Throws `wrong_secret`, `corrupt_data` and friends before serving. */
 export async function createApp(config: Config, options: AppOptions): Promise<App> {
   const log = options.log ?? silentLogger;
   const sealer = createSealer(options.masterSecret);
-  const store = await (options.openStore ?? ((s: Sealer) => openStore(config, s)))(sealer);
+  const store = await (options.openStore ?? ((s: Sealer) => openStore(config, s, { log })))(sealer);
   try {
     const onEvent = (event: KeyEvent) => {
       const { event: name, ...fields } = event;
