@@ -14,6 +14,7 @@ import { type Logger, silentLogger } from "./log.ts";
 import { LoginLog } from "./login_log.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
 import { isPostgresUrl, openPostgresStore } from "./postgres_store.ts";
+import { openRedisRateLimiter, RedisRateLimiter } from "./redis_rate_limit.ts";
 import { openSqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
 import { type Hasher, HashQueue, UserService } from "./users.ts";
@@ -110,7 +111,15 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       ? options.rateLimiter
       : config.rateLimit === null
       ? null
-      : new MemoryRateLimiter(config.rateLimit);
+      : config.rateLimitStore === "memory"
+      ? new MemoryRateLimiter(config.rateLimit)
+      : await openRedisRateLimiter(config.rateLimitStore, config.rateLimit, {
+        // Fail open to per-instance limits: a Redis outage must not lock every user out.
+        onUnavailable: (error) =>
+          log.error("rate_limit_store_unavailable", { error, fallback: "per-instance in-memory limits" }),
+        onRecovered: () => log.warn("rate_limit_store_recovered", {}),
+      });
+    if (rateLimiter instanceof RedisRateLimiter) log.info("rate_limits_shared", { store: rateLimiter.description });
 
     const deps: HttpDeps = {
       settings: {

@@ -36,9 +36,13 @@ export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
 }
 
-/** First argument of the two-key advisory locks: which of our locks. */
-const MIGRATION_LOCK = 0x6a776b01;
-const KEYS_LOCK = 0x6a776b02;
+/**
+ * First key of the advisory lock every start holds while it checks and migrates the schema (the
+ * second is `hashtext(schema)`). Holding it from outside lines starting instances up.
+ */
+export const MIGRATION_LOCK = 0x6a776b01;
+/** First key of the advisory lock every key transaction takes (the second: `hashtext(schema)`). */
+export const KEYS_LOCK = 0x6a776b02;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS keys(

@@ -14,8 +14,8 @@ export type Service = { readonly url: string; readonly skip: null } | { readonly
 const reported = new Set<string>();
 
 function report(test: string, service: Service): Service {
-  if (service.skip !== null && !reported.has(test)) {
-    reported.add(test);
+  if (service.skip !== null && !reported.has(`${test}: ${service.skip}`)) {
+    reported.add(`${test}: ${service.skip}`);
     console.warn(`${test}: skipped: ${service.skip}`);
   }
   return service;
