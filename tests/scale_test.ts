@@ -269,6 +269,31 @@ Deno.test({
         const { token } = await response.json();
         for (const { jwks } of published) await jwtVerify(token, createLocalJWKSet(jwks));
       }
+
+      // A change made elsewhere (an operator's rotation) reaches every instance's JWKS by polling.
+      const operator = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
+      try {
+        const keys = new KeyManager({
+          store: operator,
+          sealer: createSealer(NOT_MY_KEY),
+          policy: config.policy,
+          clock: () => Date.now(),
+        });
+        const { events } = await keys.apply({ kind: "rotate" });
+        const kid = events.find((event) => event.event === "key_created")!.kid;
+        const deadline = Date.now() + 15_000;
+        let seen: boolean[] = [];
+        while (Date.now() < deadline) {
+          seen = await Promise.all(
+            servers.map(async (server) => (await jwksOf(server)).jwks.keys.some((key) => key.kid === kid)),
+          );
+          if (seen.every(Boolean)) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.deepEqual(seen, [true, true, true], "every instance publishes the new key");
+      } finally {
+        await operator.close();
+      }
     } finally {
       await Promise.all(servers.map((server) => server.stop()));
       await env.dispose();
