@@ -203,6 +203,7 @@ Deno.test({
       for (const server of servers) {
         assert.ok(!server.lines.some((line) => line.includes("rate_limit_store_unavailable")), "Redis was used");
       }
+      assert.deepEqual(await Promise.all(servers.map((server) => server.stop())), [0, 0, 0], "graceful stops");
     } finally {
       await Promise.all(servers.map((server) => server.stop()));
       await env.dispose();
