@@ -12,7 +12,9 @@ import { type KeyEvent, KeyManager } from "./key_manager.ts";
 import { type Alg, ALGS, type KeyMaterial } from "./keystore.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { LoginLog } from "./login_log.ts";
+import { isPostgresUrl, openPostgresStore } from "./postgres_store.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
+import { openRedisRateLimiter, RedisRateLimiter } from "./redis_rate_limit.ts";
 import { openSqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
 import { DEFAULT_BACKOFF, type Hasher, HashQueue, LoginBackoff, UserService } from "./users.ts";
@@ -61,16 +63,21 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Opens the store for `config.db`. */
-export function openStore(config: Config, sealer: Sealer): Store {
-  return openSqliteStore(config.db, { secret: secretCheck(sealer) });
+/** Opens the store for `config.db`: PostgreSQL for a `postgres://` URL, else SQLite. */
+export async function openStore(config: Config, sealer: Sealer, options: { log?: Logger } = {}): Promise<Store> {
+  const secret = secretCheck(sealer);
+  if (isPostgresUrl(config.db)) {
+    const log = options.log ?? silentLogger;
+    return await openPostgresStore(config.db, { secret, onError: (error) => log.error("database_error", { error }) });
+  }
+  return openSqliteStore(config.db, { secret });
 }
 
 /** Builds the service. Throws `wrong_secret`, `corrupt_data` and friends before serving. */
 export async function createApp(config: Config, options: AppOptions): Promise<App> {
   const log = options.log ?? silentLogger;
   const sealer = createSealer(options.masterSecret);
-  const store = await (options.openStore ?? ((s: Sealer) => openStore(config, s)))(sealer);
+  const store = await (options.openStore ?? ((s: Sealer) => openStore(config, s, { log })))(sealer);
   try {
     const onEvent = (event: KeyEvent) => {
       const { event: name, ...fields } = event;
@@ -107,7 +114,15 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       ? options.rateLimiter
       : config.rateLimit === null
       ? null
-      : new MemoryRateLimiter(config.rateLimit);
+      : config.rateLimitStore === "memory"
+      ? new MemoryRateLimiter(config.rateLimit)
+      : await openRedisRateLimiter(config.rateLimitStore, config.rateLimit, {
+        // Fail open to per-instance limits: a Redis outage must not lock every user out.
+        onUnavailable: (error) =>
+          log.error("rate_limit_store_unavailable", { error, fallback: "per-instance in-memory limits" }),
+        onRecovered: () => log.warn("rate_limit_store_recovered", {}),
+      });
+    if (rateLimiter instanceof RedisRateLimiter) log.info("rate_limits_shared", { store: rateLimiter.description });
 
     const deps: HttpDeps = {
       settings: {

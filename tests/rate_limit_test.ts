@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { decide, MemoryRateLimiter } from "../lib/rate_limit.ts";
 import { T0 } from "./helpers.ts";
+import { rateLimiterContract } from "./rate_limit_contract.ts";
+
+rateLimiterContract(
+  "memory",
+  (policy) => Promise.resolve({ limiter: new MemoryRateLimiter(policy), dispose: () => Promise.resolve() }),
+);
 
 const policy = { limit: 10, windowMs: 1000 };
 
@@ -68,4 +74,12 @@ Deno.test("under memory pressure idle keys are forgotten before busy ones", () =
   limiter.check("new", T0 + 1600);
   assert.equal(limiter.size, 2, "both idle keys left once their windows passed");
   assert.equal(limiter.check("busy", T0 + 1600).allowed, false, "the busy key kept its history");
+});
+
+Deno.test("the in-memory limiter forgets idle keys first and stays within its bound", () => {
+  const limiter = new MemoryRateLimiter({ limit: 2, windowMs: 1000 }, { maxKeys: 3 });
+  limiter.check("idle", T0);
+  for (const key of ["a", "b", "c", "d"]) limiter.check(key, T0 + 5000);
+  assert.equal(limiter.size, 3);
+  assert.equal(limiter.check("idle", T0 + 5001).remaining, 1, "the idle key was forgotten, not a busy one");
 });

