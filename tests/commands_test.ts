@@ -558,3 +558,60 @@ Deno.test("exit codes: 2 for usage and configuration errors, 1 for other failure
     (error: unknown) => error instanceof AppError && error.code === "usage",
   );
 });
+
+Deno.test("the database commands read the server's settings, and a bad one is exit 2 naming it", async (t) => {
+  await using ws = await workspace();
+  await t.step(".env supplies the database and the secret, as it does for the server", async () => {
+    let stdout = "";
+    const code = await runCommand(parseCommand(["keys", "rotate"]), {
+      env: {},
+      dotenv: { JWKS_DB: ws.db, NOT_MY_KEY: SECRET, JWKS_ALG: "EdDSA" },
+      clock: testClock(),
+      write: (text) => (stdout += text),
+      warn: () => {},
+      readStdin: () => Promise.resolve(""),
+      generate: freshKey,
+    });
+    assert.equal(code, 0);
+    assert.match(stdout, /\(EdDSA\)/);
+  });
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: "http" }, /Invalid PORT "http": expected an integer/],
+    [{ HOST: "bad host!" }, /Invalid HOST "bad host!"/],
+    [{ JWKS_DB: "mysql://db/keys" }, /Invalid JWKS_DB: expected a file path, :memory: or a postgres:\/\/ URL/],
+    [{ AUTH_MODE: "maybe" }, /Invalid AUTH_MODE "maybe"/],
+    [{ TOKEN_TTL: "forever" }, /Invalid TOKEN_TTL "forever": expected a duration/],
+    [{ JWKS_ALG: "HS256" }, /Invalid JWKS_ALG "HS256"/],
+    [{ JWKS_ISSUER: "not a url" }, /Invalid JWKS_ISSUER "not a url": expected a URL/],
+    [{ TRUST_PROXY: "sometimes" }, /Invalid TRUST_PROXY "sometimes"/],
+    [{ RATE_LIMIT: "fast" }, /Invalid RATE_LIMIT "fast"/],
+    [{ RATE_LIMIT_STORE: "memcached://x" }, /Invalid RATE_LIMIT_STORE: expected "memory" or a redis:\/\/ URL/],
+    [{ JWKS_SEED_USERS: "nopassword" }, /Invalid JWKS_SEED_USERS: expected NAME:PASSWORD/],
+    [{ ADMIN_TOKEN: "short" }, /Invalid ADMIN_TOKEN: must be at least 16 characters$/m],
+    [{ LOG_LEVEL: "loud" }, /Invalid LOG_LEVEL "loud"/],
+    [{ HASH_CONCURRENCY: "0" }, /Invalid HASH_CONCURRENCY "0"/],
+  ];
+  for (const [env, pattern] of cases) {
+    await t.step(Object.keys(env).join(", "), async () => {
+      const result = await cli(["keys", "list"], { env: { ...ws.env, ...env } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, pattern);
+    });
+  }
+  await t.step("a setting in .env is named as such", async () => {
+    let message = "";
+    try {
+      await runCommand(parseCommand(["keys", "list"]), {
+        env: { JWKS_DB: ws.db },
+        dotenv: { CLOCK_SKEW: "lots" },
+        clock: testClock(),
+        write: () => {},
+        warn: () => {},
+        readStdin: () => Promise.resolve(""),
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    assert.match(message, /Invalid CLOCK_SKEW in \.env "lots"/);
+  });
+});
