@@ -13,11 +13,21 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { AppError } from "./errors.ts";
-import { type Handler, json, readBody, readFields, type RequestContext, type Route, type RouteTable } from "./http.ts";
+import {
+  type Handler,
+  json,
+  readBody,
+  readFields,
+  type RequestContext,
+  type Route,
+  type RouteTable,
+  splitUrl,
+} from "./http.ts";
 import { importKey, listKeyInfo, revokeKey, rotateKeys } from "./key_admin.ts";
 import { keyMaterialFromText } from "./key_files.ts";
 import type { KeyManager } from "./key_manager.ts";
 import { ALGS, isAlg } from "./keystore.ts";
+import { type Logger, silentLogger } from "./log.ts";
 import type { KeyStore } from "./store.ts";
 
 /** Options of {@linkcode adminRoutes}. */
@@ -26,6 +36,8 @@ export interface AdminOptions {
   token: string;
   keys: KeyManager;
   store: Pick<KeyStore, "listKeys">;
+  /** Audit log: every admin action and every rejected admin request (never the token). */
+  log?: Logger;
 }
 
 const noStore = { "cache-control": "no-store" };
@@ -35,15 +47,19 @@ function digest(text: string): Uint8Array {
   return createHash("sha256").update(text, "utf8").digest();
 }
 
-function authorize(ctx: RequestContext, expected: Uint8Array): void {
+function authorize(ctx: RequestContext, expected: Uint8Array, log: Logger): void {
   const header = ctx.request.headers.get("authorization");
   const match = header === null ? null : BEARER.exec(header);
+  const ok = match !== null && timingSafeEqual(digest(match[1]!), expected);
+  if (!ok) {
+    log.warn("admin_unauthorized", { path: splitUrl(ctx.request.url).path, ip: ctx.ip, requestId: ctx.requestId });
+  }
   if (match === null) {
     throw new AppError("unauthorized", "Send Authorization: Bearer <ADMIN_TOKEN>", {
       headers: { "www-authenticate": 'Bearer realm="jwks-server admin"' },
     });
   }
-  if (!timingSafeEqual(digest(match[1]!), expected)) {
+  if (!ok) {
     throw new AppError("unauthorized", "Invalid admin token", {
       headers: { "www-authenticate": 'Bearer realm="jwks-server admin", error="invalid_token"' },
     });
@@ -54,8 +70,12 @@ function authorize(ctx: RequestContext, expected: Uint8Array): void {
 export function adminRoutes(options: AdminOptions): RouteTable {
   const expected = digest(options.token);
   const { keys, store } = options;
+  const log = options.log ?? silentLogger;
   const guarded = (handler: Handler): Handler => (ctx) => {
-    authorize(ctx, expected);
+    authorize(ctx, expected, log);
+    if (ctx.request.method !== "GET") {
+      log.info("admin_action", { path: splitUrl(ctx.request.url).path, ip: ctx.ip, requestId: ctx.requestId });
+    }
     return handler(ctx);
   };
   const route = (name: string, methods: Route["methods"]): [string, Route] => [

@@ -109,7 +109,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
 
     // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.
     const routes: RouteTable = new Map([
-      ...(config.adminToken === null ? [] : adminRoutes({ token: config.adminToken, keys, store })),
+      ...(config.adminToken === null ? [] : adminRoutes({ token: config.adminToken, keys, store, log })),
       ...(options.routes ?? []),
     ]);
     const deps: HttpDeps = {

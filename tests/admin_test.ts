@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { decodeProtectedHeader } from "jose";
+import { adminRoutes } from "../lib/admin.ts";
+import { handle } from "../lib/http.ts";
 import { privateKeyText } from "../lib/key_files.ts";
-import { body, freshKey, testApp } from "./helpers.ts";
+import { createLogger } from "../lib/log.ts";
+import { body, freshKey, from, testApp } from "./helpers.ts";
 
 const TOKEN = "admin-token-for-tests-0123456789";
 const env = { ADMIN_TOKEN: TOKEN };
@@ -220,6 +223,32 @@ Deno.test("admin routes are not rate limited like /auth, and public endpoints ig
     const wrongMethod = await app.fetch("/admin/keys/rotate", { headers: bearer });
     assert.equal(wrongMethod.status, 405);
     assert.match(wrongMethod.headers.get("allow") ?? "", /POST/);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("admin actions and rejected admin requests are logged, never with the token", async () => {
+  const app = await testApp(ES256);
+  const lines: string[] = [];
+  const log = createLogger({ write: (line) => lines.push(line), clock: app.clock });
+  const deps = { ...app.deps, routes: adminRoutes({ token: TOKEN, keys: app.keys, store: app.store, log }) };
+  const send = (path: string, init: RequestInit = {}) =>
+    handle(new Request(`http://127.0.0.1:8080${path}`, init), deps, from("192.0.2.7"));
+  try {
+    assert.equal(
+      (await send("/admin/keys/rotate", { method: "POST", headers: { authorization: "Bearer wrong-token-xxxxxxxx" } }))
+        .status,
+      401,
+    );
+    assert.equal((await send("/admin/keys/rotate", { method: "POST", headers: bearer })).status, 200);
+    assert.equal((await send("/admin/keys", { headers: bearer })).status, 200);
+    const events = lines.map((line) => JSON.parse(line));
+    assert.deepEqual(events.map((event) => [event.msg, event.path, event.ip]), [
+      ["admin_unauthorized", "/admin/keys/rotate", "192.0.2.7"],
+      ["admin_action", "/admin/keys/rotate", "192.0.2.7"],
+    ]);
+    assert.ok(!lines.join("\n").includes(TOKEN) && !lines.join("\n").includes("wrong-token"));
   } finally {
     await app.close();
   }
