@@ -1,17 +1,18 @@
 /**
- * jwks-server's entry point and its only wiring: reads argv, the environment, `.env` and the
- * system clock; resolves the master secret; calls `Deno.serve`; registers `Deno.cron`; handles
- * signals. Everything it wires lives in `lib/`.
+ * jwks-server's entry point and its only wiring: reads argv, the environment, `.env`, stdin and
+ * the system clock; runs a one-shot command (`lib/commands.ts`) or serves: calls `Deno.serve`,
+ * registers `Deno.cron`, handles signals. Everything it wires lives in `lib/`.
  * @module
  */
 import { argon2Hasher } from "./lib/argon2_hasher.ts";
-import { type App, createApp } from "./lib/app.ts";
+import { createApp } from "./lib/app.ts";
 import { type Command, helpFor, parseCommand } from "./lib/cli.ts";
-import { type Config, loadConfig, parseDotenv } from "./lib/config.ts";
-import { randomSecret } from "./lib/crypto_at_rest.ts";
-import { AppError, hasCode } from "./lib/errors.ts";
+import { exitCodeOf, isOneShot, runCommand } from "./lib/commands.ts";
+import { type Config, ENV_VARS, loadConfig, parseDotenv } from "./lib/config.ts";
+import { AppError } from "./lib/errors.ts";
 import { handle } from "./lib/http.ts";
-import { createLogger, type Logger } from "./lib/log.ts";
+import { createLogger } from "./lib/log.ts";
+import { withMasterSecret } from "./lib/master_secret.ts";
 
 const encoder = new TextEncoder();
 const clock = () => Date.now();
@@ -25,9 +26,7 @@ function stdoutSink(): { write(line: string): void; flush(): void } {
     const text = buffer.join("\n") + "\n";
     buffer = [];
     size = 0;
-    const bytes = encoder.encode(text);
-    let offset = 0;
-    while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+    writeAll(Deno.stdout, text);
   };
   const timer = setInterval(flush, 50);
   Deno.unrefTimer(timer);
@@ -46,6 +45,22 @@ function fail(message: string, code: number): number {
   return code;
 }
 
+function failure(error: unknown): number {
+  if (error instanceof AppError) return fail(error.message, exitCodeOf(error));
+  return fail(`Unexpected failure: ${error instanceof Error ? error.message : String(error)}`, 1);
+}
+
+function writeAll(stream: { writeSync(bytes: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += stream.writeSync(bytes.subarray(offset));
+}
+
+async function readStdin(): Promise<string> {
+  if (Deno.stdin.isTerminal()) return "";
+  return await new Response(Deno.stdin.readable).text();
+}
+
 function readDotenv(): Record<string, string> {
   try {
     return parseDotenv(Deno.readTextFileSync(".env"));
@@ -55,61 +70,28 @@ function readDotenv(): Record<string, string> {
   }
 }
 
-/**
- * The master secret: `NOT_MY_KEY`, or else the development secret in `<db>.secret`, created
- * (mode 0600) when missing. Returns whether the file was created, so a failed start can remove
- * it again and leave the disk as it was.
- */
-function resolveSecret(config: Config, log: Logger): { secret: string; createdFile: string | null } {
-  if (config.masterSecret !== null) {
-    if (new TextEncoder().encode(config.masterSecret).byteLength < 16) {
-      log.warn("weak_master_secret", { hint: "NOT_MY_KEY is shorter than 16 bytes; use 32 random bytes" });
-    }
-    return { secret: config.masterSecret, createdFile: null };
-  }
-  if (config.db === ":memory:") return { secret: randomSecret(), createdFile: null };
-  if (/^postgres(ql)?:\/\//i.test(config.db)) {
-    throw new AppError("invalid_config", "NOT_MY_KEY must be set when the database is PostgreSQL");
-  }
-  const path = `${config.db}.secret`;
-  try {
-    const secret = Deno.readTextFileSync(path).trim();
-    log.warn("development_secret", { file: path, hint: "NOT_MY_KEY is not set; using the development secret file" });
-    return { secret, createdFile: null };
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  const secret = randomSecret();
-  Deno.writeTextFileSync(path, secret + "\n", { mode: 0o600, createNew: true });
-  Deno.chmodSync(path, 0o600);
-  log.warn("development_secret_created", {
-    file: path,
-    hint: "NOT_MY_KEY is not set: generated a master secret for DEVELOPMENT ONLY; set NOT_MY_KEY in production",
-  });
-  return { secret, createdFile: path };
-}
-
 async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promise<number> {
   const log = createLogger({ level: config.logLevel, clock, write: sink.write });
-  const { secret, createdFile } = resolveSecret(config, log);
-  let app: App;
-  try {
-    app = await createApp(config, {
+  const { value: app, secret } = await withMasterSecret(config, (masterSecret) =>
+    createApp(config, {
       clock,
-      masterSecret: secret,
+      masterSecret,
       hasher: argon2Hasher(),
       hashConcurrency: config.hashConcurrency ?? Math.max(1, navigator.hardwareConcurrency - 1),
       log,
+    }));
+  if (secret.weak) {
+    log.warn("weak_master_secret", { hint: "NOT_MY_KEY is shorter than 16 bytes; use 32 random bytes" });
+  } else if (secret.source === "file") {
+    log.warn("development_secret", {
+      file: secret.file,
+      hint: "NOT_MY_KEY is not set; using the development secret file",
     });
-  } catch (error) {
-    if (createdFile !== null) Deno.removeSync(createdFile);
-    if (createdFile !== null && hasCode(error, "wrong_secret")) {
-      throw new AppError(
-        "wrong_secret",
-        `"${config.db}" was created with another master secret: set NOT_MY_KEY to it (or restore "${config.db}.secret")`,
-      );
-    }
-    throw error;
+  } else if (secret.source === "created") {
+    log.warn("development_secret_created", {
+      file: secret.file,
+      hint: "NOT_MY_KEY is not set: generated a master secret for DEVELOPMENT ONLY; set NOT_MY_KEY in production",
+    });
   }
 
   let deps = app.deps;
@@ -170,9 +152,32 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(helpFor(command.name));
     return 0;
   }
+  let env: Record<string, string | undefined>;
+  let dotenv: Record<string, string>;
+  try {
+    // Only the variables the program reads, so the compiled binary needs no wider --allow-env.
+    env = Object.fromEntries(ENV_VARS.map((name) => [name, Deno.env.get(name)]));
+    dotenv = readDotenv();
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error), 2);
+  }
+  if (isOneShot(command.name)) {
+    try {
+      return await runCommand(command, {
+        env,
+        dotenv,
+        clock,
+        write: (text) => writeAll(Deno.stdout, text),
+        warn: (line) => writeAll(Deno.stderr, `jwks-server: ${line}\n`),
+        readStdin,
+      });
+    } catch (error) {
+      return failure(error);
+    }
+  }
   let config: Config;
   try {
-    config = loadConfig(command.flags, Deno.env.toObject(), readDotenv());
+    config = loadConfig(command.flags, env, dotenv);
   } catch (error) {
     return fail(error instanceof Error ? error.message : String(error), 2);
   }
@@ -181,8 +186,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return await serve(config, sink);
   } catch (error) {
     sink.flush();
-    if (error instanceof AppError) return fail(error.message, error.code === "invalid_config" ? 2 : 1);
-    return fail(`Unexpected failure: ${error instanceof Error ? error.message : String(error)}`, 1);
+    return failure(error);
   }
 }
 

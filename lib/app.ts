@@ -5,6 +5,7 @@
  * them in, and tests build the same app around a clock they control.
  * @module
  */
+import { adminRoutes } from "./admin.ts";
 import type { Config } from "./config.ts";
 import { createSealer, type Sealer, secretCheck } from "./crypto_at_rest.ts";
 import type { HttpDeps, HttpMetrics, RequestRecord, RouteTable } from "./http.ts";
@@ -124,6 +125,11 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       });
     if (rateLimiter instanceof RedisRateLimiter) log.info("rate_limits_shared", { store: rateLimiter.description });
 
+    // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.
+    const routes: RouteTable = new Map([
+      ...(config.adminToken === null ? [] : adminRoutes({ token: config.adminToken, keys, store, log })),
+      ...(options.routes ?? []),
+    ]);
     const deps: HttpDeps = {
       settings: {
         authMode: config.authMode,
@@ -141,7 +147,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       rateLimiter,
       loginLog,
       ping: () => store.ping(),
-      ...(options.routes ? { routes: options.routes } : {}),
+      ...(routes.size > 0 ? { routes } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       onError: (error, requestId) => log.error("request_failed", { error, requestId }),

@@ -68,6 +68,35 @@ export interface Config {
 /** Flags as parsed from the command line; unknown names are ignored. */
 export type Flags = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
 
+/**
+ * Every environment variable the program reads. `main.ts` reads exactly these (so the compiled
+ * binary can be granted `--allow-env` for these names only); keep the `compile` task in step.
+ */
+export const ENV_VARS: readonly string[] = Object.freeze([
+  "PORT",
+  "HOST",
+  "JWKS_DB",
+  "DATABASE_URL",
+  "AUTH_MODE",
+  "NOT_MY_KEY",
+  "JWKS_ISSUER",
+  "JWKS_AUDIENCE",
+  "TOKEN_TTL",
+  "JWKS_ALG",
+  "ROTATION_INTERVAL",
+  "CLOCK_SKEW",
+  "KEY_RETENTION",
+  "TRUST_PROXY",
+  "RATE_LIMIT",
+  "RATE_LIMIT_STORE",
+  "JWKS_SEED_USERS",
+  "HASH_CONCURRENCY",
+  "ADMIN_TOKEN",
+  "LOG_LEVEL",
+  "HASH_QUEUE",
+  "LOGIN_BACKOFF",
+]);
+
 /** Default SQLite file, in the working directory (the course grader opens it there). */
 export const DEFAULT_DB = "./totally_not_my_privateKeys.db";
 

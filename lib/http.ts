@@ -158,7 +158,7 @@ export function errorResponse(ctx: RequestContext, error: unknown, headers: Reco
   if (STATUS[error.code] >= 500) ctx.deps.onError?.(error, ctx.requestId);
   const extra: Record<string, string> = { ...headers, ...error.headers };
   if (error.retryAfter !== undefined) extra["retry-after"] = String(Math.max(1, Math.ceil(error.retryAfter)));
-  if (error.code === "unauthorized") extra["www-authenticate"] = 'Basic realm="jwks-server", charset="UTF-8"';
+  if (error.code === "unauthorized") extra["www-authenticate"] ??= 'Basic realm="jwks-server", charset="UTF-8"';
   const body: Record<string, string> = { error: error.code, message: error.message };
   if (error.field !== undefined) body.field = error.field;
   return json(ctx, STATUS[error.code], body, extra);

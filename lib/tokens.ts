@@ -61,3 +61,16 @@ export async function issueToken(view: KeyView, subject: string, options: IssueO
     .sign(key.key);
   return { token, kid: key.kid, alg: key.alg, exp };
 }
+
+/**
+ * Signs `claims` exactly as given with `key` (the `sign` command: no claim is added or
+ * overridden). The header is `alg`, `kid` and `typ: "JWT"`.
+ */
+export async function signClaims(
+  key: CryptoKey,
+  header: { readonly alg: string; readonly kid: string },
+  claims: Readonly<Record<string, unknown>>,
+): Promise<string> {
+  return await new SignJWT({ ...claims }).setProtectedHeader({ alg: header.alg, kid: header.kid, typ: "JWT" })
+    .sign(key);
+}

@@ -72,10 +72,16 @@ export interface TestApp extends App {
 /** Builds a {@linkcode TestApp}. Close it with `await app.close()`. */
 export async function testApp(
   flags: Record<string, string | boolean | string[]> = {},
-  options: { clock?: TestClock; secret?: string; deps?: Partial<HttpDeps>; hasher?: Hasher } = {},
+  options: {
+    clock?: TestClock;
+    secret?: string;
+    deps?: Partial<HttpDeps>;
+    hasher?: Hasher;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? testClock();
-  const config = testConfig(flags);
+  const config = testConfig(flags, options.env);
   const app = await createApp(config, {
     clock,
     masterSecret: options.secret ?? "test master secret, not for production",

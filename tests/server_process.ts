@@ -8,18 +8,18 @@
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
-/** The permissions the compiled binary gets (see the `compile` task). */
-export const RUN_FLAGS = [
-  "run",
-  "--config",
-  CONFIG,
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-ffi",
-  "--allow-sys",
-];
+/**
+ * The permission flags of the `compile` task in deno.json, so every subprocess test runs with
+ * exactly the permissions the compiled binary gets.
+ */
+export function compilePermissions(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(CONFIG));
+  const words: string[] = config.tasks.compile.split(/\s+/);
+  return words.filter((word) => /^--(allow|deny|ignore)-|^--no-prompt$/.test(word));
+}
+
+/** `deno run` with the permissions of the compiled binary. */
+export const RUN_FLAGS = ["run", "--config", CONFIG, ...compilePermissions()];
 
 /** A running server. */
 export interface ServerProcess {
