@@ -12,6 +12,7 @@ import { type KeyEvent, KeyManager } from "./key_manager.ts";
 import { type Alg, ALGS, type KeyMaterial } from "./keystore.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { LoginLog } from "./login_log.ts";
+import { Metrics, metricsRoutes } from "./metrics.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
 import { openSqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
@@ -38,6 +39,7 @@ export interface AppOptions {
   rateLimiter?: RateLimiter | null;
   /** Extra routes and instruments for the HTTP edge. */
   routes?: RouteTable;
+  /** Replaces the Prometheus registry as the edge's instrument (the registry still serves `/metrics`). */
   metrics?: HttpMetrics;
   onRequest?: (record: RequestRecord) => void;
 }
@@ -51,6 +53,8 @@ export interface App {
   readonly hasher: HashQueue;
   readonly loginLog: LoginLog;
   readonly rateLimiter: RateLimiter | null;
+  /** The Prometheus registry behind `GET /metrics`. */
+  readonly metrics: Metrics;
   readonly deps: HttpDeps;
   readonly log: Logger;
   /** One rotation step: apply due lifecycle changes (idempotent). */
@@ -106,6 +110,21 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       ? null
       : new MemoryRateLimiter(config.rateLimit);
 
+    const metrics = new Metrics({ clock: options.clock });
+    metrics.watch({ keys, hasher, loginLog, rateLimiter });
+    let databaseDown = false;
+    const ping = async () => {
+      try {
+        await store.ping();
+      } catch (error) {
+        if (!databaseDown) log.error("database_unavailable", { error });
+        databaseDown = true;
+        throw error;
+      }
+      if (databaseDown) log.info("database_available", {});
+      databaseDown = false;
+    };
+
     const deps: HttpDeps = {
       settings: {
         authMode: config.authMode,
@@ -122,9 +141,9 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       users,
       rateLimiter,
       loginLog,
-      ping: () => store.ping(),
-      ...(options.routes ? { routes: options.routes } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ping,
+      routes: new Map([...metricsRoutes(metrics), ...(options.routes ?? [])]),
+      metrics: options.metrics ?? metrics,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       onError: (error, requestId) => log.error("request_failed", { error, requestId }),
     };
@@ -137,6 +156,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       hasher,
       loginLog,
       rateLimiter,
+      metrics,
       deps,
       log,
       async rotate() {
