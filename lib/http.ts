@@ -77,6 +77,8 @@ export interface HttpDeps {
   readonly onRequest?: (record: RequestRecord) => void;
   /** Called with unexpected errors (the client gets a generic 500). */
   readonly onError?: (error: unknown, requestId: string) => void;
+  /** True once a graceful stop began: new requests get 503 with `Connection: close`. */
+  readonly draining?: () => boolean;
 }
 
 /** The part of `Deno.ServeHandlerInfo` the edge reads. */
@@ -531,6 +533,12 @@ function dispatch(ctx: RequestContext, route: Route): Response | Promise<Respons
   );
 }
 
+const shuttingDown = () =>
+  new AppError("unavailable", "Server is shutting down; retry on another instance", {
+    retryAfter: 1,
+    headers: { connection: "close" },
+  });
+
 /** Answers one request. Never throws. */
 export async function handle(request: Request, deps: HttpDeps, info: ConnInfo): Promise<Response> {
   const started = performance.now();
@@ -548,7 +556,9 @@ export async function handle(request: Request, deps: HttpDeps, info: ConnInfo): 
   const route = deps.routes?.get(path) ?? ROUTES.get(path);
   let response: Response;
   try {
-    response = route === undefined
+    response = deps.draining?.() === true
+      ? errorResponse(ctx, shuttingDown())
+      : route === undefined
       ? errorResponse(ctx, new AppError("not_found", "No such endpoint"))
       : await dispatch(ctx, route);
   } catch (error) {

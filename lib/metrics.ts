@@ -166,6 +166,11 @@ export class Metrics implements HttpMetrics {
     for (const route of ["/auth", "/register"]) this.#rateCell(route);
   }
 
+  /** Requests being answered now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   /** Reads gauges from these parts at every scrape (replacing earlier sources). */
   watch(sources: MetricSources): void {
     this.#sources = sources;
