@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { escapeLabelValue, formatValue, labelText, Metrics, METRICS_CONTENT_TYPE } from "../lib/metrics.ts";
+import { LoginLog } from "../lib/login_log.ts";
 import { type Hasher, HashQueue } from "../lib/users.ts";
 import { T0, type TestApp, testApp } from "./helpers.ts";
 import { type Family, parseMetrics, sampleValue } from "./prometheus.ts";
@@ -250,4 +251,26 @@ Deno.test("process memory gauges come from the injected reader", () => {
   assert.equal(sampleValue(families, "deno_heap_used_bytes"), 20);
   assert.equal(sampleValue(families, "deno_heap_total_bytes"), 30);
   assert.equal(sampleValue(families, "process_start_time_seconds"), 5);
+});
+
+Deno.test("failed auth_logs writes and rows dropped from a full queue are counted", async () => {
+  let failing = true;
+  const store = {
+    recordLogins: () => failing ? Promise.reject(new Error("disk full")) : Promise.resolve(),
+  };
+  const failed = Promise.withResolvers<void>();
+  const loginLog = new LoginLog(store, { maxQueue: 2, onError: () => failed.resolve() });
+  const metrics = new Metrics({ clock: () => 0, memory: null });
+  metrics.watch({ loginLog });
+  for (let i = 0; i < 3; i++) loginLog.record({ userId: i, ip: "192.0.2.1", at: 0 });
+  await failed.promise; // the write behind the logins runs, and fails, on its own
+  let families = parseMetrics(metrics.render());
+  assert.equal(sampleValue(families, "jwks_auth_log_write_failures_total"), 1);
+  assert.equal(sampleValue(families, "jwks_auth_log_dropped_total"), 1);
+  assert.equal(sampleValue(families, "jwks_auth_log_pending"), 2);
+  failing = false;
+  assert.equal(await loginLog.flush(), true);
+  families = parseMetrics(metrics.render());
+  assert.equal(sampleValue(families, "jwks_auth_log_written_total"), 2);
+  assert.equal(sampleValue(families, "jwks_auth_log_pending"), 0);
 });
