@@ -4,6 +4,7 @@
  * registers `Deno.cron`, handles signals. Everything it wires lives in `lib/`.
  * @module
  */
+import { accessLog } from "./lib/access_log.ts";
 import { argon2Hasher } from "./lib/argon2_hasher.ts";
 import { createApp } from "./lib/app.ts";
 import { type Command, helpFor, parseCommand } from "./lib/cli.ts";
@@ -16,6 +17,8 @@ import { withMasterSecret } from "./lib/master_secret.ts";
 
 const encoder = new TextEncoder();
 const clock = () => Date.now();
+/** How long a graceful stop waits for in-flight requests before it gives up (exit 1). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 /** Buffers stdout lines and writes them in batches, so logging stays off the hot path. */
 function stdoutSink(): { write(line: string): void; flush(): void } {
@@ -79,6 +82,7 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
       hasher: argon2Hasher(),
       hashConcurrency: config.hashConcurrency ?? Math.max(1, navigator.hardwareConcurrency - 1),
       log,
+      onRequest: accessLog(log),
     }));
   if (secret.weak) {
     log.warn("weak_master_secret", { hint: "NOT_MY_KEY is shorter than 16 bytes; use 32 random bytes" });
@@ -108,37 +112,76 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
     },
   }, (request, info) => handle(request, deps, info));
 
-  Deno.cron("jwks-server key rotation", "* * * * *", async () => {
-    try {
-      await app.rotate();
-    } catch (error) {
-      log.error("rotation_failed", { error });
-    }
-  });
+  // Background work (rotation, polling) is tracked so a stop waits for it before closing the DB.
+  const background = new Set<Promise<void>>();
+  const track = (work: Promise<void>): Promise<void> => {
+    background.add(work);
+    return work.finally(() => background.delete(work));
+  };
+  const cron = new AbortController();
+  Deno.cron(
+    "jwks-server key rotation",
+    "* * * * *",
+    { signal: cron.signal },
+    () => track(app.rotate().catch((error) => log.error("rotation_failed", { error }))),
+  );
   const poll = setInterval(() => {
-    app.refresh().catch((error) => log.error("refresh_failed", { error }));
+    void track(app.refresh().catch((error) => log.error("refresh_failed", { error })));
   }, 2000);
 
-  const stop = async (signal: string) => {
-    log.info("shutting_down", { signal });
-    clearInterval(poll);
-    const deadline = setTimeout(() => {
-      log.error("shutdown_deadline_passed", {});
+  // SIGINT/SIGTERM: drain, then stop. Deno 2.9's server.shutdown() makes request bodies that
+  // are still arriving unreadable (denoland/deno#36809), so it is called only once the requests
+  // in flight are done: from the signal on, new requests get 503 with `Connection: close`; the
+  // ones already received run to completion (up to the deadline). Then the listener closes,
+  // background work finishes, the auth log is flushed and the database closed (SQLite
+  // checkpoints the WAL). A second signal exits at once.
+  let draining = false;
+  deps = { ...deps, draining: () => draining };
+  let stopping: Promise<number> | null = null;
+  const stop = (signal: string): Promise<number> => {
+    if (stopping !== null) {
+      log.warn("forced_exit", { signal });
       sink.flush();
       Deno.exit(1);
-    }, 10_000);
-    await server.shutdown();
-    await app.close();
-    clearTimeout(deadline);
-    log.info("stopped", {});
-    sink.flush();
-    Deno.exit(0);
+    }
+    return stopping = (async () => {
+      draining = true;
+      log.info("shutting_down", { signal, inFlight: app.metrics.inFlight, deadlineMs: SHUTDOWN_DEADLINE_MS });
+      sink.flush();
+      clearInterval(poll);
+      cron.abort();
+      const deadline = Date.now() + SHUTDOWN_DEADLINE_MS;
+      while (app.metrics.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"deadline">((resolve) => {
+        timer = setTimeout(() => resolve("deadline"), Math.max(0, deadline - Date.now()));
+      });
+      const drained = app.metrics.inFlight > 0
+        ? "deadline"
+        : await Promise.race([server.shutdown().then(() => "drained" as const), late]);
+      if (drained === "deadline") {
+        log.error("shutdown_deadline_passed", { inFlight: app.metrics.inFlight, deadlineMs: SHUTDOWN_DEADLINE_MS });
+      }
+      await Promise.race([Promise.allSettled([...background]), late]);
+      clearTimeout(timer);
+      try {
+        await app.close();
+      } catch (error) {
+        log.error("close_failed", { error });
+        return 1;
+      }
+      log.info("stopped", { signal });
+      return drained === "drained" ? 0 : 1;
+    })();
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => void stop(signal));
-  }
-  await server.finished;
-  return 0;
+  const stopped = new Promise<number>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(signal, () => void stop(signal).then(resolve));
+    }
+  });
+  const code = await stopped;
+  sink.flush();
+  return code;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

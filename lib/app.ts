@@ -13,6 +13,7 @@ import { type KeyEvent, KeyManager } from "./key_manager.ts";
 import { type Alg, ALGS, type KeyMaterial } from "./keystore.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { LoginLog } from "./login_log.ts";
+import { Metrics, metricsRoutes } from "./metrics.ts";
 import { isPostgresUrl, openPostgresStore } from "./postgres_store.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
 import { openRedisRateLimiter, RedisRateLimiter } from "./redis_rate_limit.ts";
@@ -41,6 +42,7 @@ export interface AppOptions {
   rateLimiter?: RateLimiter | null;
   /** Extra routes and instruments for the HTTP edge. */
   routes?: RouteTable;
+  /** Replaces the Prometheus registry as the edge's instrument (the registry still serves `/metrics`). */
   metrics?: HttpMetrics;
   onRequest?: (record: RequestRecord) => void;
 }
@@ -54,6 +56,8 @@ export interface App {
   readonly hasher: HashQueue;
   readonly loginLog: LoginLog;
   readonly rateLimiter: RateLimiter | null;
+  /** The Prometheus registry behind `GET /metrics`. */
+  readonly metrics: Metrics;
   readonly deps: HttpDeps;
   readonly log: Logger;
   /** One rotation step: apply due lifecycle changes (idempotent). */
@@ -125,11 +129,28 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       });
     if (rateLimiter instanceof RedisRateLimiter) log.info("rate_limits_shared", { store: rateLimiter.description });
 
+    const metrics = new Metrics({ clock: options.clock });
+    metrics.watch({ keys, hasher, loginLog, rateLimiter });
+    let databaseDown = false;
+    const ping = async () => {
+      try {
+        await store.ping();
+      } catch (error) {
+        if (!databaseDown) log.error("database_unavailable", { error });
+        databaseDown = true;
+        throw error;
+      }
+      if (databaseDown) log.info("database_available", {});
+      databaseDown = false;
+    };
+
     // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.
     const routes: RouteTable = new Map([
+      ...metricsRoutes(metrics),
       ...(config.adminToken === null ? [] : adminRoutes({ token: config.adminToken, keys, store, log })),
       ...(options.routes ?? []),
     ]);
+
     const deps: HttpDeps = {
       settings: {
         authMode: config.authMode,
@@ -146,9 +167,9 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       users,
       rateLimiter,
       loginLog,
-      ping: () => store.ping(),
-      ...(routes.size > 0 ? { routes } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ping,
+      routes,
+      metrics: options.metrics ?? metrics,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       onError: (error, requestId) => log.error("request_failed", { error, requestId }),
     };
@@ -161,6 +182,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       hasher,
       loginLog,
       rateLimiter,
+      metrics,
       deps,
       log,
       async rotate() {

@@ -8,7 +8,7 @@
  * it sends bytes serialized once per key-set change.
  * @module
  */
-import { AppError, type ErrorCode } from "./errors.ts";
+import { AppError, type ErrorCode, hasCode } from "./errors.ts";
 import type { KeyView } from "./key_ring.ts";
 import type { RateDecision, RateLimiter } from "./rate_limit.ts";
 import type { LoginEvent } from "./store.ts";
@@ -37,6 +37,8 @@ export interface HttpSettings {
 
 /** Counters the edge reports to; every method is optional so tests can leave them out. */
 export interface HttpMetrics {
+  /** A request arrived; `request()` follows when it is answered. */
+  requestStarted?(): void;
   request?(route: string, method: string, status: number, seconds: number): void;
   tokenIssued?(alg: string, expired: boolean): void;
   authFailed?(reason: string): void;
@@ -75,6 +77,8 @@ export interface HttpDeps {
   readonly onRequest?: (record: RequestRecord) => void;
   /** Called with unexpected errors (the client gets a generic 500). */
   readonly onError?: (error: unknown, requestId: string) => void;
+  /** True once a graceful stop began: new requests get 503 with `Connection: close`. */
+  readonly draining?: () => boolean;
 }
 
 /** The part of `Deno.ServeHandlerInfo` the edge reads. */
@@ -406,6 +410,7 @@ const authHandler: Handler = async (ctx) => {
     deps.loginLog?.record({ userId, ip: ctx.ip, at: deps.clock() });
     return json(ctx, 200, { token: issued.token }, { ...noStore, ...limitHeaders });
   } catch (error) {
+    if (hasCode(error, "too_many_attempts")) deps.metrics?.authFailed?.("locked_out");
     return errorResponse(ctx, error, limitHeaders);
   }
 };
@@ -426,8 +431,9 @@ const readyHandler: Handler = async (ctx) => {
   const problems: string[] = [];
   try {
     await deps.ping?.();
-  } catch {
-    problems.push("database does not answer");
+  } catch (error) {
+    // Store errors that say what is wrong with the file carry no path and no secret.
+    problems.push(hasCode(error, "unavailable") ? error.message : "database does not answer");
   }
   const view = deps.keys.view();
   if (view.active === null) problems.push("no active signing key");
@@ -446,9 +452,14 @@ const readyHandler: Handler = async (ctx) => {
   return json(ctx, 200, { status: "ready" }, noStore);
 };
 
-const discoveryHandler: Handler = (ctx) => {
-  const { issuer, algs } = ctx.deps.settings;
-  return json(ctx, 200, {
+/** Discovery documents, serialized once per settings object (the issuer is known at listen time). */
+const discoveryBodies = new WeakMap<HttpSettings, Uint8Array<ArrayBuffer>>();
+
+function discoveryDocument(settings: HttpSettings): Uint8Array<ArrayBuffer> {
+  let body = discoveryBodies.get(settings);
+  if (body !== undefined) return body;
+  const { issuer, algs } = settings;
+  body = new TextEncoder().encode(JSON.stringify({
     issuer,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     token_endpoint: `${issuer}/auth`,
@@ -459,8 +470,20 @@ const discoveryHandler: Handler = (ctx) => {
     token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
     id_token_signing_alg_values_supported: algs,
     claims_supported: ["iss", "sub", "aud", "iat", "exp", "jti"],
-  }, { "cache-control": "public, max-age=3600", "access-control-allow-origin": "*" });
-};
+  }));
+  discoveryBodies.set(settings, body);
+  return body;
+}
+
+const discoveryHandler: Handler = (ctx) =>
+  new Response(discoveryDocument(ctx.deps.settings), {
+    headers: {
+      "content-type": JSON_TYPE,
+      "cache-control": "public, max-age=3600",
+      "access-control-allow-origin": "*",
+      "x-request-id": ctx.requestId,
+    },
+  });
 
 /** The built-in routes. */
 export const ROUTES: RouteTable = new Map<string, Route>([
@@ -510,9 +533,16 @@ function dispatch(ctx: RequestContext, route: Route): Response | Promise<Respons
   );
 }
 
+const shuttingDown = () =>
+  new AppError("unavailable", "Server is shutting down; retry on another instance", {
+    retryAfter: 1,
+    headers: { connection: "close" },
+  });
+
 /** Answers one request. Never throws. */
 export async function handle(request: Request, deps: HttpDeps, info: ConnInfo): Promise<Response> {
   const started = performance.now();
+  deps.metrics?.requestStarted?.();
   const { path, query } = splitUrl(request.url);
   const given = request.headers.get("x-request-id");
   const requestId = given !== null && REQUEST_ID.test(given) ? given : crypto.randomUUID();
@@ -526,7 +556,9 @@ export async function handle(request: Request, deps: HttpDeps, info: ConnInfo): 
   const route = deps.routes?.get(path) ?? ROUTES.get(path);
   let response: Response;
   try {
-    response = route === undefined
+    response = deps.draining?.() === true
+      ? errorResponse(ctx, shuttingDown())
+      : route === undefined
       ? errorResponse(ctx, new AppError("not_found", "No such endpoint"))
       : await dispatch(ctx, route);
   } catch (error) {

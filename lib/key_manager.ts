@@ -36,10 +36,16 @@ export type KeyEvent =
     readonly retiresAt: number;
     readonly exp: number;
   }
-  | { readonly event: "key_revoked"; readonly kid: string }
-  | { readonly event: "key_purged"; readonly kid: string }
-  | { readonly event: "key_activated"; readonly kid: string }
-  | { readonly event: "key_retired"; readonly kid: string };
+  | { readonly event: "key_revoked"; readonly kid: string; readonly revokedAt: number }
+  | { readonly event: "key_purged"; readonly kid: string; readonly exp: number }
+  | {
+    readonly event: "key_activated";
+    readonly kid: string;
+    readonly alg: Alg;
+    readonly activatedAt: number;
+    readonly retiresAt: number;
+  }
+  | { readonly event: "key_retired"; readonly kid: string; readonly retiredAt: number; readonly exp: number };
 
 /** Options of {@linkcode KeyManager}. */
 export interface KeyManagerOptions {
@@ -102,8 +108,16 @@ export class KeyManager {
     if (view !== last) {
       this.#lastView = view;
       if (last !== null && last.active?.kid !== view.active?.kid) {
-        if (last.active !== null) this.#onEvent({ event: "key_retired", kid: last.active.kid });
-        if (view.active !== null) this.#onEvent({ event: "key_activated", kid: view.active.kid });
+        const { active } = view;
+        if (last.active !== null) {
+          // A revoked key retires before its planned time: now.
+          const { kid, exp } = last.active;
+          this.#onEvent({ event: "key_retired", kid, retiredAt: Math.min(last.active.retiresAt, this.now()), exp });
+        }
+        if (active !== null) {
+          const { kid, alg, activatesAt, retiresAt } = active;
+          this.#onEvent({ event: "key_activated", kid, alg, activatedAt: activatesAt, retiresAt });
+        }
       }
     }
     return view;
@@ -147,7 +161,7 @@ export class KeyManager {
           });
           return { inserts, updates: plan.updates, deletes: plan.deletes };
         });
-        const events = eventsOf(applied, before);
+        const events = eventsOf(applied, before, now);
         for (const event of events) this.#onEvent(event);
         await this.sync(true);
         return { changed: events.length > 0, events };
@@ -178,7 +192,7 @@ export class KeyManager {
   }
 }
 
-function eventsOf(applied: AppliedKeyChanges, before: readonly KeyRecord[]): KeyEvent[] {
+function eventsOf(applied: AppliedKeyChanges, before: readonly KeyRecord[], now: number): KeyEvent[] {
   const events: KeyEvent[] = [];
   const byId = new Map(before.map((key) => [key.id, key]));
   for (const insert of applied.inserts) {
@@ -194,7 +208,7 @@ function eventsOf(applied: AppliedKeyChanges, before: readonly KeyRecord[]): Key
     const key = byId.get(update.id);
     if (key === undefined) continue;
     if (update.revokedAt !== null && key.revokedAt === null) {
-      events.push({ event: "key_revoked", kid: key.kid });
+      events.push({ event: "key_revoked", kid: key.kid, revokedAt: update.revokedAt });
     } else {
       events.push({
         event: "key_rescheduled",
@@ -207,7 +221,10 @@ function eventsOf(applied: AppliedKeyChanges, before: readonly KeyRecord[]): Key
   }
   for (const id of applied.deletes) {
     const key = byId.get(id);
-    if (key !== undefined) events.push({ event: "key_purged", kid: key.kid });
+    if (key === undefined) continue;
+    // Revoked and purged at once (no retention): report both.
+    if (key.revokedAt === null && key.exp > now) events.push({ event: "key_revoked", kid: key.kid, revokedAt: now });
+    events.push({ event: "key_purged", kid: key.kid, exp: Math.min(key.exp, now) });
   }
   return events;
 }

@@ -41,7 +41,7 @@ export interface KeyView {
   readonly next: SigningKey | null;
   /** Unix seconds at which this view stops being accurate. */
   readonly until: number;
-  /** Unix seconds at which the published set last changed, as far as this process knows. */
+  /** Unix seconds at which the published set last changed (a key published, expired or revoked). */
   readonly changedAt: number;
 }
 
@@ -71,7 +71,6 @@ export class KeyRing {
   #entries = new Map<number, Entry>();
   #view: KeyView | null = null;
   #lastJwks: JwksDocument | null = null;
-  #changedAt = 0;
 
   constructor(sealer: Sealer) {
     this.#sealer = sealer;
@@ -132,9 +131,12 @@ export class KeyRing {
     let next: SigningKey | null = null;
     let expired: SigningKey | null = null;
     let until = Infinity;
+    let changedAt = 0;
     for (const { record, signer } of records) {
       const state = keyState(record, now);
       for (const t of [record.activatesAt, record.retiresAt, record.exp]) if (t > now && t < until) until = t;
+      // The published set changes when a key is published and when it expires or is revoked.
+      changedAt = Math.max(changedAt, state === "expired" ? Math.min(record.exp, now) : record.createdAt);
       if (state === "expired") {
         if (record.revokedAt === null && signer !== null && (expired === null || record.exp >= expired.exp)) {
           expired = signer;
@@ -146,11 +148,8 @@ export class KeyRing {
       if (state === "next") next ??= signer;
     }
     let jwks = this.#lastJwks;
-    if (jwks === null || !sameKids(jwks.keys, published)) {
-      jwks = jwksDocument(published);
-      this.#changedAt = now;
-    }
+    if (jwks === null || !sameKids(jwks.keys, published)) jwks = jwksDocument(published);
     this.#lastJwks = jwks;
-    return Object.freeze({ jwks, active, expired, next, until, changedAt: this.#changedAt });
+    return Object.freeze({ jwks, active, expired, next, until, changedAt });
   }
 }

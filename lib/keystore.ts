@@ -13,6 +13,9 @@
  *   instant is its `exp` (the `keys.exp` column);
  * - expired keys are never published; the newest unrevoked one is kept to sign `?expired=true`
  *   tokens and the others are purged `retention` seconds after they expire.
+ *
+ * A change of the configured algorithm withdraws the waiting keys of the old one (never used to
+ * sign) and publishes a key of the new one, which takes over after the lead time.
  * @module
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
@@ -274,6 +277,14 @@ export function isEmptyPlan(plan: KeyPlan): boolean {
   return plan.inserts.length === 0 && plan.updates.length === 0 && plan.deletes.length === 0;
 }
 
+/** Takes a key out of the JWKS and out of the signing chain at `now` (revocation). */
+function withdraw(slot: Slot, now: number): void {
+  slot.revokedAt = now;
+  slot.exp = Math.min(slot.exp, now);
+  slot.retiresAt = Math.min(slot.retiresAt, now);
+  slot.activatesAt = Math.min(slot.activatesAt, now);
+}
+
 interface Slot {
   id: number | null;
   source: PlannedInsert["source"] | null;
@@ -284,6 +295,7 @@ interface Slot {
   revokedAt: number | null;
   /** When this key would like to hand over to its successor. */
   wantsRetireAt: number;
+  alg: Alg;
 }
 
 /**
@@ -308,6 +320,7 @@ export function planKeys(
     exp: key.exp,
     revokedAt: key.revokedAt,
     wantsRetireAt: key.retiresAt,
+    alg: key.alg,
   }));
   const created: Slot[] = [];
   let generated = 0;
@@ -321,6 +334,7 @@ export function planKeys(
       exp: activatesAt + rotationInterval + window,
       revokedAt: null,
       wantsRetireAt: activatesAt + rotationInterval,
+      alg: source === "import" && intent.kind === "import" ? intent.material.alg : policy.alg,
     };
     created.push(slot);
     return slot;
@@ -329,12 +343,7 @@ export function planKeys(
   if (intent.kind === "revoke") {
     const target = slots[keys.findIndex((key) => key.kid === intent.kid)];
     if (target === undefined) throw new AppError("not_found", `No key with kid "${intent.kid}"`);
-    if (target.revokedAt === null) {
-      target.revokedAt = now;
-      target.exp = Math.min(target.exp, now);
-      target.retiresAt = Math.min(target.retiresAt, now);
-      target.activatesAt = Math.min(target.activatesAt, now);
-    }
+    if (target.revokedAt === null) withdraw(target, now);
   }
   if (intent.kind === "import" && keys.some((key) => key.kid === intent.material.kid)) {
     throw new AppError("conflict", `A key with kid "${intent.material.kid}" already exists`);
@@ -355,9 +364,21 @@ export function planKeys(
   }
   const active = chain[0]!;
   if (intent.kind === "rotate") active.wantsRetireAt = now;
+  // A change of algorithm (`--alg`): when no key waiting to sign uses the configured algorithm,
+  // the waiting keys (published, never used) are withdrawn and a key of the new algorithm
+  // follows the active one; if the active key is of another algorithm too, it hands over at the
+  // earliest safe moment, as with `rotate`.
+  const waiting = chain.filter((slot) => slot.activatesAt > now);
+  const algChanged = intent.kind !== "import" && waiting.length > 0 &&
+    !waiting.some((slot) => slot.alg === policy.alg);
+  if (algChanged) {
+    for (const slot of waiting) withdraw(slot, now);
+    chain.splice(chain.length - waiting.length);
+    if (active.alg !== policy.alg) active.wantsRetireAt = now;
+  }
   if (intent.kind === "import") chain.splice(1, 0, create(now, "import"));
   // The chain always ends with a published key that does not sign yet; rotating adds a new one.
-  if (chain[chain.length - 1]!.activatesAt <= now || intent.kind === "rotate") chain.push(create(now));
+  if (chain[chain.length - 1]!.activatesAt <= now || intent.kind === "rotate" || algChanged) chain.push(create(now));
 
   // Each key starts when its predecessor wants to hand over, but never before it has been
   // published for the lead time, never in the past, and strictly after its predecessor.

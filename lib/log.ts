@@ -44,12 +44,27 @@ function clean(value: unknown): unknown {
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? "info";
   const min = RANK[level];
+  // The access log writes a line per request: the time text is reused within a millisecond and
+  // the redaction verdict is remembered per field name.
+  let lastMs = Number.NaN;
+  let lastTime = "";
+  const secretName = new Map<string, boolean>();
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[lvl] < min) return;
-    const line: Record<string, unknown> = { time: new Date(options.clock()).toISOString(), level: lvl, msg };
+    const ms = options.clock();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTime = new Date(ms).toISOString();
+    }
+    const line: Record<string, unknown> = { time: lastTime, level: lvl, msg };
     if (fields !== undefined) {
-      for (const [name, value] of Object.entries(fields)) {
-        line[name] = SECRET_NAME.test(name) ? "[redacted]" : clean(value);
+      for (const name of Object.keys(fields)) {
+        let secret = secretName.get(name);
+        if (secret === undefined) {
+          secret = SECRET_NAME.test(name);
+          if (secretName.size < 1024) secretName.set(name, secret);
+        }
+        line[name] = secret ? "[redacted]" : clean(fields[name]);
       }
     }
     options.write(JSON.stringify(line));

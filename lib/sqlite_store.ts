@@ -8,6 +8,7 @@
  * `NOT_MY_KEY` or a file that is not a database leaves the file byte-identical.
  * @module
  */
+import { statSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { SecretCheck } from "./crypto_at_rest.ts";
 import { AppError } from "./errors.ts";
@@ -167,19 +168,37 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stor
     db.close();
     throw error instanceof AppError ? error : describeSqliteError(error, path);
   }
-  return new SqliteStore(db, path);
+  return new SqliteStore(db, path, fileIdentity(path));
+}
+
+/** Device and inode of the file at `path`, or null when it has none (`:memory:`, no inode). */
+function fileIdentity(path: string): FileIdentity | null {
+  if (path === ":memory:" || path === "") return null;
+  try {
+    const { dev, ino } = statSync(path);
+    return ino === 0 ? null : { dev, ino };
+  } catch {
+    return null;
+  }
+}
+
+interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
 }
 
 class SqliteStore implements Store {
   readonly description: string;
   #db: DatabaseSync;
   #path: string;
+  #file: FileIdentity | null;
   #closed = false;
   #statements = new Map<string, StatementSync>();
 
-  constructor(db: DatabaseSync, path: string) {
+  constructor(db: DatabaseSync, path: string, file: FileIdentity | null) {
     this.#db = db;
     this.#path = path;
+    this.#file = file;
     this.description = `sqlite:${path}`;
   }
 
@@ -380,10 +399,37 @@ class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Checks that the file at the configured path is still the one this connection has open and
+   * that it can be read and written, then runs a query. An open connection keeps its file
+   * descriptor, so a query alone would succeed on a file that was moved, deleted or replaced;
+   * and the superuser reads any file whatever its mode, so the path is compared by device and
+   * inode. Nothing here creates a file. Messages carry no path: `/readyz` shows them.
+   */
   ping(): Promise<void> {
     return this.#run(() => {
+      if (this.#file !== null) this.#checkFile(this.#file);
       this.#stmt("SELECT COUNT(*) FROM jwks_settings").get();
     });
+  }
+
+  #checkFile(file: FileIdentity): void {
+    let stat;
+    try {
+      stat = statSync(this.#path);
+    } catch {
+      throw new AppError("unavailable", "Database file is missing (moved or deleted)");
+    }
+    if (stat.dev !== file.dev || stat.ino !== file.ino) {
+      throw new AppError("unavailable", "Database file was replaced by another file");
+    }
+    try {
+      // Opening for read and write (never create) asks the kernel, with no extra permission
+      // from Deno (node's accessSync would need --allow-sys=uid,gid).
+      Deno.openSync(this.#path, { read: true, write: true }).close();
+    } catch {
+      throw new AppError("unavailable", "Database file is not readable and writable");
+    }
   }
 
   close(): Promise<void> {

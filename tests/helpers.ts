@@ -10,6 +10,7 @@ import type { ConnInfo, HttpDeps } from "../lib/http.ts";
 import { handle } from "../lib/http.ts";
 import { type Alg, generateKeyMaterial, type KeyMaterial } from "../lib/keystore.ts";
 import type { Hasher } from "../lib/users.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
 import { argon2Hasher } from "../lib/argon2_hasher.ts";
 
 /** A clock the test controls, in unix milliseconds. */
@@ -78,6 +79,7 @@ export async function testApp(
     deps?: Partial<HttpDeps>;
     hasher?: Hasher;
     env?: Record<string, string>;
+    log?: Logger;
   } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? testClock();
@@ -87,6 +89,7 @@ export async function testApp(
     masterSecret: options.secret ?? "test master secret, not for production",
     hasher: options.hasher ?? fastHasher,
     generate: freshKey,
+    ...(options.log ? { log: options.log } : {}),
   });
   const deps: HttpDeps = { ...app.deps, ...options.deps };
   return Object.assign(app, {
@@ -102,4 +105,11 @@ export async function testApp(
 /** Reads a JSON response body. */
 export async function body<T = Record<string, unknown>>(response: Response): Promise<T> {
   return await response.json() as T;
+}
+
+/** A logger that keeps every line (parsed) for the test to read. */
+export function captureLog(clock: () => number = testClock()): Logger & { lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({ level: "debug", clock, write: (line) => lines.push(JSON.parse(line)) });
+  return Object.assign(log, { lines });
 }

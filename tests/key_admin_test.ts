@@ -31,10 +31,13 @@ Deno.test("keyInfo tells a key's status at an instant, revoked apart from expire
 });
 
 Deno.test("describeChange says each lifecycle change in one line", () => {
-  assert.equal(describeChange({ event: "key_purged", kid: "a" }), "Purged a");
-  assert.equal(describeChange({ event: "key_activated", kid: "a" }), "Activated a");
-  assert.equal(describeChange({ event: "key_retired", kid: "a" }), "Retired a");
-  assert.equal(describeChange({ event: "key_revoked", kid: "a" }), "Revoked a: removed from the JWKS");
+  assert.equal(describeChange({ event: "key_purged", kid: "a", exp: 60 }), "Purged a");
+  assert.equal(
+    describeChange({ event: "key_activated", kid: "a", alg: "EdDSA", activatedAt: 60, retiresAt: 90 }),
+    "Activated a",
+  );
+  assert.equal(describeChange({ event: "key_retired", kid: "a", retiredAt: 60, exp: 90 }), "Retired a");
+  assert.equal(describeChange({ event: "key_revoked", kid: "a", revokedAt: 60 }), "Revoked a: removed from the JWKS");
   assert.equal(
     describeChange({ event: "key_created", kid: "a", alg: "EdDSA", activatesAt: 60, exp: 120 }),
     "Published a (EdDSA): signs from 1970-01-01T00:01:00Z, leaves the JWKS at 1970-01-01T00:02:00Z",

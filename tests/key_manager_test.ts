@@ -85,19 +85,34 @@ Deno.test("activation and retirement are reported when the clock crosses the bou
   events.length = 0;
   clock.set(active!.retiresAt * 1000);
   keys.view();
-  assert.deepEqual(events, [{ event: "key_retired", kid: active!.kid }, { event: "key_activated", kid: next!.kid }]);
+  assert.deepEqual(events, [
+    { event: "key_retired", kid: active!.kid, retiredAt: active!.retiresAt, exp: active!.exp },
+    {
+      event: "key_activated",
+      kid: next!.kid,
+      alg: "ES256",
+      activatedAt: next!.activatesAt,
+      retiresAt: next!.retiresAt,
+    },
+  ]);
   await store.close();
 });
 
 Deno.test("revoke and rescheduling are reported with the kid", async () => {
   const store = openSqliteStore(":memory:", { secret: secretCheck(sealer) });
   const events: KeyEvent[] = [];
-  const keys = manager(store, testClock(), events);
+  const clock = testClock();
+  const keys = manager(store, clock, events);
   await keys.apply();
   const active = keys.view().active!;
   events.length = 0;
   await keys.apply({ kind: "revoke", kid: active.kid });
-  assert.deepEqual(events.find((e) => e.event === "key_revoked"), { event: "key_revoked", kid: active.kid });
+  const now = Math.floor(clock() / 1000);
+  assert.deepEqual(events.find((e) => e.event === "key_revoked"), {
+    event: "key_revoked",
+    kid: active.kid,
+    revokedAt: now,
+  });
   assert.ok(events.some((e) => e.event === "key_rescheduled"), "the next key moved up");
   assert.ok(events.some((e) => e.event === "key_created"), "a new next key was published");
   assert.notEqual(keys.view().active!.kid, active.kid);
