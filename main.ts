@@ -10,6 +10,7 @@ import { type Command, helpFor, parseCommand } from "./lib/cli.ts";
 import { type Config, loadConfig, parseDotenv } from "./lib/config.ts";
 import { randomSecret } from "./lib/crypto_at_rest.ts";
 import { AppError, hasCode } from "./lib/errors.ts";
+import { WorkerHasher } from "./lib/hash_worker.ts";
 import { handle } from "./lib/http.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 
@@ -92,16 +93,31 @@ function resolveSecret(config: Config, log: Logger): { secret: string; createdFi
 async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promise<number> {
   const log = createLogger({ level: config.logLevel, clock, write: sink.write });
   const { secret, createdFile } = resolveSecret(config, log);
+  // Argon2 runs below the request thread's priority, so a login flood cannot starve /jwks. The
+  // worker starts with the first login after start-up; until then hashing runs in-thread.
+  const hasher = new WorkerHasher({
+    fallback: argon2Hasher(),
+    lazy: true,
+    onState: (state) => {
+      if (state.state === "failed" && state.reason !== "closed") {
+        log.warn("hash_worker_failed", { reason: state.reason, hint: "password hashing runs at normal priority" });
+      } else if (state.state === "ready" && !state.niced) {
+        log.warn("hash_priority_unchanged", { hint: "could not lower the priority of password hashing" });
+      }
+    },
+  });
   let app: App;
   try {
     app = await createApp(config, {
       clock,
       masterSecret: secret,
-      hasher: argon2Hasher(),
+      hasher,
       hashConcurrency: config.hashConcurrency ?? Math.max(1, navigator.hardwareConcurrency - 1),
       log,
     });
+    hasher.arm();
   } catch (error) {
+    hasher.close();
     if (createdFile !== null) Deno.removeSync(createdFile);
     if (createdFile !== null && hasCode(error, "wrong_secret")) {
       throw new AppError(
@@ -147,6 +163,7 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
     }, 10_000);
     await server.shutdown();
     await app.close();
+    hasher.close();
     clearTimeout(deadline);
     log.info("stopped", {});
     sink.flush();
