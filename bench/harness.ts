@@ -138,6 +138,20 @@ export function memoryOf(pid: number): Memory | null {
   }
 }
 
+/**
+ * CPU time (user + system, all threads) `pid` has used, in seconds, from `/proc/PID/stat`, or
+ * null when `/proc` does not have it. Linux counts it in USER_HZ = 100 ticks per second.
+ */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** A process started by {@linkcode spawnLogged}. */
 export interface Proc {
   readonly pid: number;
@@ -250,6 +264,8 @@ export interface LoadResult {
   readonly socketErrors: number;
   /** Responses that were not 2xx or 3xx. */
   readonly badStatus: number;
+  /** Server CPU time per request, in microseconds (NaN when not measured). */
+  readonly cpuUs: number;
 }
 
 /** Options of {@linkcode runWrk}. */
@@ -261,6 +277,8 @@ export interface WrkOptions {
   body?: string;
   contentType?: string;
   pin?: readonly string[];
+  /** The server's PID, to measure its CPU time per request. */
+  serverPid?: number;
 }
 
 /** Runs one `wrk` load (one thread, fixed connections, bounded in time) and parses its report. */
@@ -283,7 +301,9 @@ export async function runWrk(wrk: LoadGenerator, options: WrkOptions): Promise<L
     WRK_BODY: options.body ?? "",
     WRK_CONTENT_TYPE: options.contentType ?? "",
   };
+  const cpuBefore = options.serverPid === undefined ? null : cpuSecondsOf(options.serverPid);
   const result = await capture(command!, args, { env });
+  const cpuAfter = options.serverPid === undefined ? null : cpuSecondsOf(options.serverPid);
   const line = result.stdout.split("\n").find((l) => l.startsWith("WRK_JSON "));
   if (result.code !== 0 || line === undefined) {
     throw new Error(`wrk failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
@@ -301,6 +321,7 @@ export async function runWrk(wrk: LoadGenerator, options: WrkOptions): Promise<L
     max: report.latency_us.max / 1000,
     socketErrors: e.connect + e.read + e.write + e.timeout,
     badStatus: e.status,
+    cpuUs: cpuBefore === null || cpuAfter === null ? NaN : (cpuAfter - cpuBefore) * 1e6 / report.requests,
   };
 }
 
@@ -318,6 +339,8 @@ export interface Summary {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  /** Median server CPU time per request, in microseconds. */
+  readonly cpuUs: number;
   readonly errors: number;
 }
 
@@ -328,6 +351,7 @@ export function summarize(runs: readonly LoadResult[]): Summary {
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
+    cpuUs: median(runs.map((r) => r.cpuUs)),
     errors: runs.reduce((sum, r) => sum + r.socketErrors + r.badStatus, 0),
   };
 }

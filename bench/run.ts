@@ -6,7 +6,7 @@
  * ratio ours/reference for each scenario, memory (VmRSS/VmHWM) and start-up times, and which
  * targets pass. Loopback only; every run is bounded in time.
  *
- *     deno task bench [--seconds 3] [--rounds 3] [--no-micro] [--no-http] [--json FILE] [--strict]
+ *     deno task bench [--seconds 3] [--rounds 5] [--no-micro] [--no-http] [--json FILE] [--strict]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -52,7 +52,7 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       seconds: { type: "string", default: "3" },
-      rounds: { type: "string", default: "3" },
+      rounds: { type: "string", default: "5" },
       "no-micro": { type: "boolean", default: false },
       "no-http": { type: "boolean", default: false },
       json: { type: "string" },
@@ -223,8 +223,8 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
   if (refBody.byteLength !== body.byteLength) throw new Error("reference (a) does not serve our JWKS body");
   say(`GET /.well-known/jwks.json (${body.byteLength} bytes) vs reference (a), ${JWKS_CONNECTIONS} connections`);
   const jwks = await bench.pair(
-    { url: jwksUrl, connections: JWKS_CONNECTIONS },
-    { url: `${refStatic.url}/`, connections: JWKS_CONNECTIONS },
+    { url: jwksUrl, connections: JWKS_CONNECTIONS, serverPid: open.pid },
+    { url: `${refStatic.url}/`, connections: JWKS_CONNECTIONS, serverPid: refStatic.pid },
   );
   results.jwks = { ...jwks, bodyBytes: body.byteLength };
   await bench.stop("reference-a", refStatic);
@@ -235,8 +235,8 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
   if (await tokenAlg(`${open.url}/auth`, init) !== "RS256") throw new Error("our server did not sign RS256");
   say(`POST /auth (open, RS256) vs reference (b), ${AUTH_CONNECTIONS} connections`);
   results.rs256 = await bench.pair(
-    { url: `${open.url}/auth`, connections: AUTH_CONNECTIONS, ...post },
-    { url: `${refSign.url}/`, connections: AUTH_CONNECTIONS, ...post },
+    { url: `${open.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: open.pid, ...post },
+    { url: `${refSign.url}/`, connections: AUTH_CONNECTIONS, serverPid: refSign.pid, ...post },
   );
   await bench.stop("reference-b", refSign);
   await bench.stop("open-rs256", open);
@@ -253,7 +253,9 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
   ]);
   if (await tokenAlg(`${ed.url}/auth`, init) !== "EdDSA") throw new Error("our server did not sign EdDSA");
   say(`POST /auth (open, EdDSA), ${AUTH_CONNECTIONS} connections`);
-  results.eddsa = { ours: await bench.repeat({ url: `${ed.url}/auth`, connections: AUTH_CONNECTIONS, ...post }) };
+  results.eddsa = {
+    ours: await bench.repeat({ url: `${ed.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: ed.pid, ...post }),
+  };
   await bench.stop("open-eddsa", ed);
 
   // Password mode: JWKS idle, then JWKS while /auth is saturated with real Argon2id logins.
@@ -271,7 +273,7 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
   await tokenAlg(`${pw.url}/auth`, { body: login, headers: { "content-type": JSON_TYPE } });
   const pwJwks = { url: `${pw.url}/.well-known/jwks.json`, connections: JWKS_CONNECTIONS };
   say(`GET /.well-known/jwks.json idle (password mode), ${JWKS_CONNECTIONS} connections`);
-  const idleJwks = await bench.repeat(pwJwks);
+  const idleJwks = await bench.repeat({ ...pwJwks, serverPid: pw.pid });
   say(`GET /.well-known/jwks.json while POST /auth (password, ${AUTH_CONNECTIONS} connections) is saturated`);
   const auth = { url: `${pw.url}/auth`, connections: AUTH_CONNECTIONS, method: "POST" as const, body: login };
   await bench.load({ ...auth, contentType: JSON_TYPE, seconds: 1 });
@@ -361,28 +363,30 @@ function render(results: Results): { text: string; misses: string[] } {
   const errors = (s: Summary) => s.errors > 0 ? ` (${s.errors} errors)` : "";
   const lines: string[] = [];
   lines.push(
-    "| scenario | ours req/s | p50 ms | p99 ms | reference | ref req/s | ref p50 | ref p99 | ours/ref | target | result |",
-    "| --- | --: | --: | --: | --- | --: | --: | --: | --: | --- | --- |",
+    "| scenario | ours req/s | p50 ms | p99 ms | CPU µs/req | reference | ref req/s | ref p50 | ref p99 | ref CPU µs/req | ours/ref (req/s) | ours/ref (CPU) | target | result |",
+    "| --- | --: | --: | --: | --: | --- | --: | --: | --: | --: | --: | --: | --- | --- |",
   );
+  const cpu = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "";
   const row = (
     name: string,
     ours: Summary,
     refName: string,
-    ref: Summary | null,
-    r: number,
+    ref: Summary,
+    [r, byCpu]: [number, number],
     target: string,
     v: string,
   ) =>
     lines.push(
-      `| ${name}${errors(ours)} | ${rate(ours.rps)} | ${ms(ours.p50)} | ${ms(ours.p99)} | ${refName}${
-        ref ? errors(ref) : ""
-      } | ${ref ? rate(ref.rps) : ""} | ${ref ? ms(ref.p50) : ""} | ${ref ? ms(ref.p99) : ""} | ${
+      `| ${name}${errors(ours)} | ${rate(ours.rps)} | ${ms(ours.p50)} | ${ms(ours.p99)} | ${
+        cpu(ours.cpuUs)
+      } | ${refName}${errors(ref)} | ${rate(ref.rps)} | ${ms(ref.p50)} | ${ms(ref.p99)} | ${cpu(ref.cpuUs)} | ${
         ratio(r)
-      } | ${target} | ${v} |`,
+      } | ${Number.isFinite(byCpu) ? ratio(byCpu) : ""} | ${target} | ${v} |`,
     );
+  const ratios = (ours: Summary, ref: Summary): [number, number] => [ours.rps / ref.rps, ref.cpuUs / ours.cpuUs];
   const { jwks, rs256, eddsa, saturated, memory, startup } = results;
   if (jwks) {
-    const r = jwks.ours.rps / jwks.reference.rps;
+    const r = ratios(jwks.ours, jwks.reference);
     row(
       `GET /.well-known/jwks.json, ${JWKS_CONNECTIONS} conns`,
       jwks.ours,
@@ -390,11 +394,11 @@ function render(results: Results): { text: string; misses: string[] } {
       jwks.reference,
       r,
       "≥ 0.85",
-      check("JWKS ≥ 0.85 × reference (a)", r >= 0.85 && jwks.ours.errors === 0),
+      check("JWKS ≥ 0.85 × reference (a)", r[0] >= 0.85 && jwks.ours.errors === 0),
     );
   }
   if (rs256) {
-    const r = rs256.ours.rps / rs256.reference.rps;
+    const r = ratios(rs256.ours, rs256.reference);
     row(
       `POST /auth open RS256, ${AUTH_CONNECTIONS} conns`,
       rs256.ours,
@@ -402,11 +406,11 @@ function render(results: Results): { text: string; misses: string[] } {
       rs256.reference,
       r,
       "≥ 0.80",
-      check("/auth RS256 ≥ 0.80 × reference (b)", r >= 0.8 && rs256.ours.errors === 0),
+      check("/auth RS256 ≥ 0.80 × reference (b)", r[0] >= 0.8 && rs256.ours.errors === 0),
     );
   }
   if (eddsa && rs256) {
-    const r = eddsa.ours.rps / rs256.ours.rps;
+    const r = ratios(eddsa.ours, rs256.ours);
     row(
       `POST /auth open EdDSA, ${AUTH_CONNECTIONS} conns`,
       eddsa.ours,
@@ -414,7 +418,7 @@ function render(results: Results): { text: string; misses: string[] } {
       rs256.ours,
       r,
       "≥ 5",
-      check("/auth EdDSA ≥ 5 × our RS256", r >= 5 && eddsa.ours.errors === 0),
+      check("/auth EdDSA ≥ 5 × our RS256", r[0] >= 5 && eddsa.ours.errors === 0),
     );
   }
   if (saturated) {
@@ -425,14 +429,14 @@ function render(results: Results): { text: string; misses: string[] } {
       saturated.jwks,
       "same server's JWKS idle",
       saturated.idle,
-      r,
+      [r, NaN],
       "≥ 0.5 and p99 ≤ 10 ms",
       check("JWKS under saturated password /auth: ≥ 0.5 × idle and p99 ≤ 10 ms", pass),
     );
     lines.push(
       `| POST /auth password (Argon2id), ${AUTH_CONNECTIONS} conns, during the row above${errors(saturated.auth)} | ${
         rate(saturated.auth.rps)
-      } | ${ms(saturated.auth.p50)} | ${ms(saturated.auth.p99)} | (context) | | | | | | |`,
+      } | ${ms(saturated.auth.p50)} | ${ms(saturated.auth.p99)} | | (context) | | | | | | | | |`,
     );
   }
   if (memory || startup) {
