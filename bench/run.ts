@@ -37,6 +37,12 @@ const REF_SIGN = `${ROOT}bench/ref_sign.ts`;
 /** Connections per scenario: many for the cheap GET, the 16 the issue names for `/auth`. */
 const JWKS_CONNECTIONS = 64;
 const AUTH_CONNECTIONS = 16;
+/**
+ * Connections of the JWKS probe while logins saturate `/auth`: it measures latency, and with a
+ * closed loop of N connections the mean latency is N / throughput before any stall, so 64 would
+ * put ~3 ms of pure queueing under the 10 ms p99 target. Idle and loaded probes use the same N.
+ */
+const PROBE_CONNECTIONS = 16;
 
 interface Options {
   seconds: number;
@@ -121,12 +127,17 @@ class Bench {
 
   /**
    * Starts the real program: `deno run <start flags> main.ts serve --port P --db FILE ...args`,
-   * and by default waits until it listens.
+   * pinned to the server core unless `pinned` is false, and by default waits until it listens.
    */
-  async server(name: string, db: string, args: string[], options: { port?: number; wait?: boolean } = {}) {
+  async server(
+    name: string,
+    db: string,
+    args: string[],
+    options: { port?: number; wait?: boolean; pinned?: boolean } = {},
+  ): Promise<Proc> {
     const command = [Deno.execPath(), "run", "--config", CONFIG, ...this.#flags, MAIN, "serve"];
     const proc = await spawnLogged([...command, "--port", String(options.port ?? 0), "--db", db, ...args], {
-      pin: this.pin.server,
+      pin: options.pinned === false ? [] : this.pin.server,
       cwd: this.dir,
       env: { ...baseEnv(), NOT_MY_KEY: this.#secret },
       logFile: `${this.dir}/${name}.log`,
@@ -271,8 +282,8 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
   ]);
   const login = JSON.stringify({ username: "bench", password });
   await tokenAlg(`${pw.url}/auth`, { body: login, headers: { "content-type": JSON_TYPE } });
-  const pwJwks = { url: `${pw.url}/.well-known/jwks.json`, connections: JWKS_CONNECTIONS };
-  say(`GET /.well-known/jwks.json idle (password mode), ${JWKS_CONNECTIONS} connections`);
+  const pwJwks = { url: `${pw.url}/.well-known/jwks.json`, connections: PROBE_CONNECTIONS };
+  say(`GET /.well-known/jwks.json idle (password mode), ${PROBE_CONNECTIONS} connections`);
   const idleJwks = await bench.repeat({ ...pwJwks, serverPid: pw.pid });
   say(`GET /.well-known/jwks.json while POST /auth (password, ${AUTH_CONNECTIONS} connections) is saturated`);
   const auth = { url: `${pw.url}/auth`, connections: AUTH_CONNECTIONS, method: "POST" as const, body: login };
@@ -296,7 +307,8 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
     for (const [kind, db] of [["existing", `${dir}/open.db`], ["fresh", `${dir}/fresh-${round}.db`]] as const) {
       const port = freePort();
       const started = performance.now();
-      const proc = await bench.server(`startup-${kind}-${round}`, db, [], { port, wait: false });
+      // No load generator runs now, so the server gets the machine, as it does when users start it.
+      const proc = await bench.server(`startup-${kind}-${round}`, db, [], { port, wait: false, pinned: false });
       const ms = await firstOk(`http://127.0.0.1:${port}/healthz`, started);
       await bench.stop(`startup-${kind}-${round}`, proc);
       (kind === "existing" ? existingMs : freshMs).push(ms);
@@ -425,7 +437,7 @@ function render(results: Results): { text: string; misses: string[] } {
     const r = saturated.jwks.rps / saturated.idle.rps;
     const pass = r >= 0.5 && saturated.jwks.p99 <= 10 && saturated.jwks.errors === 0;
     row(
-      `GET /.well-known/jwks.json, ${JWKS_CONNECTIONS} conns, while POST /auth (password) is saturated`,
+      `GET /.well-known/jwks.json, ${PROBE_CONNECTIONS} conns, while POST /auth (password) is saturated`,
       saturated.jwks,
       "same server's JWKS idle",
       saturated.idle,
@@ -457,12 +469,12 @@ function render(results: Results): { text: string; misses: string[] } {
     const fresh = median(startup.freshMs);
     const runs = (values: number[]) => values.map((v) => Math.round(v)).join(", ");
     lines.push(
-      `| first 200, existing DB (median of ${runs(startup.existingMs)} ms) | ${Math.round(existing)} ms | ≤ 400 ms | ${
-        check("first 200 with an existing DB ≤ 400 ms", existing <= 400)
-      } |`,
-      `| first 200, fresh DB (median of ${runs(startup.freshMs)} ms) | ${Math.round(fresh)} ms | ≤ 1000 ms | ${
-        check("first 200 with a fresh DB ≤ 1 s", fresh <= 1000)
-      } |`,
+      `| first 200, existing DB, unpinned (median of ${runs(startup.existingMs)} ms) | ${
+        Math.round(existing)
+      } ms | ≤ 400 ms | ${check("first 200 with an existing DB ≤ 400 ms", existing <= 400)} |`,
+      `| first 200, fresh DB, unpinned (median of ${runs(startup.freshMs)} ms) | ${
+        Math.round(fresh)
+      } ms | ≤ 1000 ms | ${check("first 200 with a fresh DB ≤ 1 s", fresh <= 1000)} |`,
     );
   }
   return { text: lines.join("\n"), misses: checks.filter((c) => !c.pass).map((c) => c.name) };
