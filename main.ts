@@ -12,6 +12,7 @@ import { exitCodeOf, isOneShot, runCommand } from "./lib/commands.ts";
 import { type Config, ENV_VARS, loadConfig, parseDotenv } from "./lib/config.ts";
 import { AppError } from "./lib/errors.ts";
 import { handle } from "./lib/http.ts";
+import { WorkerHasher } from "./lib/hash_worker.ts";
 import { createLogger } from "./lib/log.ts";
 import { withMasterSecret } from "./lib/master_secret.ts";
 
@@ -75,15 +76,36 @@ function readDotenv(): Record<string, string> {
 
 async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promise<number> {
   const log = createLogger({ level: config.logLevel, clock, write: sink.write });
-  const { value: app, secret } = await withMasterSecret(config, (masterSecret) =>
-    createApp(config, {
-      clock,
-      masterSecret,
-      hasher: argon2Hasher(),
-      hashConcurrency: config.hashConcurrency ?? Math.max(1, navigator.hardwareConcurrency - 1),
-      log,
-      onRequest: accessLog(log),
-    }));
+  // Argon2 runs below the request thread's priority, so a login flood cannot starve /jwks. The
+  // worker starts with the first login after start-up; until then hashing runs in-thread.
+  const hasher = new WorkerHasher({
+    fallback: argon2Hasher(),
+    lazy: true,
+    onState: (state) => {
+      if (state.state === "failed" && state.reason !== "closed") {
+        log.warn("hash_worker_failed", { reason: state.reason, hint: "password hashing runs at normal priority" });
+      } else if (state.state === "ready" && !state.niced) {
+        log.warn("hash_priority_unchanged", { hint: "could not lower the priority of password hashing" });
+      }
+    },
+  });
+  let started;
+  try {
+    started = await withMasterSecret(config, (masterSecret) =>
+      createApp(config, {
+        clock,
+        masterSecret,
+        hasher,
+        hashConcurrency: config.hashConcurrency ?? Math.max(1, navigator.hardwareConcurrency - 1),
+        log,
+        onRequest: accessLog(log),
+      }));
+  } catch (error) {
+    hasher.close();
+    throw error;
+  }
+  const { value: app, secret } = started;
+  hasher.arm();
   if (secret.weak) {
     log.warn("weak_master_secret", { hint: "NOT_MY_KEY is shorter than 16 bytes; use 32 random bytes" });
   } else if (secret.source === "file") {
@@ -169,6 +191,8 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
       } catch (error) {
         log.error("close_failed", { error });
         return 1;
+      } finally {
+        hasher.close();
       }
       log.info("stopped", { signal });
       return drained === "drained" ? 0 : 1;

@@ -9,7 +9,7 @@
  * @module
  */
 import { AppError, type ErrorCode, hasCode } from "./errors.ts";
-import type { KeyView } from "./key_ring.ts";
+import type { JwksDocument, KeyView } from "./key_ring.ts";
 import type { RateDecision, RateLimiter } from "./rate_limit.ts";
 import type { LoginEvent } from "./store.ts";
 import { issueToken } from "./tokens.ts";
@@ -374,23 +374,44 @@ function ifNoneMatch(header: string | null, etag: string): boolean {
   return header.split(",").some((candidate) => candidate.trim().replace(/^W\//, "") === etag);
 }
 
-const jwksHandler: Handler = (ctx) => {
-  const { deps } = ctx;
-  const doc = deps.keys.view().jwks;
-  const headers: Record<string, string> = {
-    "cache-control": `public, max-age=${deps.settings.maxAge}`,
+function jwksHeaders(doc: JwksDocument, maxAge: number): Record<string, string> {
+  return {
+    "cache-control": `public, max-age=${maxAge}`,
     "etag": doc.etag,
     "access-control-allow-origin": "*",
     "access-control-expose-headers": "ETag",
-    "x-request-id": ctx.requestId,
   };
+}
+
+/**
+ * The 200 answer for each JWKS document, built once per key-set change and cloned per request:
+ * a clone copies the validated header list and shares the body bytes, where a fresh `Response`
+ * re-validates every header (measured: most of the JWKS path's own cost, see bench/).
+ */
+const jwksResponses = new WeakMap<JwksDocument, { maxAge: number; response: Response }>();
+
+function jwksResponse(doc: JwksDocument, maxAge: number): Response {
+  let cached = jwksResponses.get(doc);
+  if (cached === undefined || cached.maxAge !== maxAge) {
+    const headers = { ...jwksHeaders(doc, maxAge), "content-type": JSON_TYPE };
+    cached = { maxAge, response: new Response(doc.body, { headers }) };
+    jwksResponses.set(doc, cached);
+  }
+  return cached.response.clone();
+}
+
+const jwksHandler: Handler = (ctx) => {
+  const { deps } = ctx;
+  const doc = deps.keys.view().jwks;
   if (ifNoneMatch(ctx.request.headers.get("if-none-match"), doc.etag)) {
     deps.metrics?.jwksServed?.(true);
+    const headers = { ...jwksHeaders(doc, deps.settings.maxAge), "x-request-id": ctx.requestId };
     return new Response(null, { status: 304, headers });
   }
   deps.metrics?.jwksServed?.(false);
-  headers["content-type"] = JSON_TYPE;
-  return new Response(doc.body, { headers });
+  const response = jwksResponse(doc, deps.settings.maxAge);
+  response.headers.set("x-request-id", ctx.requestId);
+  return response;
 };
 
 const authHandler: Handler = async (ctx) => {

@@ -51,6 +51,15 @@ Deno.test("GET /.well-known/jwks.json", async (t) => {
       assert.equal(head.headers.get("etag"), a.headers.get("etag"));
       assert.equal(await head.text(), "");
     });
+    await t.step("each answer carries its own request id over the same bytes", async () => {
+      const answers = await Promise.all([1, 2, 3].map(() => app.fetch("/jwks")));
+      assert.equal(new Set(answers.map((response) => response.headers.get("x-request-id"))).size, 3);
+      assert.equal(new Set(await Promise.all(answers.map((response) => response.text()))).size, 1);
+      const traced = await app.fetch("/jwks", { headers: { "x-request-id": "trace-1" } });
+      assert.equal(traced.headers.get("x-request-id"), "trace-1");
+      assert.notEqual((await app.fetch("/jwks")).headers.get("x-request-id"), "trace-1", "not left on the next one");
+      assert.equal((await traced.text()).length, (await (await app.fetch("/jwks")).text()).length);
+    });
     await t.step("If-None-Match with the ETag answers 304 without a body", async () => {
       const etag = (await app.fetch("/jwks")).headers.get("etag")!;
       for (const header of [etag, `W/${etag}`, `"other", ${etag}`, "*"]) {

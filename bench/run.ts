@@ -1,0 +1,551 @@
+/**
+ * `deno task bench`: the micro benchmarks (`deno bench bench/`) and the HTTP load benchmark of
+ * the real program against two references started in the same run: (a) a bare `Deno.serve`
+ * returning a fixed JSON body the size of our JWKS, and (b) a bare `Deno.serve` signing a fixed
+ * RS256 payload with one pre-imported `CryptoKey`. Prints a table of req/s, p50, p99 and the
+ * ratio ours/reference for each scenario, memory (VmRSS/VmHWM) and start-up times, and which
+ * targets pass. Loopback only; every run is bounded in time.
+ *
+ *     deno task bench [--seconds 3] [--rounds 5] [--no-micro] [--no-http] [--json FILE] [--strict]
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  choosePinning,
+  findWrk,
+  firstOk,
+  freePort,
+  type LoadGenerator,
+  type LoadResult,
+  median,
+  type Memory,
+  type Pinning,
+  type Proc,
+  runWrk,
+  spawnLogged,
+  summarize,
+  type Summary,
+  type WrkOptions,
+} from "./harness.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const CONFIG = `${ROOT}deno.json`;
+const MAIN = `${ROOT}main.ts`;
+const REF_STATIC = `${ROOT}bench/ref_static.ts`;
+const REF_SIGN = `${ROOT}bench/ref_sign.ts`;
+
+/** Connections per scenario: many for the cheap GET, the 16 the issue names for `/auth`. */
+const JWKS_CONNECTIONS = 64;
+const AUTH_CONNECTIONS = 16;
+/**
+ * Connections of the JWKS probe while logins saturate `/auth`: it measures latency, and with a
+ * closed loop of N connections the mean latency is N / throughput before any stall, so 64 would
+ * put ~3 ms of pure queueing under the 10 ms p99 target. Idle and loaded probes use the same N.
+ */
+const PROBE_CONNECTIONS = 16;
+
+interface Options {
+  seconds: number;
+  rounds: number;
+  micro: boolean;
+  http: boolean;
+  json: string | null;
+  strict: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: "string", default: "3" },
+      rounds: { type: "string", default: "5" },
+      "no-micro": { type: "boolean", default: false },
+      "no-http": { type: "boolean", default: false },
+      json: { type: "string" },
+      strict: { type: "boolean", default: false },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const rounds = Number(values.rounds);
+  if (!(seconds >= 1 && seconds <= 30) || !(rounds >= 1 && rounds <= 9)) {
+    throw new Error("--seconds must be 1..30 and --rounds 1..9");
+  }
+  return {
+    seconds,
+    rounds,
+    micro: !values["no-micro"],
+    http: !values["no-http"],
+    json: values.json ?? null,
+    strict: values.strict,
+  };
+}
+
+const say = (line: string) => console.log(`· ${line}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The permission flags of the `start` task: the server runs exactly as users start it. */
+function startFlags(): string[] {
+  const start: string = JSON.parse(Deno.readTextFileSync(CONFIG)).tasks.start;
+  const words = start.trim().split(/\s+/);
+  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+}
+
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "DENO_DIR", "TMPDIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** Everything the run measured, also written as JSON with `--json`. */
+interface Results {
+  context: Record<string, string | number>;
+  jwks?: { ours: Summary; reference: Summary; bodyBytes: number };
+  rs256?: { ours: Summary; reference: Summary };
+  eddsa?: { ours: Summary };
+  saturated?: { idle: Summary; jwks: Summary; auth: Summary };
+  memory?: { idleKb: number; peakKb: number; perServer: Record<string, Memory | null> };
+  startup?: { existingMs: number[]; freshMs: number[] };
+  logBytes?: Record<string, number>;
+}
+
+class Bench {
+  readonly procs = new Set<Proc>();
+  readonly memory: Record<string, Memory | null> = {};
+  readonly logBytes: Record<string, number> = {};
+  #flags = startFlags();
+  #secret = crypto.randomUUID() + crypto.randomUUID();
+
+  constructor(
+    readonly options: Options,
+    readonly wrk: LoadGenerator,
+    readonly pin: Pinning,
+    readonly dir: string,
+  ) {}
+
+  /**
+   * Starts the real program: `deno run <start flags> main.ts serve --port P --db FILE ...args`,
+   * pinned to the server core unless `pinned` is false, and by default waits until it listens.
+   */
+  async server(
+    name: string,
+    db: string,
+    args: string[],
+    options: { port?: number; wait?: boolean; pinned?: boolean } = {},
+  ): Promise<Proc> {
+    const command = [Deno.execPath(), "run", "--config", CONFIG, ...this.#flags, MAIN, "serve"];
+    const proc = await spawnLogged([...command, "--port", String(options.port ?? 0), "--db", db, ...args], {
+      pin: options.pinned === false ? [] : this.pin.server,
+      cwd: this.dir,
+      env: { ...baseEnv(), NOT_MY_KEY: this.#secret },
+      logFile: `${this.dir}/${name}.log`,
+      waitListening: options.wait ?? true,
+    });
+    this.procs.add(proc);
+    return proc;
+  }
+
+  async reference(name: string, script: string, args: string[]): Promise<Proc> {
+    const proc = await spawnLogged(
+      [Deno.execPath(), "run", "--no-config", "--allow-net", "--allow-read", script, ...args],
+      { pin: this.pin.server, cwd: this.dir, env: baseEnv(), logFile: `${this.dir}/${name}.log` },
+    );
+    this.procs.add(proc);
+    return proc;
+  }
+
+  async stop(name: string, proc: Proc): Promise<void> {
+    this.memory[name] = proc.memory();
+    await proc.stop();
+    this.procs.delete(proc);
+    try {
+      this.logBytes[name] = Deno.statSync(proc.logFile).size;
+      Deno.removeSync(proc.logFile);
+    } catch {
+      // no log
+    }
+  }
+
+  load(options: Omit<WrkOptions, "seconds" | "pin"> & { seconds?: number }): Promise<LoadResult> {
+    return runWrk(this.wrk, { seconds: this.options.seconds, pin: this.pin.load, ...options });
+  }
+
+  /** Warms both up, then alternates `rounds` runs of each (reference first in even rounds). */
+  async pair(
+    ours: Omit<WrkOptions, "seconds" | "pin">,
+    reference: Omit<WrkOptions, "seconds" | "pin">,
+  ): Promise<{ ours: Summary; reference: Summary }> {
+    await this.load({ ...reference, seconds: 1 });
+    await this.load({ ...ours, seconds: 1 });
+    const a: LoadResult[] = [];
+    const b: LoadResult[] = [];
+    for (let round = 0; round < this.options.rounds; round++) {
+      if (round % 2 === 0) {
+        b.push(await this.load(reference));
+        a.push(await this.load(ours));
+      } else {
+        a.push(await this.load(ours));
+        b.push(await this.load(reference));
+      }
+    }
+    return { ours: summarize(a), reference: summarize(b) };
+  }
+
+  async repeat(options: Omit<WrkOptions, "seconds" | "pin">): Promise<Summary> {
+    await this.load({ ...options, seconds: 1 });
+    const runs: LoadResult[] = [];
+    for (let round = 0; round < this.options.rounds; round++) runs.push(await this.load(options));
+    return summarize(runs);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.procs].map((proc) => proc.stop(2000)));
+    this.procs.clear();
+  }
+}
+
+async function tokenAlg(url: string, init: RequestInit): Promise<string> {
+  const response = await fetch(url, { method: "POST", ...init });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`POST ${url} answered ${response.status}: ${text}`);
+  const token: string = JSON.parse(text).token;
+  return JSON.parse(new TextDecoder().decode(Uint8Array.fromBase64(token.split(".")[0]!, { alphabet: "base64url" })))
+    .alg;
+}
+
+const OPEN_BODY = JSON.stringify({ username: "alice" });
+const JSON_TYPE = "application/json";
+
+async function runHttp(bench: Bench, results: Results): Promise<void> {
+  const { dir } = bench;
+
+  // Open mode, RS256: JWKS against (a), /auth against (b).
+  say("starting our server (open mode, RS256, fresh database)");
+  const open = await bench.server("open-rs256", `${dir}/open.db`, ["--auth", "open", "--rate-limit", "off"]);
+  const jwksUrl = `${open.url}/.well-known/jwks.json`;
+  const body = new Uint8Array(await (await fetch(jwksUrl)).arrayBuffer());
+  await sleep(1000);
+  const idle = open.memory();
+  Deno.writeFileSync(`${dir}/jwks.json`, body);
+  const refStatic = await bench.reference("reference-a", REF_STATIC, [`${dir}/jwks.json`]);
+  const refBody = new Uint8Array(await (await fetch(`${refStatic.url}/`)).arrayBuffer());
+  if (refBody.byteLength !== body.byteLength) throw new Error("reference (a) does not serve our JWKS body");
+  say(`GET /.well-known/jwks.json (${body.byteLength} bytes) vs reference (a), ${JWKS_CONNECTIONS} connections`);
+  const jwks = await bench.pair(
+    { url: jwksUrl, connections: JWKS_CONNECTIONS, serverPid: open.pid },
+    { url: `${refStatic.url}/`, connections: JWKS_CONNECTIONS, serverPid: refStatic.pid },
+  );
+  results.jwks = { ...jwks, bodyBytes: body.byteLength };
+  await bench.stop("reference-a", refStatic);
+
+  const refSign = await bench.reference("reference-b", REF_SIGN, []);
+  const post = { method: "POST" as const, body: OPEN_BODY, contentType: JSON_TYPE };
+  const init = { body: OPEN_BODY, headers: { "content-type": JSON_TYPE } };
+  if (await tokenAlg(`${open.url}/auth`, init) !== "RS256") throw new Error("our server did not sign RS256");
+  say(`POST /auth (open, RS256) vs reference (b), ${AUTH_CONNECTIONS} connections`);
+  results.rs256 = await bench.pair(
+    { url: `${open.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: open.pid, ...post },
+    { url: `${refSign.url}/`, connections: AUTH_CONNECTIONS, serverPid: refSign.pid, ...post },
+  );
+  await bench.stop("reference-b", refSign);
+  await bench.stop("open-rs256", open);
+
+  // Open mode, EdDSA, on a fresh database.
+  say("starting our server (open mode, EdDSA, fresh database)");
+  const ed = await bench.server("open-eddsa", `${dir}/eddsa.db`, [
+    "--auth",
+    "open",
+    "--alg",
+    "EdDSA",
+    "--rate-limit",
+    "off",
+  ]);
+  if (await tokenAlg(`${ed.url}/auth`, init) !== "EdDSA") throw new Error("our server did not sign EdDSA");
+  say(`POST /auth (open, EdDSA), ${AUTH_CONNECTIONS} connections`);
+  results.eddsa = {
+    ours: await bench.repeat({ url: `${ed.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: ed.pid, ...post }),
+  };
+  await bench.stop("open-eddsa", ed);
+
+  // Password mode: JWKS idle, then JWKS while /auth is saturated with real Argon2id logins.
+  const password = crypto.randomUUID();
+  say("starting our server (password mode, seeded user, rate limit off)");
+  const pw = await bench.server("password", `${dir}/password.db`, [
+    "--auth",
+    "password",
+    "--seed-user",
+    `bench:${password}`,
+    "--rate-limit",
+    "off",
+  ]);
+  const login = JSON.stringify({ username: "bench", password });
+  await tokenAlg(`${pw.url}/auth`, { body: login, headers: { "content-type": JSON_TYPE } });
+  const pwJwks = { url: `${pw.url}/.well-known/jwks.json`, connections: PROBE_CONNECTIONS };
+  say(`GET /.well-known/jwks.json idle (password mode), ${PROBE_CONNECTIONS} connections`);
+  const idleJwks = await bench.repeat({ ...pwJwks, serverPid: pw.pid });
+  say(`GET /.well-known/jwks.json while POST /auth (password, ${AUTH_CONNECTIONS} connections) is saturated`);
+  const auth = { url: `${pw.url}/auth`, connections: AUTH_CONNECTIONS, method: "POST" as const, body: login };
+  await bench.load({ ...auth, contentType: JSON_TYPE, seconds: 1 });
+  const underLoad: LoadResult[] = [];
+  const logins: LoadResult[] = [];
+  for (let round = 0; round < bench.options.rounds; round++) {
+    const saturating = bench.load({ ...auth, contentType: JSON_TYPE, seconds: bench.options.seconds + 2 });
+    await sleep(1000);
+    underLoad.push(await bench.load(pwJwks));
+    logins.push(await saturating);
+  }
+  results.saturated = { idle: idleJwks, jwks: summarize(underLoad), auth: summarize(logins) };
+  await bench.stop("password", pw);
+
+  // Start-up: spawn to first 200 on /healthz, with the existing open-mode database and fresh ones.
+  say("start-up to first 200: existing database and fresh databases");
+  const existingMs: number[] = [];
+  const freshMs: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const [kind, db] of [["existing", `${dir}/open.db`], ["fresh", `${dir}/fresh-${round}.db`]] as const) {
+      const port = freePort();
+      const started = performance.now();
+      // No load generator runs now, so the server gets the machine, as it does when users start it.
+      const proc = await bench.server(`startup-${kind}-${round}`, db, [], { port, wait: false, pinned: false });
+      const ms = await firstOk(`http://127.0.0.1:${port}/healthz`, started);
+      await bench.stop(`startup-${kind}-${round}`, proc);
+      (kind === "existing" ? existingMs : freshMs).push(ms);
+    }
+  }
+  results.startup = { existingMs, freshMs };
+
+  const peakKb = Math.max(...Object.values(bench.memory).map((m) => m?.hwmKb ?? 0));
+  results.memory = { idleKb: idle?.rssKb ?? NaN, peakKb, perServer: bench.memory };
+  results.logBytes = bench.logBytes;
+}
+
+async function runMicro(): Promise<number> {
+  const files = [...Deno.readDirSync(`${ROOT}bench`)].map((entry) => entry.name).filter((name) =>
+    name.endsWith("_bench.ts")
+  ).sort();
+  say(`micro benchmarks: deno bench ${files.join(" ")}`);
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["bench", "--config", CONFIG, "--allow-all", ...files.map((name) => `${ROOT}bench/${name}`)],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) say(`deno bench exited with ${code}`);
+  return code;
+}
+
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
+
+function cpuModel(): string {
+  try {
+    const line = Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) => l.startsWith("model name"));
+    return line?.split(":")[1]?.trim() ?? "unknown CPU";
+  } catch {
+    return "unknown CPU";
+  }
+}
+
+const rate = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a";
+const ms = (n: number) => !Number.isFinite(n) ? "n/a" : n < 10 ? n.toFixed(2) : n.toFixed(1);
+const mb = (kb: number) => Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MB` : "n/a";
+const ratio = (n: number) => Number.isFinite(n) ? n.toFixed(2) : "n/a";
+
+interface Check {
+  readonly name: string;
+  readonly pass: boolean;
+}
+
+function verdict(pass: boolean): string {
+  return pass ? "pass" : "**MISS**";
+}
+
+/** Renders the results as Markdown tables; returns them with the targets missed. */
+function render(results: Results): { text: string; misses: string[] } {
+  const checks: Check[] = [];
+  const check = (name: string, pass: boolean) => (checks.push({ name, pass }), verdict(pass));
+  const errors = (s: Summary) => s.errors > 0 ? ` (${s.errors} errors)` : "";
+  const lines: string[] = [];
+  lines.push(
+    "| scenario | ours req/s | p50 ms | p99 ms | CPU µs/req | reference | ref req/s | ref p50 | ref p99 | ref CPU µs/req | ours/ref (req/s) | ours/ref (CPU) | target | result |",
+    "| --- | --: | --: | --: | --: | --- | --: | --: | --: | --: | --: | --: | --- | --- |",
+  );
+  const cpu = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "";
+  const row = (
+    name: string,
+    ours: Summary,
+    refName: string,
+    ref: Summary,
+    [r, byCpu]: [number, number],
+    target: string,
+    v: string,
+  ) =>
+    lines.push(
+      `| ${name}${errors(ours)} | ${rate(ours.rps)} | ${ms(ours.p50)} | ${ms(ours.p99)} | ${
+        cpu(ours.cpuUs)
+      } | ${refName}${errors(ref)} | ${rate(ref.rps)} | ${ms(ref.p50)} | ${ms(ref.p99)} | ${cpu(ref.cpuUs)} | ${
+        ratio(r)
+      } | ${Number.isFinite(byCpu) ? ratio(byCpu) : ""} | ${target} | ${v} |`,
+    );
+  const ratios = (ours: Summary, ref: Summary): [number, number] => [ours.rps / ref.rps, ref.cpuUs / ours.cpuUs];
+  const { jwks, rs256, eddsa, saturated, memory, startup } = results;
+  if (jwks) {
+    const r = ratios(jwks.ours, jwks.reference);
+    row(
+      `GET /.well-known/jwks.json, ${JWKS_CONNECTIONS} conns`,
+      jwks.ours,
+      `(a) bare Deno.serve, same ${jwks.bodyBytes}-byte body`,
+      jwks.reference,
+      r,
+      "≥ 0.85",
+      check("JWKS ≥ 0.85 × reference (a)", r[0] >= 0.85 && jwks.ours.errors === 0),
+    );
+  }
+  if (rs256) {
+    const r = ratios(rs256.ours, rs256.reference);
+    row(
+      `POST /auth open RS256, ${AUTH_CONNECTIONS} conns`,
+      rs256.ours,
+      "(b) bare Deno.serve + subtle.sign RS256",
+      rs256.reference,
+      r,
+      "≥ 0.80",
+      check("/auth RS256 ≥ 0.80 × reference (b)", r[0] >= 0.8 && rs256.ours.errors === 0),
+    );
+  }
+  if (eddsa && rs256) {
+    const r = ratios(eddsa.ours, rs256.ours);
+    row(
+      `POST /auth open EdDSA, ${AUTH_CONNECTIONS} conns`,
+      eddsa.ours,
+      "our POST /auth RS256 (row above)",
+      rs256.ours,
+      r,
+      "≥ 5",
+      check("/auth EdDSA ≥ 5 × our RS256", r[0] >= 5 && eddsa.ours.errors === 0),
+    );
+  }
+  if (saturated) {
+    const r = saturated.jwks.rps / saturated.idle.rps;
+    const pass = r >= 0.5 && saturated.jwks.p99 <= 10 && saturated.jwks.errors === 0;
+    row(
+      `GET /.well-known/jwks.json, ${PROBE_CONNECTIONS} conns, while POST /auth (password) is saturated`,
+      saturated.jwks,
+      "same server's JWKS idle",
+      saturated.idle,
+      [r, NaN],
+      "≥ 0.5 and p99 ≤ 10 ms",
+      check("JWKS under saturated password /auth: ≥ 0.5 × idle and p99 ≤ 10 ms", pass),
+    );
+    lines.push(
+      `| POST /auth password (Argon2id), ${AUTH_CONNECTIONS} conns, during the row above${errors(saturated.auth)} | ${
+        rate(saturated.auth.rps)
+      } | ${ms(saturated.auth.p50)} | ${ms(saturated.auth.p99)} | | (context) | | | | | | | | |`,
+    );
+  }
+  if (memory || startup) {
+    lines.push("", "| measure | value | target | result |", "| --- | --: | --- | --- |");
+  }
+  if (memory) {
+    lines.push(
+      `| RSS idle (VmRSS, open mode, after start) | ${mb(memory.idleKb)} | ≤ 80 MB | ${
+        check("RSS idle ≤ 80 MB", memory.idleKb <= 80 * 1024)
+      } |`,
+      `| RSS peak (VmHWM, highest of our servers over the run) | ${mb(memory.peakKb)} | ≤ 250 MB | ${
+        check("RSS peak ≤ 250 MB", memory.peakKb <= 250 * 1024)
+      } |`,
+    );
+  }
+  if (startup) {
+    const existing = median(startup.existingMs);
+    const fresh = median(startup.freshMs);
+    const runs = (values: number[]) => values.map((v) => Math.round(v)).join(", ");
+    lines.push(
+      `| first 200, existing DB, unpinned (median of ${runs(startup.existingMs)} ms) | ${
+        Math.round(existing)
+      } ms | ≤ 400 ms | ${check("first 200 with an existing DB ≤ 400 ms", existing <= 400)} |`,
+      `| first 200, fresh DB, unpinned (median of ${runs(startup.freshMs)} ms) | ${
+        Math.round(fresh)
+      } ms | ≤ 1000 ms | ${check("first 200 with a fresh DB ≤ 1 s", fresh <= 1000)} |`,
+    );
+  }
+  return { text: lines.join("\n"), misses: checks.filter((c) => !c.pass).map((c) => c.name) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  const results: Results = {
+    context: {
+      date: new Date().toISOString(),
+      cpu: `${cpuModel()}, ${navigator.hardwareConcurrency} cores`,
+      deno: `${Deno.version.deno} (V8 ${Deno.version.v8})`,
+      loadBefore: loadAverage(),
+      seconds: options.seconds,
+      rounds: options.rounds,
+    },
+  };
+  let code = 0;
+  if (options.micro) code = await runMicro();
+  if (!options.http) return code;
+
+  const wrk = await findWrk(say);
+  say(`load generator: ${wrk.version} (${wrk.how}: ${wrk.path})`);
+  const pin = await choosePinning();
+  say(`pinning: ${pin.description}`);
+  results.context.loadGenerator = `${wrk.version}, -t1, ${wrk.how}`;
+  results.context.pinning = pin.description;
+  const dir = await Deno.makeTempDir({ prefix: "jwks-bench-" });
+  const bench = new Bench(options, wrk, pin, dir);
+  const cleanup = async () => {
+    await bench.closeAll();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  const onSignal = () => void cleanup().finally(() => Deno.exit(130));
+  const watchdog = setTimeout(() => {
+    console.error("bench: the run exceeded 15 minutes; stopping");
+    onSignal();
+  }, 15 * 60_000);
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    await runHttp(bench, results);
+  } finally {
+    clearTimeout(watchdog);
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    await cleanup();
+  }
+  results.context.loadAfter = loadAverage();
+
+  const { text, misses } = render(results);
+  const c = results.context;
+  console.log(`
+## jwks-server benchmark, ${c.date}
+
+${c.cpu}; Deno ${c.deno}; ${c.loadGenerator}; ${c.pinning}.
+Each figure is the median of ${c.rounds} runs of ${c.seconds} s (after a 1 s warm-up), ours and the
+reference alternating; load average ${c.loadBefore} before, ${c.loadAfter} after.
+Our servers ran with default logging (info) to a file: ${
+    Object.entries(results.logBytes ?? {}).filter(([name]) => !name.startsWith("startup") && !name.startsWith("ref"))
+      .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KiB`).join(", ")
+  }.
+
+${text}
+`);
+  console.log(misses.length === 0 ? "All targets met." : `Targets missed: ${misses.join("; ")}.`);
+  if (options.json !== null) {
+    Deno.writeTextFileSync(options.json, JSON.stringify(results, null, 2) + "\n");
+    say(`results written to ${options.json}`);
+  }
+  return options.strict && misses.length > 0 ? 1 : code;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
