@@ -83,9 +83,13 @@ function parseOptions(argv: string[]): Options {
 const say = (line: string) => console.log(`· ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The permission flags of the `start` task: the server runs exactly as users start it. */
+/**
+ * The permission flags of the `cli` task, which `start` runs (`deno task cli serve`): the server
+ * runs exactly as users start it.
+ */
 function startFlags(): string[] {
-  const start: string = JSON.parse(Deno.readTextFileSync(CONFIG)).tasks.start;
+  const tasks = JSON.parse(Deno.readTextFileSync(CONFIG)).tasks;
+  const start: string = tasks.start.startsWith("deno task cli") ? tasks.cli : tasks.start;
   const words = start.trim().split(/\s+/);
   return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
 }

@@ -14,16 +14,20 @@ export const MAX_LOGGED_PATH = 256;
 /** Makes the `HttpDeps.onRequest` hook that writes one access-log line per request to `log`. */
 export function accessLog(log: Logger): (record: RequestRecord) => void {
   if (log.level !== "debug" && log.level !== "info") return () => {};
+  // One line per request: the fields are serialized straight into the line, which costs about
+  // half of building an object for the generic logger (bench/jwks_bench.ts prices both).
   return (record) => {
-    const { path } = record;
-    log.info("request", {
-      method: record.method.length > 16 ? record.method.slice(0, 16) : record.method,
-      path: path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path,
-      route: record.route,
-      status: record.status,
-      ms: Math.round(record.ms * 1000) / 1000,
-      ip: record.ip,
-      requestId: record.requestId,
-    });
+    const { path, method } = record;
+    const shownMethod = method.length > 16 ? method.slice(0, 16) : method;
+    const shownPath = path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
+    const ms = Math.round(record.ms * 1000) / 1000;
+    log.infoSerialized(
+      "request",
+      `"method":${JSON.stringify(shownMethod)},"path":${JSON.stringify(shownPath)},"route":${
+        JSON.stringify(record.route)
+      },"status":${record.status},"ms":${ms},"ip":${JSON.stringify(record.ip)},"requestId":${
+        JSON.stringify(record.requestId)
+      }`,
+    );
   };
 }

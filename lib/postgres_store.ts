@@ -10,7 +10,7 @@
  * every table in that schema (created when missing); locks are per schema.
  * @module
  */
-import pg from "pg";
+import type pg from "pg";
 import type { SecretCheck } from "./crypto_at_rest.ts";
 import { AppError } from "./errors.ts";
 import { type Alg, isAlg, type KeyRecord, type PublicJwk } from "./keystore.ts";
@@ -192,7 +192,11 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions): Promise<Store> {
   const target = parseTarget(url);
   const where = `"${target.description}"`;
-  const pool = new pg.Pool({
+  // Loaded only when PostgreSQL is configured: the driver costs ~15 MB of resident memory that
+  // a server on its embedded SQLite default need not pay. (A literal npm specifier, so
+  // `deno compile` still embeds it.)
+  const { default: driver } = await import("pg");
+  const pool = new driver.Pool({
     connectionString: target.connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,

@@ -9,7 +9,7 @@
  * limit on its own) and the outage is reported once, then its end. Logins keep working.
  * @module
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { RateLimit } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { MemoryRateLimiter, type RateDecision, type RateLimiter } from "./rate_limit.ts";
@@ -160,7 +160,9 @@ export async function openRedisRateLimiter(
   parsed.searchParams.delete("prefix");
   const shown = new URL(parsed.href);
   shown.password = "";
-  const client = new Redis(parsed.href, {
+  // Loaded only when a Redis store is configured (see the same note in postgres_store.ts).
+  const { Redis: Client } = await import("ioredis");
+  const client = new Client(parsed.href, {
     lazyConnect: true,
     // Fail fast instead of queueing: a check that cannot reach Redis falls back at once.
     enableOfflineQueue: false,
