@@ -194,7 +194,7 @@ function clientIp(request: Request, info: ConnInfo, trustProxy: boolean): string
 
 /**
  * Reads the body up to {@linkcode MAX_BODY_BYTES}; throws `payload_too_large` beyond it,
- * whether or not a `Content-Length` announced it.
+ * whether or not a `Content-Length` announced it, and `bad_request` when the body breaks off.
  */
 export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
@@ -206,7 +206,14 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
   let size = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client closed or broke the connection mid-body: its fault, not ours.
+      throw new AppError("bad_request", "Request body ended before it was complete");
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
