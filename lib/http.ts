@@ -64,8 +64,11 @@ export interface HttpDeps {
   readonly clock: () => number;
   readonly users: UserService | null;
   readonly rateLimiter: RateLimiter | null;
-  /** Takes successful logins for `auth_logs`; must not block. */
-  readonly loginLog: { record(event: LoginEvent): void } | null;
+  /**
+   * Takes successful logins for `auth_logs`; must not block. While `healthy` is false (its
+   * writes fail: disk full, read-only file), `POST /auth` answers 503.
+   */
+  readonly loginLog: { record(event: LoginEvent): void; readonly healthy?: boolean } | null;
   /** Resolves when storage answers, for `/readyz`. */
   readonly ping?: () => Promise<void>;
   /** Extra routes (admin API, metrics) merged over the built-in table. */
@@ -401,6 +404,9 @@ const authHandler: Handler = async (ctx) => {
   const expired = parseExpired(ctx.query);
   const limitHeaders = await checkRate(ctx, "/auth");
   try {
+    if (deps.loginLog?.healthy === false) {
+      throw new AppError("unavailable", "Logins cannot be recorded right now; try again shortly", { retryAfter: 2 });
+    }
     const { subject, userId } = await authenticate(ctx);
     const issued = await issueToken(deps.keys.view(), subject, {
       issuer: deps.settings.issuer,

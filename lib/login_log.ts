@@ -3,6 +3,7 @@
  * the queue is written in one transaction at the next microtask checkpoint, so concurrent
  * logins share a write and no login waits for the disk. A failed write is reported and counted,
  * and the batch is kept for the next attempt; the queue is bounded and counts what it drops.
+ * While writes fail the log reports itself unhealthy, so the edge can refuse logins (503).
  * @module
  */
 import type { LoginEvent, UserStore } from "./store.ts";
@@ -23,6 +24,7 @@ export class LoginLog {
   #onError: (error: unknown, pending: number) => void;
   #scheduled = false;
   #writing: Promise<void> | null = null;
+  #healthy = true;
   /** Rows written. */
   written = 0;
   /** Failed write attempts. */
@@ -34,6 +36,14 @@ export class LoginLog {
     this.#store = store;
     this.#maxQueue = Math.max(1, options.maxQueue ?? 10_000);
     this.#onError = options.onError ?? (() => {});
+  }
+
+  /**
+   * False from a failed write until the next successful one (the failed rows are kept and
+   * retried by `flush()`): logins should then be refused, since they could not be recorded.
+   */
+  get healthy(): boolean {
+    return this.#healthy;
   }
 
   /** Events waiting to be written. */
@@ -69,8 +79,10 @@ export class LoginLog {
       try {
         await this.#store.recordLogins(batch);
         this.written += batch.length;
+        this.#healthy = true;
       } catch (error) {
         ok = false;
+        this.#healthy = false;
         this.failures++;
         const merged = batch.concat(this.#queue);
         const excess = Math.max(0, merged.length - this.#maxQueue);

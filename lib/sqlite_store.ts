@@ -72,14 +72,19 @@ export function sqlTimestamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
 
-function describeSqliteError(error: unknown, path: string): AppError {
+/**
+ * Maps a driver error to an `AppError`: a damaged file is `corrupt_data`; a full disk, an I/O
+ * error, a read-only file and a lock are `unavailable` (503, worth a retry once the disk
+ * recovers); anything else is `internal`.
+ */
+export function describeSqliteError(error: unknown, path: string): AppError {
   const message = error instanceof Error ? error.message : String(error);
   if (/not a database|malformed|disk image/i.test(message)) {
     return new AppError("corrupt_data", `Database "${path}" is not a SQLite database or is damaged (${message})`, {
       cause: error,
     });
   }
-  if (/unable to open|readonly|read-only|permission/i.test(message)) {
+  if (/unable to open|readonly|read-only|permission|disk is full|disk I\/O error/i.test(message)) {
     return new AppError("unavailable", `Database "${path}" cannot be opened or written (${message})`, { cause: error });
   }
   if (/locked|busy/i.test(message)) {
