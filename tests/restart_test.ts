@@ -94,3 +94,23 @@ Deno.test("a restart with a shorter token lifetime keeps each key published unti
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("refresh() publishes a successor as soon as the next key starts signing, without waiting for the cron minute", async () => {
+  const clock = testClock();
+  const app = await testApp({ "rotate-every": "60s" }, { clock });
+  try {
+    const first = app.keys.view();
+    assert.ok(first.next !== null);
+    clock.set(first.next.activatesAt * 1000);
+    assert.equal(app.keys.view().next, null, "the next key signs now and nothing is next");
+    assert.equal((await app.fetch("/readyz")).status, 503);
+    await app.refresh();
+    const view = app.keys.view();
+    assert.ok(view.next !== null, "a successor is published at the next tick");
+    assert.ok(view.next.activatesAt - view.next.publishedAt >= app.config.policy.lead, "a full lead time ahead");
+    assert.equal((await app.fetch("/readyz")).status, 200);
+    assert.equal(view.active?.kid, first.next.kid);
+  } finally {
+    await app.close();
+  }
+});
