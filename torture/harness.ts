@@ -160,8 +160,11 @@ export type Outcome =
   | { readonly ok: true; readonly status: number; readonly headers: Headers; readonly text: string }
   | { readonly ok: false; readonly error: string };
 
+/** `fetch` options, with Deno's own HTTP client when a run needs to close its connections. */
+export type CallInit = RequestInit & { client?: Deno.HttpClient };
+
 /** `fetch` bounded by `timeoutMs`, reading the whole body; never throws. */
-export async function call(url: string, init: RequestInit = {}, timeoutMs = 10_000): Promise<Outcome> {
+export async function call(url: string, init: CallInit = {}, timeoutMs = 10_000): Promise<Outcome> {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
@@ -194,13 +197,17 @@ export function fdCount(pid: number): number {
 }
 
 /** Renders rows as a two-column Markdown table. */
-export function table(title: string, rows: readonly (readonly [string, string | number])[]): string {
-  const width = Math.max(4, ...rows.map(([name]) => name.length));
-  const valueWidth = Math.max(5, ...rows.map(([, value]) => String(value).length));
+export function table(
+  title: string,
+  rows: readonly (readonly [string, string | number])[],
+  headers: readonly [string, string] = ["what", "value"],
+): string {
+  const width = Math.max(headers[0].length, ...rows.map(([name]) => name.length));
+  const valueWidth = Math.max(headers[1].length, ...rows.map(([, value]) => String(value).length));
   const line = (a: string, b: string) => `| ${a.padEnd(width)} | ${b.padStart(valueWidth)} |`;
   return [
     `${title}`,
-    line("what", "value"),
+    line(headers[0], headers[1]),
     `| ${"-".repeat(width)} | ${"-".repeat(valueWidth - 1)}: |`,
     ...rows.map(([name, value]) => line(name, String(value))),
   ].join("\n");
