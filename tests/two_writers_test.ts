@@ -10,7 +10,7 @@ Deno.test({
   async fn() {
     const seed = seedFrom(Deno.env.toObject(), 20261122);
     console.log(`two writers seed ${seed} (replay: SEED=${seed} deno task test tests/two_writers_test.ts)`);
-    const report = await runTwoWriters({ seconds: 10, seed, rotateEveryMs: 2500 });
+    const report = await runTwoWriters({ seconds: 10, seed, rotateMs: [1500, 2500] });
     assert.deepEqual(report.failures, [], `seed ${seed}`);
     assert.ok(report.rotations >= 1, "keys rotated under both servers");
     assert.ok(report.kids >= 3, "so there were new kids to propagate");

@@ -33,8 +33,13 @@ export interface TwoWritersOptions {
   /** How long both serve, in seconds. */
   seconds: number;
   seed: number;
-  /** Rotations from the third connection: one every 1.5–`rotateEveryMs` ms. Default 4,000. */
-  rotateEveryMs?: number;
+  /**
+   * Milliseconds between rotations from the third connection, drawn from [min, max]. Default
+   * 30–90 s: rarer than the 60 s key life, so the chain drains and the two servers themselves
+   * must publish each successor (their 2 s ticks and cron minutes racing). Short runs rotate
+   * every few seconds instead, to have new kids to propagate.
+   */
+  rotateMs?: readonly [number, number];
   /** Concurrent clients. Default 4. */
   workers?: number;
   log?: (line: string) => void;
@@ -240,7 +245,9 @@ export async function runTwoWriters(options: TwoWritersOptions): Promise<TwoWrit
       });
       try {
         while (live()) {
-          await sleep(rrng.int(1500, options.rotateEveryMs ?? 4000));
+          const [min, max] = options.rotateMs ?? [30_000, 90_000];
+          const wait = rrng.int(min, max);
+          for (const end = Date.now() + wait; live() && Date.now() < end;) await sleep(Math.min(500, end - Date.now()));
           if (!live()) break;
           try {
             await manager.apply({ kind: "rotate" });
