@@ -62,7 +62,10 @@ export interface App {
   readonly log: Logger;
   /** One rotation step: apply due lifecycle changes (idempotent). */
   rotate(): Promise<void>;
-  /** Picks up key changes made by other processes and retries pending log writes. */
+  /**
+   * Picks up key changes made by other processes, retries pending log writes, and publishes a
+   * new next key as soon as the last one has started signing.
+   */
   refresh(): Promise<void>;
   /** Flushes pending writes and closes the store. */
   close(): Promise<void>;
@@ -190,8 +193,11 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       },
       async refresh() {
         await keys.sync();
-        keys.view();
+        const view = keys.view();
         if (loginLog.pending > 0) await loginLog.flush();
+        // The next key just started signing: publish its successor now, not at the next cron
+        // minute, so there is always a published next key (and /readyz stays ready).
+        if (view.next === null) await keys.apply();
       },
       async close() {
         await loginLog.flush();

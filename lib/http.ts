@@ -66,8 +66,11 @@ export interface HttpDeps {
   readonly clock: () => number;
   readonly users: UserService | null;
   readonly rateLimiter: RateLimiter | null;
-  /** Takes successful logins for `auth_logs`; must not block. */
-  readonly loginLog: { record(event: LoginEvent): void } | null;
+  /**
+   * Takes successful logins for `auth_logs`; must not block. While `healthy` is false (its
+   * writes fail: disk full, read-only file), `POST /auth` answers 503.
+   */
+  readonly loginLog: { record(event: LoginEvent): void; readonly healthy?: boolean } | null;
   /** Resolves when storage answers, for `/readyz`. */
   readonly ping?: () => Promise<void>;
   /** Extra routes (admin API, metrics) merged over the built-in table. */
@@ -198,7 +201,7 @@ function clientIp(request: Request, info: ConnInfo, trustProxy: boolean): string
 
 /**
  * Reads the body up to {@linkcode MAX_BODY_BYTES}; throws `payload_too_large` beyond it,
- * whether or not a `Content-Length` announced it.
+ * whether or not a `Content-Length` announced it, and `bad_request` when the body breaks off.
  */
 export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
@@ -210,7 +213,14 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
   let size = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client closed or broke the connection mid-body: its fault, not ours.
+      throw new AppError("bad_request", "Request body ended before it was complete");
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
@@ -419,6 +429,9 @@ const authHandler: Handler = async (ctx) => {
   const expired = parseExpired(ctx.query);
   const limitHeaders = await checkRate(ctx, "/auth");
   try {
+    if (deps.loginLog?.healthy === false) {
+      throw new AppError("unavailable", "Logins cannot be recorded right now; try again shortly", { retryAfter: 2 });
+    }
     const { subject, userId } = await authenticate(ctx);
     const issued = await issueToken(deps.keys.view(), subject, {
       issuer: deps.settings.issuer,

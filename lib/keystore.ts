@@ -296,6 +296,8 @@ interface Slot {
   /** When this key would like to hand over to its successor. */
   wantsRetireAt: number;
   alg: Alg;
+  /** The stored schedule of a key that has already signed: tokens out there depend on it. */
+  signed: { readonly retiresAt: number; readonly exp: number } | null;
 }
 
 /**
@@ -321,6 +323,7 @@ export function planKeys(
     revokedAt: key.revokedAt,
     wantsRetireAt: key.retiresAt,
     alg: key.alg,
+    signed: key.activatesAt <= now && key.revokedAt === null ? { retiresAt: key.retiresAt, exp: key.exp } : null,
   }));
   const created: Slot[] = [];
   let generated = 0;
@@ -335,6 +338,7 @@ export function planKeys(
       revokedAt: null,
       wantsRetireAt: activatesAt + rotationInterval,
       alg: source === "import" && intent.kind === "import" ? intent.material.alg : policy.alg,
+      signed: null,
     };
     created.push(slot);
     return slot;
@@ -394,7 +398,20 @@ export function planKeys(
   }
   const tail = chain[chain.length - 1]!;
   tail.retiresAt = tail.wantsRetireAt;
-  for (const slot of chain) slot.exp = slot.retiresAt + window;
+  for (const slot of chain) {
+    slot.exp = slot.retiresAt + window;
+    // A key that has signed must stay published until the tokens it signed expire, even when a
+    // restart brought a shorter token lifetime (a smaller window). Its stored exp covers them;
+    // when its retirement moves earlier (rotate), tokens signed until now need at most the
+    // window the stored schedule was made with.
+    const signed = slot.signed;
+    if (signed !== null) {
+      const floor = slot.retiresAt === signed.retiresAt
+        ? signed.exp
+        : Math.min(signed.exp, now + signed.exp - signed.retiresAt);
+      slot.exp = Math.max(slot.exp, floor);
+    }
+  }
 
   // Keep the newest unrevoked expired key to sign `?expired=true`; purge older expired keys.
   const kept = slots

@@ -3,6 +3,7 @@
  * the queue is written in one transaction at the next microtask checkpoint, so concurrent
  * logins share a write and no login waits for the disk. A failed write is reported and counted,
  * and the batch is kept for the next attempt; the queue is bounded and counts what it drops.
+ * While writes fail the log reports itself unhealthy, so the edge can refuse logins (503).
  * @module
  */
 import type { LoginEvent, UserStore } from "./store.ts";
@@ -24,6 +25,7 @@ export class LoginLog {
   #scheduled = false;
   #writing: Promise<void> | null = null;
   #inFlight = 0;
+  #healthy = true;
   /** Rows written. */
   written = 0;
   /** Failed write attempts. */
@@ -35,6 +37,14 @@ export class LoginLog {
     this.#store = store;
     this.#maxQueue = Math.max(1, options.maxQueue ?? 10_000);
     this.#onError = options.onError ?? (() => {});
+  }
+
+  /**
+   * False from a failed write until the next successful one (the failed rows are kept and
+   * retried by `flush()`): logins should then be refused, since they could not be recorded.
+   */
+  get healthy(): boolean {
+    return this.#healthy;
   }
 
   /** Events not yet written (queued or being written). */
@@ -76,10 +86,12 @@ export class LoginLog {
         await this.#store.recordLogins(batch);
         this.#inFlight = 0;
         this.written += batch.length;
+        this.#healthy = true;
         if (this.#queue.length > 0) this.#schedule();
       } catch (error) {
         ok = false;
         this.#inFlight = 0;
+        this.#healthy = false;
         this.failures++;
         const merged = batch.concat(this.#queue);
         const excess = Math.max(0, merged.length - this.#maxQueue);

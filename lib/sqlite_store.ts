@@ -73,14 +73,19 @@ export function sqlTimestamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
 
-function describeSqliteError(error: unknown, path: string): AppError {
+/**
+ * Maps a driver error to an `AppError`: a damaged file is `corrupt_data`; a full disk, an I/O
+ * error, a read-only file and a lock are `unavailable` (503, worth a retry once the disk
+ * recovers); anything else is `internal`.
+ */
+export function describeSqliteError(error: unknown, path: string): AppError {
   const message = error instanceof Error ? error.message : String(error);
   if (/not a database|malformed|disk image/i.test(message)) {
     return new AppError("corrupt_data", `Database "${path}" is not a SQLite database or is damaged (${message})`, {
       cause: error,
     });
   }
-  if (/unable to open|readonly|read-only|permission/i.test(message)) {
+  if (/unable to open|readonly|read-only|permission|disk is full|disk I\/O error/i.test(message)) {
     return new AppError("unavailable", `Database "${path}" cannot be opened or written (${message})`, { cause: error });
   }
   if (/locked|busy/i.test(message)) {
@@ -116,36 +121,17 @@ interface UserRow {
  * match, and `invalid_config` when a contract table has foreign columns.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions): Store {
+  const timeout = options.busyTimeoutMs ?? 5000;
+  if (path !== ":memory:") inspectFile(path, options.secret, timeout);
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: options.busyTimeoutMs ?? 5000 });
+    db = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout });
   } catch (error) {
     throw describeSqliteError(error, path);
   }
   try {
-    // Read-only checks first: nothing below writes until the secret and the schema check out.
-    const tables = new Set(
-      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[])
-        .map((row) => row.name),
-    );
-    for (const [table, expected] of Object.entries(CONTRACT_COLUMNS)) {
-      if (!tables.has(table)) continue;
-      const columns = (db.prepare("SELECT name FROM pragma_table_info(?)").all(table) as { name: string }[])
-        .map((row) => row.name);
-      if (columns.join(",") !== expected.join(",")) {
-        throw new AppError(
-          "corrupt_data",
-          `Table "${table}" in "${path}" has columns (${columns.join(", ")}), expected (${expected.join(", ")})`,
-        );
-      }
-    }
-    const canary = tables.has("jwks_settings")
-      ? db.prepare("SELECT value FROM jwks_settings WHERE name = 'secret_check'").get() as
-        | { value: Uint8Array }
-        | undefined
-      : undefined;
-    if (canary !== undefined) options.secret.verify(canary.value, `"${path}"`);
-
+    // Checked again on this connection: another process may have changed the file meanwhile.
+    const canary = inspectSchema(db, path, options.secret);
     if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     const version = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
@@ -160,9 +146,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stor
         throw error;
       }
     }
-    if (canary === undefined) {
+    if (!canary) {
       db.prepare("INSERT OR IGNORE INTO jwks_settings (name, value) VALUES ('secret_check', ?)")
         .run(options.secret.make());
+      // Another process may have created the database between our first look and now: check the
+      // canary that was actually kept, so two first starts with different secrets cannot both run.
+      const kept = db.prepare("SELECT value FROM jwks_settings WHERE name = 'secret_check'").get() as {
+        value: Uint8Array;
+      };
+      options.secret.verify(kept.value, `"${path}"`);
     }
   } catch (error) {
     db.close();
@@ -185,6 +177,92 @@ function fileIdentity(path: string): FileIdentity | null {
 interface FileIdentity {
   readonly dev: number;
   readonly ino: number;
+}
+
+/**
+ * The checks that come before the first write, on a connection of their own that only reads.
+ * When a crash left a WAL behind, that connection is opened read-only: a read-write one would
+ * checkpoint the WAL into the file as it closes, so even a refused start would rewrite the
+ * database. (Without a WAL a read-write connection is needed to leave no `-wal`/`-shm` files
+ * behind, and its close has nothing to checkpoint.) Throws `corrupt_data` or `wrong_secret`;
+ * returns quietly for a file that does not exist yet or is empty.
+ */
+function inspectFile(path: string, secret: SecretCheck, timeout: number): void {
+  const size = fileSize(path);
+  if (size === null || size === 0) return;
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { readOnly: fileSize(`${path}-wal`) !== null, timeout });
+  } catch (error) {
+    throw describeSqliteError(error, path);
+  }
+  try {
+    checkFile(db, path, size);
+    inspectSchema(db, path, secret);
+  } catch (error) {
+    throw error instanceof AppError ? error : describeSqliteError(error, path);
+  } finally {
+    db.close();
+  }
+}
+
+function fileSize(path: string): number | null {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses a file SQLite would open but that lost data: a size that is not a whole number of
+ * pages (cut off mid-page) or a failed `PRAGMA quick_check` (pages missing or overwritten).
+ */
+function checkFile(db: DatabaseSync, path: string, size: number): void {
+  const problems = (db.prepare("PRAGMA quick_check(3)").all() as { quick_check: string }[])
+    .map((row) => row.quick_check);
+  if (problems.length !== 1 || problems[0] !== "ok") {
+    throw new AppError(
+      "corrupt_data",
+      `Database "${path}" is damaged (${problems.join("; ").replace(/\s+/g, " ").slice(0, 200)})`,
+    );
+  }
+  const pageSize = Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);
+  if (size % pageSize !== 0) {
+    throw new AppError(
+      "corrupt_data",
+      `Database "${path}" is truncated: ${size} bytes is not a whole number of ${pageSize}-byte pages`,
+    );
+  }
+}
+
+/**
+ * Checks the contract tables' columns and the master secret's canary. Returns whether the
+ * canary exists (false for a new database). Reads only.
+ */
+function inspectSchema(db: DatabaseSync, path: string, secret: SecretCheck): boolean {
+  const tables = new Set(
+    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[])
+      .map((row) => row.name),
+  );
+  for (const [table, expected] of Object.entries(CONTRACT_COLUMNS)) {
+    if (!tables.has(table)) continue;
+    const columns = (db.prepare("SELECT name FROM pragma_table_info(?)").all(table) as { name: string }[])
+      .map((row) => row.name);
+    if (columns.join(",") !== expected.join(",")) {
+      throw new AppError(
+        "corrupt_data",
+        `Table "${table}" in "${path}" has columns (${columns.join(", ")}), expected (${expected.join(", ")})`,
+      );
+    }
+  }
+  const canary = tables.has("jwks_settings")
+    ? db.prepare("SELECT value FROM jwks_settings WHERE name = 'secret_check'").get() as
+      | { value: Uint8Array }
+      | undefined
+    : undefined;
+  if (canary !== undefined) secret.verify(canary.value, `"${path}"`);
+  return canary !== undefined;
 }
 
 class SqliteStore implements Store {

@@ -1,0 +1,103 @@
+/**
+ * `deno task torture [PART...]`: the long reliability runs, one after another, against the real
+ * program over loopback — `fuzz` (20,000 hostile requests), `crash` (200 SIGKILL rounds),
+ * `two-writers` (3 minutes, two servers on one file), `soak` (10 minutes, RSS and descriptors).
+ * Prints the seed first (SEED=… replays every part), each part's table, then a summary; exits 1
+ * when any part broke a promise. Sizes: FUZZ_REQUESTS, CRASH_ROUNDS, TWO_WRITERS_SECONDS,
+ * SOAK_SECONDS.
+ * @module
+ */
+import { crashRows, runCrash } from "./crash.ts";
+import { fuzzRows, runFuzz } from "./fuzz.ts";
+import { table } from "./harness.ts";
+import { seedFrom } from "./prng.ts";
+import { runSoak, soakRows } from "./soak.ts";
+import { runTwoWriters, twoWritersRows } from "./two_writers.ts";
+
+interface Part {
+  /** Runs the part; returns its table rows, its failures and a one-line figure for the summary. */
+  run(seed: number): Promise<{ rows: [string, string | number][]; failures: readonly string[]; figure: string }>;
+}
+
+const env = Deno.env.toObject();
+const size = (name: string, fallback: number) => {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`Invalid ${name} "${env[name]}": expected a positive integer`);
+  }
+  return value;
+};
+const log = (line: string) => console.log(`  ${line}`);
+
+const PARTS: Record<string, Part> = {
+  fuzz: {
+    async run(seed) {
+      const report = await runFuzz({ requests: size("FUZZ_REQUESTS", 20_000), seed, log });
+      const fivexx = Object.entries(report.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
+      return {
+        rows: fuzzRows(report),
+        failures: report.failures,
+        figure: `${report.requests} requests (${report.raw} raw), ${fivexx} 5xx, ${report.seconds} s`,
+      };
+    },
+  },
+  crash: {
+    async run(seed) {
+      const report = await runCrash({ rounds: size("CRASH_ROUNDS", 200), seed, log });
+      return {
+        rows: crashRows(report),
+        failures: report.failures,
+        figure:
+          `${report.rounds} kills, ${report.registered} users, ${report.tokensChecked} token checks, ${report.seconds} s`,
+      };
+    },
+  },
+  "two-writers": {
+    async run(seed) {
+      const report = await runTwoWriters({ seconds: size("TWO_WRITERS_SECONDS", 180), seed, log });
+      return {
+        rows: twoWritersRows(report),
+        failures: report.failures,
+        figure:
+          `${report.seconds} s, ${report.requests} requests, ${report.rotations} rotations, max lag ${report.maxLagMs} ms`,
+      };
+    },
+  },
+  soak: {
+    async run(seed) {
+      const report = await runSoak({ seconds: size("SOAK_SECONDS", 600), seed, log });
+      const mib = (kib: number) => (kib / 1024).toFixed(1);
+      return {
+        rows: soakRows(report),
+        failures: report.failures,
+        figure: `${report.requests} requests, RSS ${mib(report.baselineRssKiB)} → ${mib(report.finalRssKiB)} MiB (${
+          (report.growth * 100).toFixed(1)
+        }%), fds ${report.idleFdsBefore} → ${report.idleFdsAfter}`,
+      };
+    },
+  },
+};
+
+const chosen = Deno.args.length === 0 ? Object.keys(PARTS) : Deno.args;
+for (const name of chosen) {
+  if (!(name in PARTS)) {
+    console.error(`jwks-server torture: unknown part "${name}"; expected ${Object.keys(PARTS).join(", ")}`);
+    Deno.exit(2);
+  }
+}
+const seed = seedFrom(env);
+console.log(`torture: seed ${seed} (replay: SEED=${seed} deno task torture ${chosen.join(" ")})`);
+const summary: [string, string][] = [];
+let failed = false;
+for (const name of chosen) {
+  console.log(`\n== ${name}`);
+  const started = performance.now();
+  const { rows, failures, figure } = await PARTS[name]!.run(seed);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  console.log(table(name, rows));
+  for (const failure of failures) console.log(`FAIL ${failure}`);
+  failed ||= failures.length > 0;
+  summary.push([name, `${failures.length === 0 ? "ok" : `FAILED (${failures.length})`} in ${seconds} s: ${figure}`]);
+}
+console.log(`\n${table(`torture summary, seed ${seed}`, summary, ["part", "result"])}`);
+Deno.exit(failed ? 1 : 0);
