@@ -147,8 +147,18 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
     { signal: cron.signal },
     () => track(app.rotate().catch((error) => log.error("rotation_failed", { error }))),
   );
+  // Reported once per outage, not every tick.
+  let refreshFailing = false;
   const poll = setInterval(() => {
-    void track(app.refresh().catch((error) => log.error("refresh_failed", { error })));
+    void track(
+      app.refresh().then(() => {
+        if (refreshFailing) log.info("refresh_recovered", {});
+        refreshFailing = false;
+      }, (error) => {
+        if (!refreshFailing) log.error("refresh_failed", { error });
+        refreshFailing = true;
+      }),
+    );
   }, 2000);
 
   // SIGINT/SIGTERM: drain, then stop. Deno 2.9's server.shutdown() makes request bodies that

@@ -192,12 +192,15 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         await keys.apply();
       },
       async refresh() {
-        await keys.sync();
-        const view = keys.view();
-        if (loginLog.pending > 0) await loginLog.flush();
-        // The next key just started signing: publish its successor now, not at the next cron
-        // minute, so there is always a published next key (and /readyz stays ready).
-        if (view.next === null) await keys.apply();
+        // A maintenance step every tick (an empty plan costs two small reads): a successor key
+        // is due a lead time before the next key signs, which a once-a-minute cron could miss
+        // with short rotation intervals. apply() also picks up other processes' changes.
+        try {
+          await keys.apply();
+        } finally {
+          keys.view();
+          if (loginLog.pending > 0) await loginLog.flush();
+        }
       },
       async close() {
         await loginLog.flush();

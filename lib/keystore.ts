@@ -381,8 +381,11 @@ export function planKeys(
     if (active.alg !== policy.alg) active.wantsRetireAt = now;
   }
   if (intent.kind === "import") chain.splice(1, 0, create(now, "import"));
-  // The chain always ends with a published key that does not sign yet; rotating adds a new one.
-  if (chain[chain.length - 1]!.activatesAt <= now || intent.kind === "rotate" || algChanged) chain.push(create(now));
+  // The chain always ends with a published key that does not sign yet, and that key's successor
+  // is published a lead time before it starts signing, so there is a next key at every instant
+  // (a maintenance run every few seconds suffices). Rotating adds a new key.
+  const last = chain[chain.length - 1]!;
+  if (last.activatesAt <= now + lead || intent.kind === "rotate" || algChanged) chain.push(create(now));
 
   // Each key starts when its predecessor wants to hand over, but never before it has been
   // published for the lead time, never in the past, and strictly after its predecessor.

@@ -118,7 +118,19 @@ Deno.test("planKeys() is idempotent: planning again at the same instant changes 
   const counter = { id: 0 };
   const keys = step([], T, counter);
   assert.ok(isEmptyPlan(planKeys(keys, T, policy)));
-  assert.ok(isEmptyPlan(planKeys(keys, T + 599, policy)));
+  assert.ok(isEmptyPlan(planKeys(keys, T + 600 - policy.lead - 1, policy)), "nothing due until then");
+});
+
+Deno.test("the next key's successor is published a lead time before the next key signs", () => {
+  const counter = { id: 0 };
+  let keys = step([], T, counter);
+  const due = T + 600 - policy.lead;
+  keys = step(keys, due, counter);
+  const next = states(keys, due).next.sort((a, b) => a.activatesAt - b.activatesAt);
+  assert.equal(next.length, 2, "the next key and its successor");
+  assert.equal(next[0]!.activatesAt, T + 600);
+  assert.equal(next[1]!.activatesAt, T + 1200, "the schedule is unchanged");
+  assert.equal(states(keys, T + 600).next.length, 1, "when the next key takes over, a next key is already there");
 });
 
 Deno.test("the lifecycle holds at every clock value over many rotations", async (t) => {
@@ -131,6 +143,11 @@ Deno.test("the lifecycle holds at every clock value over many rotations", async 
       for (let now = T; now <= T + 4 * 3600; now += stride) {
         keys = step(keys, now, counter);
         assertInvariants(keys, now, bootstrap);
+        if (stride <= policy.lead) {
+          const before = states(keys, now + stride - 1);
+          assert.equal(before.active.length, 1, "one key signs until the next step");
+          assert.ok(before.next.length >= 1, "a next key is published until the next step");
+        }
         seenActive.add(states(keys, now).active[0]!.kid);
         assert.ok(isEmptyPlan(planKeys(keys, now, policy)), "one step brings the set up to date");
       }
