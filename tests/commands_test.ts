@@ -60,7 +60,7 @@ async function workspace(extra: Record<string, string> = {}) {
 
 /** A fetch that sends requests to an in-process app. */
 function fetchFrom(app: { deps: Parameters<typeof handle>[1] }): typeof fetch {
-  return (input, init) => handle(new Request(input, init), app.deps, from());
+  return (input, init) => Promise.resolve(handle(new Request(input, init), app.deps, from()));
 }
 
 const JWKS_URL = "http://127.0.0.1:8080/.well-known/jwks.json";

@@ -97,7 +97,7 @@ export async function testApp(
     deps,
     fetch(path: string, init: RequestInit & { ip?: string } = {}) {
       const { ip, ...rest } = init;
-      return handle(new Request(`http://127.0.0.1:8080${path}`, rest), deps, from(ip));
+      return Promise.resolve(handle(new Request(`http://127.0.0.1:8080${path}`, rest), deps, from(ip)));
     },
   });
 }
