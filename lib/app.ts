@@ -63,8 +63,9 @@ export interface App {
   /** One rotation step: apply due lifecycle changes (idempotent). */
   rotate(): Promise<void>;
   /**
-   * Picks up key changes made by other processes, retries pending log writes, and publishes a
-   * new next key as soon as the last one has started signing.
+   * The 2 s tick: one maintenance step (which also picks up key changes made by other
+   * processes; a successor key is due a lead time before the next key signs) and a retry of
+   * pending auth-log writes.
    */
   refresh(): Promise<void>;
   /** Flushes pending writes and closes the store. */

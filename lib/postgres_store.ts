@@ -15,7 +15,15 @@ import type { SecretCheck } from "./crypto_at_rest.ts";
 import { AppError } from "./errors.ts";
 import { type Alg, isAlg, type KeyRecord, type PublicJwk } from "./keystore.ts";
 import { CONTRACT_COLUMNS, sqlTimestamp } from "./sqlite_store.ts";
-import type { AppliedKeyChanges, KeyChanges, LoginEvent, NewUser, Store, UserRecord } from "./store.ts";
+import {
+  type AppliedKeyChanges,
+  type KeyChanges,
+  keyMetaValues,
+  type LoginEvent,
+  type NewUser,
+  type Store,
+  type UserRecord,
+} from "./store.ts";
 
 /** Options of {@linkcode openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -354,15 +362,7 @@ class PostgresStore implements Store {
         await client.query(
           `INSERT INTO jwks_key_meta (kid, thumbprint, alg, public_jwk, created_at, activates_at, retires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [
-            id,
-            insert.kid,
-            insert.alg,
-            JSON.stringify(insert.publicJwk),
-            insert.createdAt,
-            insert.activatesAt,
-            insert.retiresAt,
-          ],
+          keyMetaValues(id, insert),
         );
         insertedIds.push(id);
       }

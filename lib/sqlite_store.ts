@@ -13,7 +13,15 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import type { SecretCheck } from "./crypto_at_rest.ts";
 import { AppError } from "./errors.ts";
 import { type Alg, isAlg, type KeyRecord, type PublicJwk } from "./keystore.ts";
-import type { AppliedKeyChanges, KeyChanges, LoginEvent, NewUser, Store, UserRecord } from "./store.ts";
+import {
+  type AppliedKeyChanges,
+  type KeyChanges,
+  keyMetaValues,
+  type LoginEvent,
+  type NewUser,
+  type Store,
+  type UserRecord,
+} from "./store.ts";
 
 /** Options of {@linkcode openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -382,15 +390,7 @@ class SqliteStore implements Store {
         this.#stmt(
           `INSERT INTO jwks_key_meta (kid, thumbprint, alg, public_jwk, created_at, activates_at, retires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          id,
-          insert.kid,
-          insert.alg,
-          JSON.stringify(insert.publicJwk),
-          insert.createdAt,
-          insert.activatesAt,
-          insert.retiresAt,
-        );
+        ).run(...keyMetaValues(id, insert));
         insertedIds.push(id);
       }
       for (const update of changes.updates) {

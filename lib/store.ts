@@ -1,22 +1,32 @@
 /**
- * The storage ports: what the core asks of a database, and nothing about how. SQLite
- * (`sqlite_store.ts`) is the embedded default; every implementation must pass the shared
- * contract suite in `tests/store_contract.ts`.
+ * The storage ports: what the core asks of a database, and nothing about how, plus the one
+ * row-shaping helper every adapter shares. SQLite (`sqlite_store.ts`) is the embedded default;
+ * every implementation must pass the shared contract suite in `tests/store_contract.ts`.
  * @module
  */
-import type { Alg, KeyRecord, PlannedUpdate, PublicJwk } from "./keystore.ts";
+import type { KeyRecord, PlannedUpdate } from "./keystore.ts";
 
 /** A key row to create. The store picks the row id, then asks `seal` for the blob bound to it. */
-export interface KeyInsert {
-  readonly kid: string;
-  readonly alg: Alg;
-  readonly publicJwk: PublicJwk;
-  readonly createdAt: number;
-  readonly activatesAt: number;
-  readonly retiresAt: number;
-  readonly exp: number;
+export interface KeyInsert
+  extends Pick<KeyRecord, "kid" | "alg" | "publicJwk" | "createdAt" | "activatesAt" | "retiresAt" | "exp"> {
   /** Seals the private key for row `id`. Synchronous so it can run inside a transaction. */
   readonly seal: (id: number) => Uint8Array;
+}
+
+/**
+ * The values of a `jwks_key_meta` row for `insert` stored as row `id`, in the column order
+ * `(kid, thumbprint, alg, public_jwk, created_at, activates_at, retires_at)` every adapter uses.
+ */
+export function keyMetaValues(id: number, insert: KeyInsert): [number, string, string, string, number, number, number] {
+  return [
+    id,
+    insert.kid,
+    insert.alg,
+    JSON.stringify(insert.publicJwk),
+    insert.createdAt,
+    insert.activatesAt,
+    insert.retiresAt,
+  ];
 }
 
 /** Changes to apply to the key set in one transaction. */

@@ -58,16 +58,24 @@ function baseEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+/**
+ * Calls `onLine` for every line of `stream` (a child's stdout or stderr) until it ends; a pipe
+ * that breaks with the process just ends it.
+ */
+export async function collectLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
   const decoder = new TextDecoder();
   let rest = "";
-  for await (const chunk of stream) {
-    rest += decoder.decode(chunk, { stream: true });
-    let newline;
-    while ((newline = rest.indexOf("\n")) >= 0) {
-      onLine(rest.slice(0, newline));
-      rest = rest.slice(newline + 1);
+  try {
+    for await (const chunk of stream) {
+      rest += decoder.decode(chunk, { stream: true });
+      let newline;
+      while ((newline = rest.indexOf("\n")) >= 0) {
+        onLine(rest.slice(0, newline));
+        rest = rest.slice(newline + 1);
+      }
     }
+  } catch {
+    // the pipe broke with the process
   }
   if (rest !== "") onLine(rest);
 }
@@ -89,11 +97,11 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   let stderr = "";
   let resolveUrl: (url: string) => void;
   const listening = new Promise<string>((resolve) => (resolveUrl = resolve));
-  const stdoutDone = collect(child.stdout, (line) => {
+  const stdoutDone = collectLines(child.stdout, (line) => {
     lines.push(line);
     if (line.includes('"msg":"listening"')) resolveUrl(JSON.parse(line).url);
   });
-  const stderrDone = collect(child.stderr, (line) => (stderr += line + "\n"));
+  const stderrDone = collectLines(child.stderr, (line) => (stderr += line + "\n"));
   const exited = child.status.then(async (status) => {
     await Promise.allSettled([stdoutDone, stderrDone]);
     return status;

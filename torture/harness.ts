@@ -5,7 +5,7 @@
  * sampling from `/proc`; and the summary table. Loopback only, ephemeral ports only.
  * @module
  */
-import { RUN_FLAGS } from "../tests/server_process.ts";
+import { collectLines, RUN_FLAGS } from "../tests/server_process.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const MAX_LINES = 5000;
@@ -41,24 +41,6 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
-async function lines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let rest = "";
-  try {
-    for await (const chunk of stream) {
-      rest += decoder.decode(chunk, { stream: true });
-      let newline;
-      while ((newline = rest.indexOf("\n")) >= 0) {
-        onLine(rest.slice(0, newline));
-        rest = rest.slice(newline + 1);
-      }
-    }
-  } catch {
-    // the pipe broke with the process
-  }
-  if (rest !== "") onLine(rest);
-}
-
 /** Starts `main.ts serve` and returns at once. */
 export function spawnServer(options: SpawnOptions): Proc {
   const args = [...(options.args ?? [])];
@@ -88,13 +70,13 @@ export function spawnServer(options: SpawnOptions): Proc {
     rejectUrl = reject;
   });
   listening.catch(() => {});
-  const stdoutDone = lines(child.stdout, (line) => {
+  const stdoutDone = collectLines(child.stdout, (line) => {
     out.push(line);
     if (out.length > MAX_LINES) out.splice(0, out.length - MAX_LINES);
     if (line.includes('"level":"error"')) errors++;
     if (line.includes('"msg":"listening"')) resolveUrl(JSON.parse(line).url);
   });
-  const stderrDone = lines(child.stderr, (line) => (stderr += line + "\n"));
+  const stderrDone = collectLines(child.stderr, (line) => (stderr += line + "\n"));
   const exited = child.status.then(async (status) => {
     alive = false;
     await Promise.allSettled([stdoutDone, stderrDone]);
