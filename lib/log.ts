@@ -37,10 +37,12 @@ export interface LoggerOptions {
   clock: () => number;
 }
 
-function clean(value: unknown): unknown {
+function clean(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     const out: Record<string, unknown> = { name: value.name, message: value.message };
     if ("code" in value) out.code = (value as { code: unknown }).code;
+    // The cause carries the detail a client is not shown (a file path, the driver's words).
+    if (value.cause !== undefined && depth < 2) out.cause = clean(value.cause, depth + 1);
     return out;
   }
   return value;

@@ -21,6 +21,7 @@ import {
   keyMetaValues,
   type LoginEvent,
   type NewUser,
+  publicStoreError,
   type Store,
   type UserRecord,
 } from "./store.ts";
@@ -299,7 +300,7 @@ class PostgresStore implements Store {
     try {
       return await work();
     } catch (error) {
-      throw describePgError(error, this.#where);
+      throw error instanceof AppError ? error : publicStoreError(describePgError(error, this.#where));
     }
   }
 

@@ -19,6 +19,7 @@ import {
   keyMetaValues,
   type LoginEvent,
   type NewUser,
+  publicStoreError,
   type Store,
   type UserRecord,
 } from "./store.ts";
@@ -100,6 +101,14 @@ export function describeSqliteError(error: unknown, path: string): AppError {
     return new AppError("unavailable", `Database "${path}" is busy; try again`, { cause: error });
   }
   return new AppError("internal", `Database "${path}" failed (${message})`, { cause: error });
+}
+
+/**
+ * A driver failure while serving, as clients see it (see {@linkcode publicStoreError}): the
+ * detailed error, path included, is its `cause`.
+ */
+export function runtimeSqliteError(error: unknown, path: string): AppError {
+  return publicStoreError(describeSqliteError(error, path));
 }
 
 interface KeyRow {
@@ -297,13 +306,13 @@ class SqliteStore implements Store {
     return statement;
   }
 
-  /** Runs synchronous database work, mapping driver errors to `AppError`s. */
+  /** Runs synchronous database work, mapping driver errors with {@linkcode runtimeSqliteError}. */
   #sync<T>(work: () => T): T {
     if (this.#closed) throw new AppError("unavailable", "Database is closed");
     try {
       return work();
     } catch (error) {
-      throw error instanceof AppError ? error : describeSqliteError(error, this.#path);
+      throw error instanceof AppError ? error : runtimeSqliteError(error, this.#path);
     }
   }
 

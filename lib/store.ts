@@ -4,6 +4,7 @@
  * every implementation must pass the shared contract suite in `tests/store_contract.ts`.
  * @module
  */
+import { AppError } from "./errors.ts";
 import type { KeyRecord, PlannedUpdate } from "./keystore.ts";
 
 /** A key row to create. The store picks the row id, then asks `seal` for the blob bound to it. */
@@ -102,4 +103,22 @@ export interface Store extends KeyStore, UserStore {
   ping(): Promise<void>;
   /** Closes the connection; pending writes are finished first. */
   close(): Promise<void>;
+}
+
+/** What a client is told when the database fails while serving, by error code. */
+const PUBLIC_MESSAGES: Partial<Record<string, string>> = {
+  unavailable: "The database is unavailable right now; try again shortly",
+  corrupt_data: "The database is damaged",
+};
+
+/**
+ * A storage failure while serving, as HTTP clients see it: the same code as `detailed`, with a
+ * message that names neither the database (file path or URL) nor the driver's words, and
+ * `Retry-After` for an outage. The detailed error is the `cause`, which the logs show.
+ */
+export function publicStoreError(detailed: AppError): AppError {
+  return new AppError(detailed.code, PUBLIC_MESSAGES[detailed.code] ?? "The database failed", {
+    cause: detailed,
+    ...(detailed.code === "unavailable" ? { retryAfter: 2 } : {}),
+  });
 }

@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { createApp } from "../lib/app.ts";
 import { secretCheck } from "../lib/crypto_at_rest.ts";
 import { handle } from "../lib/http.ts";
-import { describeSqliteError, openSqliteStore } from "../lib/sqlite_store.ts";
+import { describeSqliteError, openSqliteStore, runtimeSqliteError } from "../lib/sqlite_store.ts";
 import type { Store } from "../lib/store.ts";
 import { call, postJson, spawnServer, waitListening } from "../torture/harness.ts";
 import { fastHasher, freshKey, from, testClock, testConfig } from "./helpers.ts";
@@ -18,7 +18,7 @@ const ALICE = { username: "alice", password: "alice-password-0123" };
 function faultyStore(inner: Store, path: string): Store & { fault: string | null } {
   const state = { fault: null as string | null };
   const write = <A extends unknown[], R>(method: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
-    state.fault === null ? method(...args) : Promise.reject(describeSqliteError(new Error(state.fault), path));
+    state.fault === null ? method(...args) : Promise.reject(runtimeSqliteError(new Error(state.fault), path));
   return {
     get fault() {
       return state.fault;
@@ -72,7 +72,13 @@ Deno.test("while the database cannot be written, /auth and /register answer 503 
         store!.fault = driverMessage;
         const register = await fetch("/register", jsonPost({ username: "bob", email: "bob@example.com" }));
         assert.equal(register.status, 503);
-        assert.equal((await register.json()).error, "unavailable");
+        const refusal = await register.json();
+        assert.equal(refusal.error, "unavailable");
+        assert.ok(
+          !refusal.message.includes(path) && !refusal.message.includes(driverMessage),
+          "no path or driver text",
+        );
+        assert.ok(Number(register.headers.get("retry-after")) >= 1);
         // The login that meets the fault is answered: its auth_logs row waits in memory.
         assert.equal((await fetch("/auth", jsonPost(ALICE))).status, 200);
         assert.equal(await app.loginLog.flush(), false, "its write fails");
