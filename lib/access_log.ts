@@ -11,8 +11,8 @@ import type { Logger } from "./log.ts";
 /** Longest path written; longer ones are cut and marked with `…`. */
 export const MAX_LOGGED_PATH = 256;
 
-/** Characters that would need escaping in a JSON string. */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+/** Anything but printable ASCII other than `"` and `\`: characters JSON would escape (or may). */
+const NEEDS_ESCAPE = /[^\x20-\x7e]|["\\]/;
 
 /** `text` as a JSON string; skips `JSON.stringify` for the plain ASCII of nearly every field. */
 function quote(text: string): string {

@@ -337,6 +337,10 @@ Deno.test("the access log writes one line per request with what an operator need
       hook({ method: "X".repeat(100), path: "/", route: "/", status: 405, ms: 0.1234567, ip: "::1", requestId: "r" });
       assert.equal(String(log.lines.at(-1)!.method).length, 16);
       assert.equal(log.lines.at(-1)!.ms, 0.123);
+      const odd = '/q"x\\y\n\u00e9\u0000';
+      hook({ method: "GET", path: odd, route: "unmatched", status: 404, ms: 12.0005, ip: "::1", requestId: "r" });
+      assert.equal(log.lines.at(-1)!.path, odd, "quotes, backslashes, controls and non-ASCII stay valid JSON");
+      assert.equal(log.lines.at(-1)!.ms, 12.001);
     });
   }, { deps: { onRequest: (record) => (records.push(record), hook(record)) } });
   await t.step("at LOG_LEVEL=warn there is no access log", () => {
