@@ -21,24 +21,25 @@ const clock = () => Date.now();
 /** How long a graceful stop waits for in-flight requests before it gives up (exit 1). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-/** Buffers stdout lines and writes them in batches, so logging stays off the hot path. */
+/**
+ * Buffers stdout lines and writes them in batches, so logging stays off the hot path. Lines are
+ * appended to one string and written every 16 KiB (or 50 ms): small batches keep the line
+ * strings young, so they die in the scavenger instead of being promoted and copied.
+ */
 function stdoutSink(): { write(line: string): void; flush(): void } {
-  let buffer: string[] = [];
-  let size = 0;
+  let pending = "";
   const flush = () => {
-    if (buffer.length === 0) return;
-    const text = buffer.join("\n") + "\n";
-    buffer = [];
-    size = 0;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
     writeAll(Deno.stdout, text);
   };
   const timer = setInterval(flush, 50);
   Deno.unrefTimer(timer);
   return {
     write(line) {
-      buffer.push(line);
-      size += line.length;
-      if (size > 64 * 1024) flush();
+      pending += line + "\n";
+      if (pending.length > 16 * 1024) flush();
     },
     flush,
   };

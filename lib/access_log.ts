@@ -30,19 +30,20 @@ function millis(ms: number): string {
 export function accessLog(log: Logger): (record: RequestRecord) => void {
   if (log.level !== "debug" && log.level !== "info") return () => {};
   // One line per request, so every field is serialized straight into the line: no object for
-  // the generic logger, JSON.stringify only where a field holds a character that needs escaping
+  // the generic logger, no JSON.stringify unless the path holds a character that needs escaping
   // (measured: ~600 ns a line with JSON.stringify on every field, ~200 ns like this).
   return (record) => {
     const { path, method } = record;
     const shownMethod = method.length > 16 ? method.slice(0, 16) : method;
     const shownPath = path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
+    // The method is an HTTP token (the Request constructor enforces it), the route a name from
+    // our table, the IP an address and the request id matched a strict pattern or is a UUID:
+    // none can hold a character to escape. Only the path is checked.
     log.infoSerialized(
       "request",
-      `"method":${quote(shownMethod)},"path":${quote(shownPath)},"route":${
-        quote(record.route)
-      },"status":${record.status},"ms":${millis(record.ms)},"ip":${quote(record.ip)},"requestId":${
-        quote(record.requestId)
-      }`,
+      `"method":"${shownMethod}","path":${quote(shownPath)},"route":"${record.route}","status":${record.status},"ms":${
+        millis(record.ms)
+      },"ip":"${record.ip}","requestId":"${record.requestId}"`,
     );
   };
 }
