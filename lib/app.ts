@@ -17,7 +17,7 @@ import { Metrics, metricsRoutes } from "./metrics.ts";
 import { isPostgresUrl, openPostgresStore } from "./postgres_store.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
 import { openRedisRateLimiter, RedisRateLimiter } from "./redis_rate_limit.ts";
-import { openSqliteStore } from "./sqlite_store.ts";
+import { isBusyError, openSqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
 import { DEFAULT_BACKOFF, type Hasher, HashQueue, LoginBackoff, UserService } from "./users.ts";
 
@@ -79,7 +79,16 @@ export async function openStore(config: Config, sealer: Sealer, options: { log?:
     const log = options.log ?? silentLogger;
     return await openPostgresStore(config.db, { secret, onError: (error) => log.error("database_error", { error }) });
   }
-  return openSqliteStore(config.db, { secret });
+  // Several processes starting at once on a new file can meet SQLITE_BUSY where SQLite does not
+  // wait (setting up WAL, a read-only look at a WAL being recovered): retry a few times.
+  for (let attempt = 1;; attempt++) {
+    try {
+      return openSqliteStore(config.db, { secret });
+    } catch (error) {
+      if (attempt >= 20 || !isBusyError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+    }
+  }
 }
 
 /** Builds the service. Throws `wrong_secret`, `corrupt_data` and friends before serving. */

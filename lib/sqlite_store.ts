@@ -103,6 +103,13 @@ export function describeSqliteError(error: unknown, path: string): AppError {
   return new AppError("internal", `Database "${path}" failed (${message})`, { cause: error });
 }
 
+/** True when `error` says another connection held the database too long (worth a retry). */
+export function isBusyError(error: unknown): boolean {
+  const cause = error instanceof AppError ? error.cause : error;
+  return error instanceof AppError && error.code === "unavailable" && cause instanceof Error &&
+    /locked|busy/i.test(cause.message);
+}
+
 /**
  * A driver failure while serving, as clients see it (see {@linkcode publicStoreError}): the
  * detailed error, path included, is its `cause`.

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createSealer, secretCheck } from "../lib/crypto_at_rest.ts";
 import type { AppError } from "../lib/errors.ts";
-import { CONTRACT_COLUMNS, openSqliteStore, sqlTimestamp } from "../lib/sqlite_store.ts";
+import {
+  CONTRACT_COLUMNS,
+  describeSqliteError,
+  isBusyError,
+  openSqliteStore,
+  sqlTimestamp,
+} from "../lib/sqlite_store.ts";
 import { insert, storeContract, type StoreInspector } from "./store_contract.ts";
 
 const secret = secretCheck(createSealer("sqlite store test secret"));
@@ -205,4 +211,12 @@ Deno.test("a closed store answers unavailable", async () => {
   await store.close();
   await store.close();
   await assert.rejects(store.ping(), (error: AppError) => error.code === "unavailable");
+});
+
+Deno.test("isBusyError() tells a lock held too long from every other failure", () => {
+  assert.equal(isBusyError(describeSqliteError(new Error("database is locked"), "x.db")), true);
+  assert.equal(isBusyError(describeSqliteError(new Error("database is busy"), "x.db")), true);
+  assert.equal(isBusyError(describeSqliteError(new Error("database or disk is full"), "x.db")), false);
+  assert.equal(isBusyError(describeSqliteError(new Error("file is not a database"), "x.db")), false);
+  assert.equal(isBusyError(new Error("database is locked")), false, "only mapped store errors");
 });
