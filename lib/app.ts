@@ -6,7 +6,7 @@
  * @module
  */
 import { adminRoutes } from "./admin.ts";
-import type { Config } from "./config.ts";
+import { type Config, isPostgresUrl } from "./config.ts";
 import { createSealer, type Sealer, secretCheck } from "./crypto_at_rest.ts";
 import type { HttpDeps, HttpMetrics, RequestRecord, RouteTable } from "./http.ts";
 import { type KeyEvent, KeyManager } from "./key_manager.ts";
@@ -14,7 +14,7 @@ import { type Alg, ALGS, type KeyMaterial } from "./keystore.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { LoginLog } from "./login_log.ts";
 import { Metrics, metricsRoutes } from "./metrics.ts";
-import { isPostgresUrl, openPostgresStore } from "./postgres_store.ts";
+import { openPostgresStore } from "./postgres_store.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
 import { openRedisRateLimiter, RedisRateLimiter } from "./redis_rate_limit.ts";
 import { isBusyError, openSqliteStore } from "./sqlite_store.ts";

@@ -10,7 +10,7 @@
 import { argon2Hasher } from "./argon2_hasher.ts";
 import { openStore } from "./app.ts";
 import type { Command } from "./cli.ts";
-import { type Config, type Flags, loadConfig, parseDuration } from "./config.ts";
+import { type Config, type Flags, isPostgresUrl, loadConfig, parseDuration } from "./config.ts";
 import { createSealer, type Sealer } from "./crypto_at_rest.ts";
 import { AppError } from "./errors.ts";
 import {
@@ -34,7 +34,7 @@ import {
   type KeyMaterial,
   materialFromJwk,
 } from "./keystore.ts";
-import { isDatabaseUrl, withMasterSecret } from "./master_secret.ts";
+import { withMasterSecret } from "./master_secret.ts";
 import type { Store } from "./store.ts";
 import { signClaims } from "./tokens.ts";
 import { type Hasher, UserService } from "./users.ts";
@@ -143,7 +143,7 @@ async function withDatabase<T>(
   if (config.db === ":memory:") {
     throw usage(command, 'The database ":memory:" would vanish when the command ends; name a file with --db');
   }
-  if (options.mustExist && !isDatabaseUrl(config.db)) {
+  if (options.mustExist && !isPostgresUrl(config.db)) {
     try {
       Deno.statSync(config.db);
     } catch (error) {

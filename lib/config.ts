@@ -97,6 +97,11 @@ export const ENV_VARS: readonly string[] = Object.freeze([
   "LOGIN_BACKOFF",
 ]);
 
+/** True when `db` names a PostgreSQL database (`postgres://` or `postgresql://`), not a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
 /** Default SQLite file, in the working directory (the course grader opens it there). */
 export const DEFAULT_DB = "./totally_not_my_privateKeys.db";
 
@@ -208,7 +213,7 @@ export function loadConfig(
 
   const dbSource = pick("db", "JWKS_DB", "DATABASE_URL");
   const db = dbSource?.value ?? DEFAULT_DB;
-  if (dbSource !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(db) && !/^postgres(ql)?:\/\//i.test(db)) {
+  if (dbSource !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(db) && !isPostgresUrl(db)) {
     fail(dbSource, "expected a file path, :memory: or a postgres:// URL", false);
   }
 

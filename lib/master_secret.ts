@@ -6,7 +6,7 @@
  * nothing: callers decide how loudly to warn.
  * @module
  */
-import type { Config } from "./config.ts";
+import { type Config, isPostgresUrl } from "./config.ts";
 import { randomSecret } from "./crypto_at_rest.ts";
 import { AppError, hasCode } from "./errors.ts";
 
@@ -28,11 +28,6 @@ export function secretFileOf(db: string): string {
   return `${db}.secret`;
 }
 
-/** True when `db` is a `postgres://` URL rather than a file. */
-export function isDatabaseUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
-
 /**
  * Resolves the master secret for `config`. Creates `<db>.secret` (mode 0600) when `NOT_MY_KEY`
  * is unset and the file does not exist. Throws `invalid_config` for PostgreSQL without
@@ -44,7 +39,7 @@ export function resolveMasterSecret(config: Pick<Config, "db" | "masterSecret">)
     return { secret: config.masterSecret, source: "env", file: null, weak };
   }
   if (config.db === ":memory:") return { secret: randomSecret(), source: "ephemeral", file: null, weak: false };
-  if (isDatabaseUrl(config.db)) {
+  if (isPostgresUrl(config.db)) {
     throw new AppError("invalid_config", "NOT_MY_KEY must be set when the database is PostgreSQL");
   }
   const file = secretFileOf(config.db);

@@ -40,11 +40,6 @@ export interface PostgresStoreOptions {
   onError?: (error: unknown) => void;
 }
 
-/** True when `db` names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
-
 /**
  * First key of the advisory lock every start holds while it checks and migrates the schema (the
  * second is `hashtext(schema)`). Holding it from outside lines starting instances up.
