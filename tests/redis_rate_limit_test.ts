@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { CLOCK_SLACK_MS, openRedisRateLimiter } from "../lib/redis_rate_limit.ts";
 import { T0 } from "./helpers.ts";
 import { rateLimiterContract } from "./rate_limit_contract.ts";
-import { redisService } from "./services.ts";
+import { deleteRedisPrefix, redisService } from "./services.ts";
 
 const redis = await redisService("redis_rate_limit_test");
 const ignore = redis.url === null;
@@ -13,15 +13,7 @@ const opts = { ignore, sanitizeResources: false, sanitizeOps: false };
 const freshPrefix = () => `jwks-test:${crypto.randomUUID().slice(0, 8)}:`;
 
 /** Deletes every key under `prefix`. */
-async function cleanUp(prefix: string): Promise<void> {
-  const client = new Redis(redis.url!);
-  try {
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
-  } finally {
-    client.disconnect();
-  }
-}
+const cleanUp = (prefix: string) => deleteRedisPrefix(redis.url!, prefix);
 
 rateLimiterContract("redis", async (policy) => {
   const prefix = freshPrefix();

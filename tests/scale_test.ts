@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
-import { Redis } from "ioredis";
 import { createApp } from "../lib/app.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createSealer, secretCheck } from "../lib/crypto_at_rest.ts";
@@ -11,7 +10,16 @@ import { RedisRateLimiter } from "../lib/redis_rate_limit.ts";
 import pg from "pg";
 import { fastHasher } from "./helpers.ts";
 import { type ServerProcess, startServer } from "./server_process.ts";
-import { dropSchema, postgresService, query, redisService, schemaName, searchPathUrl, withSchema } from "./services.ts";
+import {
+  deleteRedisPrefix,
+  dropSchema,
+  postgresService,
+  query,
+  redisService,
+  schemaName,
+  searchPathUrl,
+  withSchema,
+} from "./services.ts";
 
 const postgres = await postgresService("scale_test");
 const redis = await redisService("scale_test");
@@ -31,13 +39,7 @@ function environment() {
     rateLimitStore: redisUrl.href,
     async dispose() {
       await dropSchema(postgres.url!, schema);
-      const client = new Redis(redis.url!);
-      try {
-        const keys = await client.keys(`${prefix}*`);
-        if (keys.length > 0) await client.del(...keys);
-      } finally {
-        client.disconnect();
-      }
+      await deleteRedisPrefix(redis.url!, prefix);
     },
   };
 }

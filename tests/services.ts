@@ -137,3 +137,14 @@ export function dropSchema(url: string, schema: string): Promise<void> {
     "DO $$ BEGIN EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', current_setting('jwks.schema')); END $$",
   );
 }
+
+/** Deletes every Redis key under `prefix` (a test run's own key prefix). */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url);
+  try {
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+  } finally {
+    client.disconnect();
+  }
+}
