@@ -4,17 +4,17 @@
  * registers `Deno.cron`, handles signals. Everything it wires lives in `lib/`.
  * @module
  */
-import { accessLog } from "./lib/access_log.ts";
-import { argon2Hasher } from "./lib/argon2_hasher.ts";
+import { accessLog } from "./lib/ops/access_log.ts";
+import { argon2Hasher } from "./lib/users/argon2.ts";
 import { createApp } from "./lib/app.ts";
-import { type Command, helpFor, parseCommand } from "./lib/cli.ts";
-import { exitCodeOf, isOneShot, runCommand } from "./lib/commands.ts";
-import { type Config, ENV_VARS, loadConfig, parseDotenv } from "./lib/config.ts";
-import { AppError } from "./lib/errors.ts";
-import { handle } from "./lib/http.ts";
-import { WorkerHasher } from "./lib/hash_worker.ts";
-import { createLogger } from "./lib/log.ts";
-import { withMasterSecret } from "./lib/master_secret.ts";
+import { type Command, helpFor, parseCommand } from "./lib/cli/parse.ts";
+import { exitCodeOf, isOneShot, runCommand } from "./lib/cli/commands.ts";
+import { type Config, ENV_VARS, loadConfig, parseDotenv } from "./lib/settings.ts";
+import { AppError } from "./lib/core/errors.ts";
+import { handle } from "./lib/http/router.ts";
+import { WorkerHasher } from "./lib/users/hash_worker.ts";
+import { createLogger } from "./lib/ops/log.ts";
+import { withMasterSecret } from "./lib/store/master_secret.ts";
 
 const encoder = new TextEncoder();
 const clock = () => Date.now();

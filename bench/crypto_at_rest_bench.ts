@@ -3,8 +3,8 @@
  * (done when a key is created and once when it is loaded, never per request).
  * @module
  */
-import { createSealer } from "../lib/crypto_at_rest.ts";
-import { generateKeyMaterial } from "../lib/keystore.ts";
+import { createSealer } from "../lib/core/seal.ts";
+import { generateKeyMaterial } from "../lib/core/key_lifecycle.ts";
 
 const sealer = createSealer("bench master secret, not for production");
 const { privateBytes } = await generateKeyMaterial("RS256");

@@ -6,11 +6,11 @@
  * a template string).
  * @module
  */
-import { jwksDocument } from "../lib/key_ring.ts";
-import { type PublicJwk, publicJwk } from "../lib/keystore.ts";
-import { handle, type HttpDeps } from "../lib/http.ts";
-import { createLogger } from "../lib/log.ts";
-import { from, testApp } from "../tests/helpers.ts";
+import { jwksDocument } from "../lib/core/key_ring.ts";
+import { type PublicJwk, publicJwk } from "../lib/core/key_lifecycle.ts";
+import { handle, type HttpDeps } from "../lib/http/router.ts";
+import { createLogger } from "../lib/ops/log.ts";
+import { from, testApp } from "../tests/support/helpers.ts";
 
 const app = await testApp({ "rate-limit": "off" });
 const view = app.keys.view();

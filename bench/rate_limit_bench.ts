@@ -3,7 +3,7 @@
  * limiter for one busy client, and for a flood of distinct clients that keeps it at its key cap.
  * @module
  */
-import { decide, MemoryRateLimiter } from "../lib/rate_limit.ts";
+import { decide, MemoryRateLimiter } from "../lib/core/rate_limit.ts";
 
 const policy = { limit: 10, windowMs: 1000 };
 let now = 0;

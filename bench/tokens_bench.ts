@@ -3,9 +3,9 @@
  * to the bare `crypto.subtle.sign` of a fixed RS256 payload that reference (b) does per request.
  * @module
  */
-import type { KeyView, SigningKey } from "../lib/key_ring.ts";
-import { type Alg, ALGS, generateKeyMaterial, importSigningKey } from "../lib/keystore.ts";
-import { issueToken } from "../lib/tokens.ts";
+import type { KeyView, SigningKey } from "../lib/core/key_ring.ts";
+import { type Alg, ALGS, generateKeyMaterial, importSigningKey } from "../lib/core/key_lifecycle.ts";
+import { issueToken } from "../lib/core/tokens.ts";
 
 const now = Math.floor(Date.now() / 1000);
 

@@ -3,7 +3,7 @@
  * p = 1): the work a password login puts on a hashing thread, never on the request thread.
  * @module
  */
-import { argon2Hasher } from "../lib/argon2_hasher.ts";
+import { argon2Hasher } from "../lib/users/argon2.ts";
 
 const hasher = argon2Hasher();
 const password = crypto.randomUUID();

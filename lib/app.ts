@@ -5,21 +5,21 @@
  * them in, and tests build the same app around a clock they control.
  * @module
  */
-import { adminRoutes } from "./admin.ts";
-import { type Config, isPostgresUrl } from "./config.ts";
-import { createSealer, type Sealer, secretCheck } from "./crypto_at_rest.ts";
-import type { HttpDeps, HttpMetrics, RequestRecord, RouteTable } from "./http.ts";
-import { type KeyEvent, KeyManager } from "./key_manager.ts";
-import { type Alg, ALGS, type KeyMaterial } from "./keystore.ts";
-import { type Logger, silentLogger } from "./log.ts";
-import { LoginLog } from "./login_log.ts";
-import { Metrics, metricsRoutes } from "./metrics.ts";
-import { openPostgresStore } from "./postgres_store.ts";
-import { MemoryRateLimiter, type RateLimiter } from "./rate_limit.ts";
-import { openRedisRateLimiter, RedisRateLimiter } from "./redis_rate_limit.ts";
-import { isBusyError, openSqliteStore } from "./sqlite_store.ts";
-import type { Store } from "./store.ts";
-import { DEFAULT_BACKOFF, type Hasher, HashQueue, LoginBackoff, UserService } from "./users.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { type Config, isPostgresUrl } from "./settings.ts";
+import { createSealer, type Sealer, secretCheck } from "./core/seal.ts";
+import type { HttpDeps, HttpMetrics, RequestRecord, RouteTable } from "./http/router.ts";
+import { type KeyEvent, KeyManager } from "./keys/key_manager.ts";
+import { type Alg, ALGS, type KeyMaterial } from "./core/key_lifecycle.ts";
+import { type Logger, silentLogger } from "./ops/log.ts";
+import { LoginLog } from "./users/login_log.ts";
+import { Metrics, metricsRoutes } from "./ops/metrics.ts";
+import { openPostgresStore } from "./store/postgres.ts";
+import { MemoryRateLimiter, type RateLimiter } from "./core/rate_limit.ts";
+import { openRedisRateLimiter, RedisRateLimiter } from "./store/redis.ts";
+import { isBusyError, openSqliteStore } from "./store/sqlite.ts";
+import type { Store } from "./store/ports.ts";
+import { DEFAULT_BACKOFF, type Hasher, HashQueue, LoginBackoff, UserService } from "./users/users.ts";
 
 /** What the app needs from outside. */
 export interface AppOptions {

@@ -12,10 +12,10 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from "jose";
-import { loadConfig } from "../lib/config.ts";
-import { createSealer, secretCheck } from "../lib/crypto_at_rest.ts";
-import { KeyManager } from "../lib/key_manager.ts";
-import { openSqliteStore } from "../lib/sqlite_store.ts";
+import { loadConfig } from "../lib/settings.ts";
+import { createSealer, secretCheck } from "../lib/core/seal.ts";
+import { KeyManager } from "../lib/keys/key_manager.ts";
+import { openSqliteStore } from "../lib/store/sqlite.ts";
 import {
   call,
   canonicalJwk,

@@ -5,7 +5,7 @@
  * sampling from `/proc`; and the summary table. Loopback only, ephemeral ports only.
  * @module
  */
-import { collectLines, RUN_FLAGS } from "../tests/server_process.ts";
+import { collectLines, RUN_FLAGS } from "../tests/support/server_process.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const MAX_LINES = 5000;

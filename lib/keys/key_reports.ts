@@ -1,0 +1,118 @@
+/**
+ * Key administration shared by the command line (`keys list|rotate|revoke|import`) and the
+ * admin API: what each stored key is doing at an instant, as plain data both can print, and
+ * the lifecycle intents applied through a `KeyManager`. Holds no state; time is a parameter.
+ * @module
+ */
+import type { ApplyResult, KeyEvent, KeyManager } from "./key_manager.ts";
+import { type Alg, type KeyMaterial, type KeyRecord, keyState } from "../core/key_lifecycle.ts";
+import type { KeyStore } from "../store/ports.ts";
+
+/** Where a key is in its life, with revoked keys told apart from expired ones. */
+export type KeyStatus = "next" | "active" | "retired" | "expired" | "revoked";
+
+/** One stored key, as `keys list --json` and `GET /admin/keys` show it. Times are ISO 8601 UTC. */
+export interface KeyInfo {
+  /** The public kid (RFC 7638 thumbprint). */
+  readonly kid: string;
+  readonly alg: Alg;
+  readonly status: KeyStatus;
+  /** Whether the key is in the JWKS now. */
+  readonly published: boolean;
+  readonly createdAt: string;
+  readonly activatesAt: string;
+  readonly retiresAt: string;
+  /** End of the key's published life (`keys.exp`). */
+  readonly expiresAt: string;
+  readonly revokedAt: string | null;
+  /** The row id (`keys.kid` in the database). */
+  readonly row: number;
+}
+
+/** The outcome of a key command: what changed and the key set afterwards. */
+export interface KeyReport {
+  readonly changes: readonly KeyEvent[];
+  readonly keys: readonly KeyInfo[];
+}
+
+/** Unix seconds as ISO 8601 UTC without milliseconds. */
+export function isoSeconds(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** Describes `record` at `now` (unix seconds). */
+export function keyInfo(record: KeyRecord, now: number): KeyInfo {
+  const state = keyState(record, now);
+  return Object.freeze({
+    kid: record.kid,
+    alg: record.alg,
+    status: record.revokedAt !== null ? "revoked" : state,
+    published: state !== "expired",
+    createdAt: isoSeconds(record.createdAt),
+    activatesAt: isoSeconds(record.activatesAt),
+    retiresAt: isoSeconds(record.retiresAt),
+    expiresAt: isoSeconds(record.exp),
+    revokedAt: record.revokedAt === null ? null : isoSeconds(record.revokedAt),
+    row: record.id,
+  });
+}
+
+/** Every stored key at `now` (unix seconds), in the order it signs (oldest first). */
+export async function listKeyInfo(store: Pick<KeyStore, "listKeys">, now: number): Promise<KeyInfo[]> {
+  const records = await store.listKeys();
+  return records
+    .toSorted((a, b) => a.activatesAt - b.activatesAt || a.id - b.id)
+    .map((record) => keyInfo(record, now));
+}
+
+/** The report of an applied intent: the changes it made and the keys afterwards. */
+export async function keyReport(
+  result: ApplyResult,
+  store: Pick<KeyStore, "listKeys">,
+  now: number,
+): Promise<KeyReport> {
+  return { changes: result.events, keys: await listKeyInfo(store, now) };
+}
+
+/** Rotates now: the active key retires as soon as its successor may sign. */
+export async function rotateKeys(manager: KeyManager, store: Pick<KeyStore, "listKeys">): Promise<KeyReport> {
+  return await keyReport(await manager.apply({ kind: "rotate" }), store, manager.now());
+}
+
+/** Revokes `kid` now (emergency): it leaves the JWKS at once; if it signed, its successor signs. */
+export async function revokeKey(
+  manager: KeyManager,
+  store: Pick<KeyStore, "listKeys">,
+  kid: string,
+): Promise<KeyReport> {
+  return await keyReport(await manager.apply({ kind: "revoke", kid }), store, manager.now());
+}
+
+/** Publishes an imported key as the next key to sign. Throws `conflict` when its kid exists. */
+export async function importKey(
+  manager: KeyManager,
+  store: Pick<KeyStore, "listKeys">,
+  material: KeyMaterial,
+): Promise<KeyReport> {
+  return await keyReport(await manager.apply({ kind: "import", material }), store, manager.now());
+}
+
+/** One line describing a lifecycle change, for people. */
+export function describeChange(change: KeyEvent): string {
+  switch (change.event) {
+    case "key_created":
+      return `Published ${change.kid} (${change.alg}): signs from ${isoSeconds(change.activatesAt)}, ` +
+        `leaves the JWKS at ${isoSeconds(change.exp)}`;
+    case "key_rescheduled":
+      return `Rescheduled ${change.kid}: signs ${isoSeconds(change.activatesAt)} to ${isoSeconds(change.retiresAt)}, ` +
+        `leaves the JWKS at ${isoSeconds(change.exp)}`;
+    case "key_revoked":
+      return `Revoked ${change.kid}: removed from the JWKS`;
+    case "key_purged":
+      return `Purged ${change.kid}`;
+    case "key_activated":
+      return `Activated ${change.kid}`;
+    case "key_retired":
+      return `Retired ${change.kid}`;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The storage ports: what the core asks of a database, and nothing about how, plus the one
+ * row-shaping helper every adapter shares. SQLite (`sqlite_store.ts`) is the embedded default;
+ * every implementation must pass the shared contract suite in `tests/store_contract.ts`.
+ * @module
+ */
+import { AppError } from "../core/errors.ts";
+import type { KeyRecord, PlannedUpdate } from "../core/key_lifecycle.ts";
+
+/** A key row to create. The store picks the row id, then asks `seal` for the blob bound to it. */
+export interface KeyInsert
+  extends Pick<KeyRecord, "kid" | "alg" | "publicJwk" | "createdAt" | "activatesAt" | "retiresAt" | "exp"> {
+  /** Seals the private key for row `id`. Synchronous so it can run inside a transaction. */
+  readonly seal: (id: number) => Uint8Array;
+}
+
+/**
+ * The values of a `jwks_key_meta` row for `insert` stored as row `id`, in the column order
+ * `(kid, thumbprint, alg, public_jwk, created_at, activates_at, retires_at)` every adapter uses.
+ */
+export function keyMetaValues(id: number, insert: KeyInsert): [number, string, string, string, number, number, number] {
+  return [
+    id,
+    insert.kid,
+    insert.alg,
+    JSON.stringify(insert.publicJwk),
+    insert.createdAt,
+    insert.activatesAt,
+    insert.retiresAt,
+  ];
+}
+
+/** Changes to apply to the key set in one transaction. */
+export interface KeyChanges {
+  readonly inserts: readonly KeyInsert[];
+  readonly updates: readonly PlannedUpdate[];
+  /** Row ids to delete. */
+  readonly deletes: readonly number[];
+}
+
+/** What a key transaction did: the ids of inserted rows, in the order of `inserts`. */
+export interface AppliedKeyChanges extends KeyChanges {
+  readonly insertedIds: readonly number[];
+}
+
+/** Persistent key storage. */
+export interface KeyStore {
+  /** Every key we manage (rows of other programs are ignored), oldest first. */
+  listKeys(): Promise<KeyRecord[]>;
+  /** A number that changes whenever the key set changes, cheap enough to poll. */
+  keysVersion(): Promise<number>;
+  /**
+   * Runs `plan` on the current keys inside an exclusive transaction, applies the changes it
+   * returns and bumps the keys version when anything changed. `plan` must be synchronous and
+   * pure: it may be called again when the transaction is retried.
+   */
+  updateKeys(plan: (keys: readonly KeyRecord[]) => KeyChanges): Promise<AppliedKeyChanges>;
+}
+
+/** A registered user. */
+export interface UserRecord {
+  readonly id: number;
+  readonly username: string;
+  readonly email: string | null;
+  readonly passwordHash: string;
+}
+
+/** A user to create. */
+export interface NewUser {
+  readonly username: string;
+  readonly email: string | null;
+  readonly passwordHash: string;
+}
+
+/** One successful login, for the `auth_logs` table. */
+export interface LoginEvent {
+  readonly userId: number | null;
+  readonly ip: string;
+  /** Unix milliseconds. */
+  readonly at: number;
+}
+
+/** Persistent user storage. */
+export interface UserStore {
+  /**
+   * Creates a user registered at `now` (unix ms). Throws `conflict` with `field` set to
+   * `username` or `email` when either is taken.
+   */
+  createUser(user: NewUser, now: number): Promise<UserRecord>;
+  /** Creates the user or replaces its password hash (and email when given). */
+  upsertUser(user: NewUser, now: number): Promise<UserRecord>;
+  /** The user with exactly this username, or null. */
+  findUser(username: string): Promise<UserRecord | null>;
+  /** Writes login rows to `auth_logs` and updates `users.last_login`, in one transaction. */
+  recordLogins(events: readonly LoginEvent[]): Promise<void>;
+}
+
+/** A whole database: keys, users, the master-secret check, and its lifecycle. */
+export interface Store extends KeyStore, UserStore {
+  /** A short description for logs, with any password removed. */
+  readonly description: string;
+  /** Resolves when the database answers a trivial query; throws otherwise. */
+  ping(): Promise<void>;
+  /** Closes the connection; pending writes are finished first. */
+  close(): Promise<void>;
+}
+
+/** What a client is told when the database fails while serving, by error code. */
+const PUBLIC_MESSAGES: Partial<Record<string, string>> = {
+  unavailable: "The database is unavailable right now; try again shortly",
+  corrupt_data: "The database is damaged",
+};
+
+/**
+ * A storage failure while serving, as HTTP clients see it: the same code as `detailed`, with a
+ * message that names neither the database (file path or URL) nor the driver's words, and
+ * `Retry-After` for an outage. The detailed error is the `cause`, which the logs show.
+ */
+export function publicStoreError(detailed: AppError): AppError {
+  return new AppError(detailed.code, PUBLIC_MESSAGES[detailed.code] ?? "The database failed", {
+    cause: detailed,
+    ...(detailed.code === "unavailable" ? { retryAfter: 2 } : {}),
+  });
+}

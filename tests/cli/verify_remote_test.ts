@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { importSigningKey, type KeyMaterial } from "../../lib/core/key_lifecycle.ts";
+import { signClaims } from "../../lib/core/tokens.ts";
+import { verifyRemote, type VerifyRemoteOptions } from "../../lib/cli/verify_remote.ts";
+import { freshKey, T0 } from "../support/helpers.ts";
+
+const JWKS = new URL("https://issuer.example/.well-known/jwks.json");
+const NOW = Math.floor(T0 / 1000);
+
+function serving(keys: readonly KeyMaterial[], publicJwk = (key: KeyMaterial): object => key.publicJwk): typeof fetch {
+  return () => Promise.resolve(Response.json({ keys: keys.map(publicJwk) }));
+}
+
+async function token(key: KeyMaterial, claims: Record<string, unknown> = {}, kid: string | null = key.kid) {
+  const signer = await importSigningKey(JSON.parse(new TextDecoder().decode(key.privateBytes)), key.alg);
+  const jwt = await signClaims(signer, { alg: key.alg, kid: kid ?? "none" }, { iat: NOW, exp: NOW + 60, ...claims });
+  if (kid !== null) return jwt;
+  // A token without a kid: rebuild the header without it (the signature then no longer matters for
+  // key selection, which happens before the signature is checked).
+  const [, payload, signature] = jwt.split(".");
+  const header = btoa(JSON.stringify({ alg: key.alg, typ: "JWT" })).replaceAll("=", "");
+  return [header, payload, signature].join(".");
+}
+
+function options(fetchImpl: typeof fetch, extra: Partial<VerifyRemoteOptions> = {}): VerifyRemoteOptions {
+  return { jwks: JWKS, now: T0, fetch: fetchImpl, ...extra };
+}
+
+Deno.test("verifyRemote accepts a good token and returns its header and claims", async () => {
+  const key = await freshKey("EdDSA");
+  const outcome = await verifyRemote(await token(key, { sub: "alice" }), options(serving([key])));
+  assert.equal(outcome.valid, true);
+  if (outcome.valid) {
+    assert.equal(outcome.claims.sub, "alice");
+    assert.equal(outcome.header.kid, key.kid);
+  }
+});
+
+Deno.test("verifyRemote names each way a token fails", async (t) => {
+  const es = await freshKey("ES256");
+  const other = await freshKey("ES256");
+  const cases: [string, () => Promise<[string, VerifyRemoteOptions]>, string, RegExp][] = [
+    [
+      "a token without a kid that matches no key",
+      async () => [await token(es, {}, null), options(serving([]))],
+      "unknown_kid",
+      /No key in https:\/\/issuer.example\/.well-known\/jwks.json matches the token \(it has no kid\)/,
+    ],
+    [
+      "two keys with the same kid",
+      async () => [await token(es), options(serving([es, other], (key) => ({ ...key.publicJwk, kid: es.kid })))],
+      "ambiguous_kid",
+      /Several keys in .* match kid/,
+    ],
+    [
+      "an algorithm the verifier does not allow",
+      async () => [await token(es), options(serving([es]), { algorithms: ["RS256"] })],
+      "alg_not_allowed",
+      /Algorithm "ES256" is not allowed/,
+    ],
+    [
+      "a claim of the wrong type",
+      async () => [await token(es, { iat: "yesterday" }), options(serving([es]))],
+      "invalid_claim",
+      /Invalid "iat" claim/,
+    ],
+    [
+      "a token used before its nbf, beyond the tolerance",
+      async () => [await token(es, { nbf: NOW + 61 }), options(serving([es]))],
+      "not_yet_valid",
+      /Token is not valid before 2026-11-22T00:01:01Z \(now 2026-11-22T00:00:00Z\)/,
+    ],
+    [
+      "an audience list without the expected one",
+      async () => [await token(es, { aud: ["a", "b"] }), options(serving([es]), { audience: "c" })],
+      "wrong_audience",
+      /Wrong audience "a", "b", expected "c"/,
+    ],
+  ];
+  for (const [name, make, reason, pattern] of cases) {
+    await t.step(name, async () => {
+      const [jwt, opts] = await make();
+      const outcome = await verifyRemote(jwt, opts);
+      assert.equal(outcome.valid, false);
+      if (!outcome.valid) {
+        assert.equal(outcome.reason, reason);
+        assert.match(outcome.message, pattern);
+      }
+    });
+  }
+  await t.step("within the clock tolerance a token is still valid", async () => {
+    const outcome = await verifyRemote(await token(es, { nbf: NOW + 30, exp: NOW - 30 }), options(serving([es])));
+    assert.equal(outcome.valid, true);
+  });
+});

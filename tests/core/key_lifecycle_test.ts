@@ -1,0 +1,335 @@
+import assert from "node:assert/strict";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
+import { AppError } from "../../lib/core/errors.ts";
+import {
+  defaultAlgFor,
+  isEmptyPlan,
+  type KeyIntent,
+  type KeyPlan,
+  type KeyRecord,
+  keyState,
+  lifecyclePolicy,
+  materialFromJwk,
+  planKeys,
+  publicJwk,
+} from "../../lib/core/key_lifecycle.ts";
+import { freshKey } from "../support/helpers.ts";
+
+/** Applies a plan the way a store would, with made-up kids and blobs. */
+function apply(keys: readonly KeyRecord[], plan: KeyPlan, counter: { id: number }): KeyRecord[] {
+  const out = keys
+    .filter((key) => !plan.deletes.includes(key.id))
+    .map((key) => {
+      const update = plan.updates.find((u) => u.id === key.id);
+      return update === undefined ? key : { ...key, ...update };
+    });
+  for (const insert of plan.inserts) {
+    const id = ++counter.id;
+    out.push({
+      id,
+      blob: new Uint8Array(),
+      kid: `kid-${id}`,
+      alg: "RS256",
+      publicJwk: { kty: "RSA", kid: `kid-${id}`, use: "sig", alg: "RS256", n: "n", e: "AQAB" },
+      revokedAt: null,
+      ...insert,
+    });
+  }
+  return out;
+}
+
+const policy = lifecyclePolicy({ rotationInterval: 600, tokenTtl: 120, clockSkew: 30, retention: 1800 });
+const T = 1_800_000_000;
+
+function step(keys: readonly KeyRecord[], now: number, counter: { id: number }, intent?: KeyIntent): KeyRecord[] {
+  return apply(keys, planKeys(keys, now, policy, intent), counter);
+}
+
+function states(keys: readonly KeyRecord[], now: number) {
+  const by = (state: string) => keys.filter((key) => keyState(key, now) === state);
+  return { active: by("active"), next: by("next"), retired: by("retired"), expired: by("expired") };
+}
+
+/** The lifecycle invariants that must hold after every maintenance step. */
+function assertInvariants(keys: readonly KeyRecord[], now: number, bootstrapIds: ReadonlySet<number>) {
+  const s = states(keys, now);
+  assert.equal(s.active.length, 1, `exactly one active key at ${now - T}`);
+  assert.ok(s.next.length >= 1, `a published next key at ${now - T}`);
+  const active = s.active[0]!;
+  const next = s.next.sort((a, b) => a.activatesAt - b.activatesAt)[0]!;
+  assert.equal(active.retiresAt, next.activatesAt, "the active key retires exactly when the next activates");
+  for (const key of keys) {
+    if (key.revokedAt !== null || key.exp <= key.createdAt) continue;
+    if (!bootstrapIds.has(key.id)) {
+      assert.ok(
+        key.activatesAt - key.createdAt >= policy.lead,
+        `key ${key.id} published ${policy.lead} s before it signs`,
+      );
+    }
+    assert.equal(key.exp, key.retiresAt + policy.window, `key ${key.id} stays published for the window after retiring`);
+  }
+  assert.ok(
+    keys.some((key) => key.exp <= now && key.revokedAt === null),
+    "an expired key is kept for ?expired=true",
+  );
+  for (const key of s.expired) {
+    assert.ok(
+      key.exp + policy.retention > now || key === newestExpired(keys, now),
+      `expired key ${key.id} purged after retention`,
+    );
+  }
+}
+
+function newestExpired(keys: readonly KeyRecord[], now: number): KeyRecord | undefined {
+  return keys.filter((k) => k.exp <= now && k.revokedAt === null).sort((a, b) => b.exp - a.exp || b.id - a.id)[0];
+}
+
+Deno.test("lifecyclePolicy() derives max-age, lead and window from the rotation rule", () => {
+  assert.deepEqual(
+    { maxAge: policy.maxAge, lead: policy.lead, window: policy.window },
+    { maxAge: 150, lead: 180, window: 120 + 30 + 150 },
+  );
+  const daily = lifecyclePolicy();
+  assert.equal(daily.maxAge, 300, "max-age is capped at 5 minutes");
+  assert.equal(daily.lead, 330);
+  assert.equal(daily.rotationInterval, 86_400);
+  assert.throws(() => lifecyclePolicy({ rotationInterval: 59 }), /at least 60 seconds/);
+  assert.throws(() => lifecyclePolicy({ tokenTtl: 0 }), /Token TTL/);
+  assert.throws(() => lifecyclePolicy({ clockSkew: -1 }), /Clock skew/);
+  assert.throws(() => lifecyclePolicy({ retention: -1 }), /retention/);
+});
+
+Deno.test("planKeys() on an empty store creates an active, a next and an expired key", () => {
+  const plan = planKeys([], T, policy);
+  assert.equal(plan.generated, 3);
+  const [active, next, expired] = plan.inserts;
+  assert.deepEqual(active, { source: 0, createdAt: T, activatesAt: T, retiresAt: T + 600, exp: T + 600 + 300 });
+  assert.deepEqual(next, {
+    source: 1,
+    createdAt: T,
+    activatesAt: T + 600,
+    retiresAt: T + 1200,
+    exp: T + 1200 + 300,
+  });
+  assert.deepEqual(expired, { source: 2, createdAt: T - 1, activatesAt: T - 1, retiresAt: T - 1, exp: T - 1 });
+});
+
+Deno.test("planKeys() is idempotent: planning again at the same instant changes nothing", () => {
+  const counter = { id: 0 };
+  const keys = step([], T, counter);
+  assert.ok(isEmptyPlan(planKeys(keys, T, policy)));
+  assert.ok(isEmptyPlan(planKeys(keys, T + 600 - policy.lead - 1, policy)), "nothing due until then");
+});
+
+Deno.test("the next key's successor is published a lead time before the next key signs", () => {
+  const counter = { id: 0 };
+  let keys = step([], T, counter);
+  const due = T + 600 - policy.lead;
+  keys = step(keys, due, counter);
+  const next = states(keys, due).next.sort((a, b) => a.activatesAt - b.activatesAt);
+  assert.equal(next.length, 2, "the next key and its successor");
+  assert.equal(next[0]!.activatesAt, T + 600);
+  assert.equal(next[1]!.activatesAt, T + 1200, "the schedule is unchanged");
+  assert.equal(states(keys, T + 600).next.length, 1, "when the next key takes over, a next key is already there");
+});
+
+Deno.test("the lifecycle holds at every clock value over many rotations", async (t) => {
+  for (const stride of [1, 7, 59, 61, 173, 599]) {
+    await t.step(`maintenance every ${stride} s for 4 hours`, () => {
+      const counter = { id: 0 };
+      let keys = step([], T, counter);
+      const bootstrap = new Set(keys.map((key) => key.id));
+      const seenActive = new Set<string>();
+      for (let now = T; now <= T + 4 * 3600; now += stride) {
+        keys = step(keys, now, counter);
+        assertInvariants(keys, now, bootstrap);
+        if (stride <= policy.lead) {
+          const before = states(keys, now + stride - 1);
+          assert.equal(before.active.length, 1, "one key signs until the next step");
+          assert.ok(before.next.length >= 1, "a next key is published until the next step");
+        }
+        seenActive.add(states(keys, now).active[0]!.kid);
+        assert.ok(isEmptyPlan(planKeys(keys, now, policy)), "one step brings the set up to date");
+      }
+      assert.ok(seenActive.size >= 4 * 3600 / 600 - 1, "keys really rotated");
+    });
+  }
+});
+
+Deno.test("a token signed at any instant verifies until it expires", () => {
+  // Every token issued while a key is active must find that key published for its whole life.
+  const counter = { id: 0 };
+  let keys = step([], T, counter);
+  for (let now = T; now <= T + 3 * 3600; now += 13) {
+    keys = step(keys, now, counter);
+    const signer = states(keys, now).active[0]!;
+    const tokenExp = Math.min(now + policy.tokenTtl, signer.exp);
+    assert.ok(signer.exp >= tokenExp + policy.clockSkew, "key outlives the token and the skew");
+    assert.ok(keyState(signer, tokenExp - 1) !== "expired", "key still published when the token is about to expire");
+  }
+});
+
+Deno.test("rotate publishes the next key before it signs", async (t) => {
+  await t.step("a next key younger than the lead time waits for it", () => {
+    const counter = { id: 0 };
+    const keys = step([], T, counter);
+    const now = T + 10;
+    const rotated = step(keys, now, counter, { kind: "rotate" });
+    const s = states(rotated, now);
+    assert.equal(s.active[0]!.id, 1, "the current key keeps signing");
+    const next = s.next.sort((a, b) => a.activatesAt - b.activatesAt);
+    assert.equal(next[0]!.id, 2);
+    assert.equal(next[0]!.activatesAt, T + policy.lead, "activates one lead after it was published");
+    assert.equal(next.length, 2, "a fresh key is published behind it");
+    assert.equal(next[1]!.activatesAt, next[0]!.retiresAt);
+    assert.equal(states(rotated, T + policy.lead).active[0]!.id, 2);
+  });
+  await t.step("a next key older than the lead time takes over at once", () => {
+    const counter = { id: 0 };
+    const keys = step([], T, counter);
+    const now = T + 400;
+    const rotated = step(keys, now, counter, { kind: "rotate" });
+    const s = states(rotated, now);
+    assert.equal(s.active[0]!.id, 2);
+    assert.equal(s.retired[0]!.id, 1);
+    assert.equal(s.retired[0]!.exp, now + policy.window, "the old key stays published for the window");
+    assert.equal(s.next.length, 1);
+    assert.equal(s.next[0]!.activatesAt, now + 600);
+    assert.ok(s.next[0]!.activatesAt - s.next[0]!.createdAt >= policy.lead);
+  });
+});
+
+Deno.test("revoke", async (t) => {
+  await t.step("revoking the active key hands over to the next key immediately", () => {
+    const counter = { id: 0 };
+    const keys = step([], T, counter);
+    const now = T + 100;
+    const after = step(keys, now, counter, { kind: "revoke", kid: "kid-1" });
+    const revoked = after.find((key) => key.id === 1)!;
+    assert.equal(revoked.revokedAt, now);
+    assert.equal(keyState(revoked, now), "expired", "gone from the JWKS at once");
+    const s = states(after, now);
+    assert.equal(s.active.length, 1);
+    assert.equal(s.active[0]!.id, 2);
+    assert.equal(s.next.length, 1, "a new next key is published");
+  });
+  await t.step("revoking the next key publishes another", () => {
+    const counter = { id: 0 };
+    const keys = step([], T, counter);
+    const after = step(keys, T + 5, counter, { kind: "revoke", kid: "kid-2" });
+    const s = states(after, T + 5);
+    assert.equal(s.active[0]!.id, 1);
+    assert.equal(s.next.length, 1);
+    assert.notEqual(s.next[0]!.id, 2);
+    assert.equal(s.next[0]!.activatesAt, T + 600, "the schedule is kept");
+    assert.equal(s.active[0]!.retiresAt, T + 600);
+  });
+  await t.step("revoking twice is harmless and an unknown kid is not found", () => {
+    const counter = { id: 0 };
+    const keys = step(step([], T, counter), T + 5, counter, { kind: "revoke", kid: "kid-2" });
+    const again = planKeys(keys, T + 6, policy, { kind: "revoke", kid: "kid-2" });
+    assert.ok(isEmptyPlan(again));
+    assert.throws(
+      () => planKeys(keys, T + 6, policy, { kind: "revoke", kid: "nope" }),
+      (error: AppError) => error.code === "not_found",
+    );
+  });
+  await t.step("a revoked key never signs expired tokens", () => {
+    const counter = { id: 0 };
+    let keys = step([], T, counter);
+    keys = step(keys, T + 5, counter, { kind: "revoke", kid: "kid-3" });
+    const spare = newestExpired(keys, T + 5)!;
+    assert.notEqual(spare.id, 3);
+    assert.equal(spare.revokedAt, null);
+  });
+});
+
+Deno.test("import schedules the imported key as the next key", async () => {
+  const counter = { id: 0 };
+  const keys = step([], T, counter);
+  const material = await freshKey("EdDSA");
+  const plan = planKeys(keys, T + 50, policy, { kind: "import", material });
+  assert.equal(plan.generated, 0);
+  assert.equal(plan.inserts.length, 1);
+  assert.equal(plan.inserts[0]!.source, "import");
+  assert.equal(plan.inserts[0]!.activatesAt, T + 600, "takes the slot after the active key");
+  const moved = plan.updates.find((u) => u.id === 2)!;
+  assert.equal(moved.activatesAt, T + 1200, "the generated next key moves behind it");
+  assert.throws(
+    () => planKeys([{ ...keys[0]!, kid: material.kid }], T, policy, { kind: "import", material }),
+    (error: AppError) => error.code === "conflict",
+  );
+});
+
+Deno.test("purge keeps the newest expired key and drops older ones after retention", () => {
+  const counter = { id: 0 };
+  let keys = step([], T, counter);
+  for (let now = T; now <= T + 6 * 3600; now += 60) keys = step(keys, now, counter);
+  const now = T + 6 * 3600;
+  const expired = keys.filter((key) => key.exp <= now);
+  assert.equal(expired.length >= 1, true);
+  for (const key of expired) assert.ok(key.exp + policy.retention > now || key === newestExpired(keys, now));
+  assert.ok(keys.length <= 1 + 2 + Math.ceil((policy.window + policy.retention) / 600) + 1, "the table stays small");
+});
+
+Deno.test("after a downtime longer than an interval a new key signs at once", () => {
+  const counter = { id: 0 };
+  const keys = step([], T, counter);
+  const now = T + 5 * 3600;
+  const after = step(keys, now, counter);
+  const s = states(after, now);
+  assert.equal(s.active.length, 1);
+  assert.equal(s.active[0]!.createdAt, now);
+  assert.equal(s.next.length, 1);
+});
+
+Deno.test("two keys signing at once (a damaged schedule) heal to one", () => {
+  const counter = { id: 0 };
+  const keys = step([], T, counter).map((key) => key.id === 2 ? { ...key, activatesAt: T, createdAt: T - 1000 } : key);
+  const healed = step(keys, T + 1, counter);
+  assert.equal(states(healed, T + 1).active.length, 1);
+});
+
+Deno.test("publicJwk() keeps only public members, from an allow-list", async () => {
+  for (const alg of ["RS256", "ES256", "EdDSA"] as const) {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = { ...await exportJWK(privateKey), extra: "x", key_ops: ["sign"] };
+    const pub = publicJwk(jwk, "kid", alg);
+    for (const member of ["d", "p", "q", "dp", "dq", "qi", "extra", "key_ops", "oth", "k"]) {
+      assert.ok(!(member in pub), `${alg} JWKS entry has no "${member}"`);
+    }
+    assert.equal(pub.use, "sig");
+    assert.equal(pub.alg, alg);
+    assert.equal(pub.kid, "kid");
+  }
+  assert.throws(() => publicJwk({ kty: "oct", k: "secret" }, "k", "RS256"), /Unsupported key type "oct"/);
+  assert.throws(() => publicJwk({ kty: "RSA", e: "AQAB" }, "k", "RS256"), /lacks its "n" member/);
+});
+
+Deno.test("materialFromJwk() makes RFC 7638 thumbprint kids and checks the key", async (t) => {
+  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  await t.step("the kid is the SHA-256 thumbprint of the public key, stable across calls", async () => {
+    const a = await materialFromJwk(jwk);
+    const b = await materialFromJwk({ ...jwk, kid: "ignored" });
+    assert.equal(a.kid, await calculateJwkThumbprint({ kty: "EC", crv: jwk.crv!, x: jwk.x!, y: jwk.y! }));
+    assert.equal(a.kid, b.kid);
+    assert.equal(a.alg, "ES256");
+    assert.ok(new TextDecoder().decode(a.privateBytes).includes('"d"'));
+  });
+  await t.step("a public key, a small RSA key or a key that does not fit the algorithm is refused", async () => {
+    const { d: _d, ...pub } = jwk;
+    await assert.rejects(materialFromJwk(pub), /no private part/);
+    await assert.rejects(materialFromJwk(jwk, "RS256"), /cannot sign RS256/);
+    const small = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
+    const smallJwk = await exportJWK(small.privateKey);
+    await assert.rejects(materialFromJwk({ ...smallJwk, n: smallJwk.n!.slice(0, 170) }), /at least 2048 bits/);
+  });
+  await t.step("defaultAlgFor() picks the algorithm from the key type", () => {
+    assert.equal(defaultAlgFor({ kty: "RSA" }), "RS256");
+    assert.equal(defaultAlgFor({ kty: "RSA", alg: "PS256" }), "PS256");
+    assert.equal(defaultAlgFor({ kty: "EC", crv: "P-256" }), "ES256");
+    assert.equal(defaultAlgFor({ kty: "OKP", crv: "Ed25519" }), "EdDSA");
+    assert.throws(() => defaultAlgFor({ kty: "EC", crv: "P-384" }), /Unsupported key type "EC" \(P-384\)/);
+  });
+});

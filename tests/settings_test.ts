@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { DEFAULT_DB, loadConfig, parseDotenv, parseDuration, parseRateLimit } from "../lib/settings.ts";
+import type { ConfigError } from "../lib/core/errors.ts";
+
+Deno.test("defaults match the product contract", () => {
+  const config = loadConfig({}, {});
+  assert.equal(config.port, 8080);
+  assert.equal(config.hostname, "127.0.0.1");
+  assert.equal(config.db, DEFAULT_DB);
+  assert.equal(config.db, "./totally_not_my_privateKeys.db");
+  assert.equal(config.authMode, "password");
+  assert.equal(config.masterSecret, null);
+  assert.equal(config.issuer, "http://127.0.0.1:8080");
+  assert.equal(config.issuerSet, false);
+  assert.equal(config.policy.tokenTtl, 900);
+  assert.equal(config.policy.alg, "RS256");
+  assert.equal(config.trustProxy, false);
+  assert.deepEqual(config.rateLimit, { limit: 10, windowMs: 1000 });
+  assert.equal(config.rateLimitStore, "memory");
+  assert.deepEqual(config.seedUsers, []);
+  assert.equal(config.adminToken, null);
+  assert.equal(config.logLevel, "info");
+  assert.deepEqual(config.loginBackoff, { freeFailures: 5, baseMs: 1000, maxMs: 900_000 });
+  assert.ok(Object.isFrozen(config));
+});
+
+Deno.test("flags override the environment, which overrides .env", () => {
+  const dotenv = { PORT: "1111", HOST: "0.0.0.0", AUTH_MODE: "open", TOKEN_TTL: "1h" };
+  const env = { PORT: "2222", AUTH_MODE: "password" };
+  const config = loadConfig({ port: "3333" }, env, dotenv);
+  assert.equal(config.port, 3333);
+  assert.equal(config.authMode, "password", "env beats .env");
+  assert.equal(config.hostname, "0.0.0.0", ".env beats the default");
+  assert.equal(config.policy.tokenTtl, 3600);
+  assert.equal(config.issuer, "http://127.0.0.1:3333", "a wildcard host is not a usable issuer");
+});
+
+Deno.test("every setting is parsed and validated", () => {
+  const config = loadConfig(
+    {
+      "auth": "open",
+      "issuer": "https://auth.example.com/",
+      "audience": "api",
+      "token-ttl": "60s",
+      "alg": "EdDSA",
+      "rotate-every": "2m",
+      "clock-skew": "5s",
+      "key-retention": "0",
+      "trust-proxy": true,
+      "rate-limit": "100/m",
+      "rate-limit-store": "redis://127.0.0.1:6379",
+      "seed-user": ["userABC:password123", "bob:pa:ss"],
+      "hash-concurrency": "3",
+      "hash-queue": "0",
+      "login-backoff": "off",
+      "log-level": "DEBUG",
+    },
+    { NOT_MY_KEY: "s3cret", ADMIN_TOKEN: "0123456789abcdef" },
+  );
+  assert.equal(config.issuer, "https://auth.example.com");
+  assert.equal(config.issuerSet, true);
+  assert.equal(config.audience, "api");
+  assert.equal(config.policy.alg, "EdDSA");
+  assert.equal(config.policy.rotationInterval, 120);
+  assert.equal(config.policy.maxAge, 30);
+  assert.equal(config.policy.retention, 0);
+  assert.equal(config.trustProxy, true);
+  assert.deepEqual(config.rateLimit, { limit: 100, windowMs: 60_000 });
+  assert.equal(config.rateLimitStore, "redis://127.0.0.1:6379");
+  assert.deepEqual(config.seedUsers, [{ username: "userABC", password: "password123" }, {
+    username: "bob",
+    password: "pa:ss",
+  }]);
+  assert.equal(config.masterSecret, "s3cret");
+  assert.equal(config.adminToken, "0123456789abcdef");
+  assert.equal(config.hashConcurrency, 3);
+  assert.equal(config.hashQueue, 0);
+  assert.equal(config.loginBackoff, null);
+  assert.equal(config.logLevel, "debug");
+  assert.deepEqual(loadConfig({}, { JWKS_SEED_USERS: "a:1,b:2" }).seedUsers.map((u) => u.username), ["a", "b"]);
+  assert.deepEqual(loadConfig({ "login-backoff": "3, 2s, 1m" }, {}).loginBackoff, {
+    freeFailures: 3,
+    baseMs: 2000,
+    maxMs: 60_000,
+  });
+  assert.equal(loadConfig({}, { DATABASE_URL: "postgres://u@h/db" }).db, "postgres://u@h/db");
+  assert.equal(loadConfig({}, { JWKS_DB: "a.db", DATABASE_URL: "postgres://u@h/db" }).db, "a.db");
+  assert.equal(loadConfig({}, { TRUST_PROXY: "false" }).trustProxy, false);
+  assert.equal(loadConfig({ "rate-limit": "off" }, {}).rateLimit, null);
+});
+
+Deno.test("a bad value fails with one message naming the setting as the user wrote it", () => {
+  const cases: [Record<string, string | boolean | string[]>, Record<string, string>, Record<string, string>, string][] =
+    [
+      [{ port: "x" }, {}, {}, 'Invalid --port "x": expected an integer from 0 to 65535'],
+      [{}, { PORT: "65536" }, {}, 'Invalid PORT "65536": expected an integer from 0 to 65535'],
+      [{}, {}, { PORT: "-1" }, 'Invalid PORT in .env "-1": expected an integer from 0 to 65535'],
+      [{ hostname: "bad host" }, {}, {}, 'Invalid --hostname "bad host": expected a host name or IP address'],
+      [{ auth: "none" }, {}, {}, 'Invalid --auth "none": expected "open" or "password"'],
+      [{ alg: "HS256" }, {}, {}, 'Invalid --alg "HS256": expected one of RS256, PS256, ES256, EdDSA'],
+      [{ "token-ttl": "soon" }, {}, {}, 'Invalid --token-ttl "soon": expected a duration such as 900, 15m, 1h or 7d'],
+      [{ "token-ttl": "0" }, {}, {}, 'Invalid --token-ttl "0": must be at least 1 seconds'],
+      [{ "rotate-every": "30s" }, {}, {}, 'Invalid --rotate-every "30s": must be at least 60 seconds'],
+      [{ issuer: "not a url" }, {}, {}, 'Invalid --issuer "not a url": expected a URL'],
+      [{}, { TRUST_PROXY: "maybe" }, {}, 'Invalid TRUST_PROXY "maybe": expected true or false'],
+      [
+        { "rate-limit": "fast" },
+        {},
+        {},
+        'Invalid --rate-limit "fast": expected N/s, N/m, N/h (for example 10/s) or "off"',
+      ],
+      [
+        { "rate-limit-store": "memcached://x" },
+        {},
+        {},
+        'Invalid --rate-limit-store: expected "memory" or a redis:// URL',
+      ],
+      [{ "log-level": "loud" }, {}, {}, 'Invalid --log-level "loud": expected debug, info, warn or error'],
+      [{ "hash-concurrency": "0" }, {}, {}, 'Invalid --hash-concurrency "0": expected an integer from 1 to 64'],
+      [{ "hash-queue": "-5" }, {}, {}, 'Invalid --hash-queue "-5": expected an integer from 0 to 100000'],
+      [
+        { "login-backoff": "5" },
+        {},
+        {},
+        'Invalid --login-backoff "5": expected FREE,BASE,MAX such as "5,1s,15m", or "off"',
+      ],
+      [{ db: "mysql://x" }, {}, {}, "Invalid --db: expected a file path, :memory: or a postgres:// URL"],
+    ];
+  for (const [flags, env, dotenv, message] of cases) {
+    assert.throws(() => loadConfig(flags, env, dotenv), (error: ConfigError) => {
+      assert.equal(error.code, "invalid_config");
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("errors about secrets never echo them", () => {
+  assert.throws(() => loadConfig({}, { ADMIN_TOKEN: "short-secret" }), (error: Error) => {
+    assert.equal(error.message, "Invalid ADMIN_TOKEN: must be at least 16 characters");
+    return true;
+  });
+  assert.throws(() => loadConfig({ "seed-user": ["alice-without-password"] }, {}), (error: Error) => {
+    assert.ok(!error.message.includes("alice-without-password"));
+    assert.match(error.message, /Invalid --seed-user: expected NAME:PASSWORD entries/);
+    return true;
+  });
+  assert.throws(() => loadConfig({}, { DATABASE_URL: "mysql://root:hunter2@db/x" }), (error: Error) => {
+    assert.ok(!error.message.includes("hunter2"));
+    return true;
+  });
+});
+
+Deno.test("parseDotenv() reads KEY=value lines with comments, quotes and export", () => {
+  const text = [
+    "# a comment",
+    "export PORT=9000",
+    'NOT_MY_KEY="quoted # not a comment"',
+    "HOST='single'",
+    "TOKEN_TTL=5m # trailing comment",
+    "",
+    "not a line",
+    'MULTI="a\\nb"',
+  ].join("\n");
+  assert.deepEqual(parseDotenv(text), {
+    PORT: "9000",
+    NOT_MY_KEY: "quoted # not a comment",
+    HOST: "single",
+    TOKEN_TTL: "5m",
+    MULTI: "a\nb",
+  });
+});
+
+Deno.test("parseDuration() and parseRateLimit() accept what the help text promises", () => {
+  assert.equal(parseDuration("900"), 900);
+  assert.equal(parseDuration("15m"), 900);
+  assert.equal(parseDuration("1h"), 3600);
+  assert.equal(parseDuration("7d"), 604_800);
+  assert.equal(parseDuration("1500ms"), 1.5);
+  assert.equal(parseDuration("1.5h"), null);
+  assert.deepEqual(parseRateLimit("10/s"), { limit: 10, windowMs: 1000 });
+  assert.deepEqual(parseRateLimit("5/500ms"), { limit: 5, windowMs: 500 });
+  assert.deepEqual(parseRateLimit("60 / h"), { limit: 60, windowMs: 3_600_000 });
+  assert.equal(parseRateLimit("off"), null);
+  assert.equal(parseRateLimit("0/s"), undefined);
+});

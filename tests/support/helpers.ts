@@ -1,0 +1,129 @@
+/**
+ * Shared test fixtures: a clock the test moves, real key material made once per algorithm
+ * (fresh keys on demand), and an app built exactly as `main.ts` builds it, on a real SQLite
+ * database, with a fast hasher.
+ * @module
+ */
+import { type App, createApp } from "../../lib/app.ts";
+import { type Config, loadConfig } from "../../lib/settings.ts";
+import type { ConnInfo, HttpDeps } from "../../lib/http/router.ts";
+import { handle } from "../../lib/http/router.ts";
+import { type Alg, generateKeyMaterial, type KeyMaterial } from "../../lib/core/key_lifecycle.ts";
+import type { Hasher } from "../../lib/users/users.ts";
+import { createLogger, type Logger } from "../../lib/ops/log.ts";
+import { argon2Hasher } from "../../lib/users/argon2.ts";
+
+/** A clock the test controls, in unix milliseconds. */
+export interface TestClock {
+  (): number;
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+/** 2026-11-22T00:00:00Z, a fixed start for every test clock. */
+export const T0 = Date.UTC(2026, 10, 22);
+
+/** Makes a {@linkcode TestClock} starting at `start`. */
+export function testClock(start = T0): TestClock {
+  let now = start;
+  const clock = (() => now) as TestClock;
+  clock.set = (ms) => {
+    now = ms;
+  };
+  clock.advance = (ms) => {
+    now += ms;
+  };
+  return clock;
+}
+
+/** Real key material, generated ahead in batches so tests do not wait on RSA one key at a time. */
+const pools = new Map<Alg, Promise<KeyMaterial>[]>();
+
+/** A fresh real key for `alg`; RSA keys are generated in parallel batches of four. */
+export function freshKey(alg: Alg): Promise<KeyMaterial> {
+  let pool = pools.get(alg);
+  if (pool === undefined) pools.set(alg, pool = []);
+  if (pool.length === 0) { for (let i = 0; i < 4; i++) pool.push(generateKeyMaterial(alg)); }
+  return pool.shift()!;
+}
+
+/** A hasher with real Argon2id at the minimum cost the product accepts. */
+export const fastHasher: Hasher = argon2Hasher();
+
+/** The connection info of a request from `ip`. */
+export function from(ip = "127.0.0.1"): ConnInfo {
+  return { remoteAddr: { hostname: ip } };
+}
+
+/** Config from flags and env, with test-friendly defaults (in-memory DB, open mode). */
+export function testConfig(
+  flags: Record<string, string | boolean | string[]> = {},
+  env: Record<string, string> = {},
+): Config {
+  return loadConfig({ db: ":memory:", auth: "open", ...flags }, env);
+}
+
+/** A test app: real SQLite (in memory unless `db` is given), real crypto, a controlled clock. */
+export interface TestApp extends App {
+  clock: TestClock;
+  /** Sends a request to `handle()` as from `ip`. */
+  fetch(path: string, init?: RequestInit & { ip?: string }): Promise<Response>;
+}
+
+/** Builds a {@linkcode TestApp}. Close it with `await app.close()`. */
+export async function testApp(
+  flags: Record<string, string | boolean | string[]> = {},
+  options: {
+    clock?: TestClock;
+    secret?: string;
+    deps?: Partial<HttpDeps>;
+    hasher?: Hasher;
+    env?: Record<string, string>;
+    log?: Logger;
+  } = {},
+): Promise<TestApp> {
+  const clock = options.clock ?? testClock();
+  const config = testConfig(flags, options.env);
+  const app = await createApp(config, {
+    clock,
+    masterSecret: options.secret ?? "test master secret, not for production",
+    hasher: options.hasher ?? fastHasher,
+    generate: freshKey,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const deps: HttpDeps = { ...app.deps, ...options.deps };
+  return Object.assign(app, {
+    clock,
+    deps,
+    fetch(path: string, init: RequestInit & { ip?: string } = {}) {
+      const { ip, ...rest } = init;
+      return Promise.resolve(handle(new Request(`http://127.0.0.1:8080${path}`, rest), deps, from(ip)));
+    },
+  });
+}
+
+/** Reads a JSON response body. */
+export async function body<T = Record<string, unknown>>(response: Response): Promise<T> {
+  return await response.json() as T;
+}
+
+/** A logger that keeps every line (parsed) for the test to read. */
+export function captureLog(clock: () => number = testClock()): Logger & { lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({ level: "debug", clock, write: (line) => lines.push(JSON.parse(line)) });
+  return Object.assign(log, { lines });
+}
+
+/** Every TypeScript file under lib/, as paths relative to lib/ (`core/tokens.ts`), sorted. */
+export function libFiles(): string[] {
+  const root = new URL("../../lib/", import.meta.url);
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(new URL(dir, root))) {
+      if (entry.isDirectory) walk(`${dir}${entry.name}/`);
+      else if (entry.isFile && entry.name.endsWith(".ts")) out.push(`${dir}${entry.name}`);
+    }
+  };
+  walk("");
+  return out.sort();
+}

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import type { AppError } from "../../lib/core/errors.ts";
+import { openSqliteStore } from "../../lib/store/sqlite.ts";
+import { createSealer, secretCheck } from "../../lib/core/seal.ts";
+import {
+  DEFAULT_BACKOFF,
+  type Hasher,
+  HashQueue,
+  LoginBackoff,
+  UserService,
+  validateEmail,
+  validateUsername,
+} from "../../lib/users/users.ts";
+import { fastHasher, T0 } from "../support/helpers.ts";
+
+/** Counts the work the real hasher is asked to do. */
+function counting(inner: Hasher) {
+  const calls = { hash: 0, verify: 0 };
+  const hasher: Hasher = {
+    hash: (password) => (calls.hash++, inner.hash(password)),
+    verify: (hash, password) => (calls.verify++, inner.verify(hash, password)),
+  };
+  return { hasher, calls };
+}
+
+function service(options: { hasher?: Hasher; backoff?: LoginBackoff | null } = {}) {
+  const store = openSqliteStore(":memory:", { secret: secretCheck(createSealer("users test secret")) });
+  const users = new UserService({ store, hasher: options.hasher ?? fastHasher, backoff: options.backoff ?? null });
+  return { store, users };
+}
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+Deno.test("register() returns a UUIDv4 password once and stores only its Argon2id hash", async () => {
+  const { store, users } = service();
+  const { user, password } = await users.register("alice", "alice@example.com", T0);
+  assert.match(password, UUID_V4);
+  const stored = (await store.findUser("alice"))!;
+  assert.equal(stored.id, user.id);
+  assert.notEqual(stored.passwordHash, password);
+  assert.ok(!stored.passwordHash.includes(password));
+  assert.match(stored.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, "OWASP parameters");
+  assert.equal((await users.authenticate("alice", password, T0))?.id, user.id);
+  await store.close();
+});
+
+Deno.test("register() validates both fields and refuses a taken username or email", async () => {
+  const { store, users } = service();
+  await users.register("alice", "alice@example.com", T0);
+  await assert.rejects(
+    users.register("alice", "other@example.com", T0),
+    (e: AppError) => e.code === "conflict" && e.field === "username",
+  );
+  await assert.rejects(
+    users.register("bob", "alice@example.com", T0),
+    (e: AppError) => e.code === "conflict" && e.field === "email",
+  );
+  for (
+    const [username, email, field] of [
+      ["", "a@b.co", "username"],
+      [undefined, "a@b.co", "username"],
+      ["' OR 1=1 --", "a@b.co", "username"],
+      ["x".repeat(65), "a@b.co", "username"],
+      [42, "a@b.co", "username"],
+      ["carol", "not-an-email", "email"],
+      ["carol", "", "email"],
+      ["carol", ["a@b.co"], "email"],
+    ] as const
+  ) {
+    await assert.rejects(
+      users.register(username, email, T0),
+      (e: AppError) => e.code === "invalid_field" && e.field === field,
+      `${JSON.stringify(username)} / ${JSON.stringify(email)}`,
+    );
+  }
+  assert.equal(validateUsername("testor_1a2b3c4d"), "testor_1a2b3c4d");
+  assert.equal(validateEmail("testor_1a2b3c4d@test.com"), "testor_1a2b3c4d@test.com");
+  await store.close();
+});
+
+Deno.test("authenticate() costs one hash verification for a known and for an unknown username", async () => {
+  const { hasher, calls } = counting(fastHasher);
+  const { store, users } = service({ hasher });
+  const { password } = await users.register("alice", "alice@example.com", T0);
+  await users.prepare();
+  calls.verify = 0;
+  calls.hash = 0;
+  assert.equal(await users.authenticate("alice", "wrong", T0), null);
+  assert.deepEqual(calls, { hash: 0, verify: 1 });
+  assert.equal(await users.authenticate("nobody", password, T0), null);
+  assert.deepEqual(calls, { hash: 0, verify: 2 }, "the unknown user is checked against a real dummy hash");
+  assert.equal(await users.authenticate("' OR 1=1 --", "x' OR '1'='1", T0), null);
+  assert.equal(calls.verify, 3);
+  assert.notEqual(await users.authenticate("alice", password, T0), null);
+  await store.close();
+});
+
+Deno.test("upsert() creates or resets a seeded user, idempotently", async () => {
+  const { hasher, calls } = counting(fastHasher);
+  const { store, users } = service({ hasher });
+  const first = await users.upsert("userABC", "password123", T0);
+  const hashes = calls.hash;
+  const again = await users.upsert("userABC", "password123", T0);
+  assert.equal(again.id, first.id);
+  assert.equal(calls.hash, hashes, "an unchanged password is not rehashed");
+  assert.equal(again.passwordHash, first.passwordHash);
+  const changed = await users.upsert("userABC", "new password", T0);
+  assert.equal(changed.id, first.id);
+  assert.notEqual(await users.authenticate("userABC", "new password", T0), null);
+  assert.equal(await users.authenticate("userABC", "password123", T0), null);
+  await store.close();
+});
+
+Deno.test("per-username backoff is exponential, capped and reset by a success", async (t) => {
+  const policy = { freeFailures: 2, baseMs: 1000, maxMs: 8000, maxEntries: 100 };
+  await t.step("free failures, then 1 s, 2 s, 4 s, 8 s, 8 s", () => {
+    const backoff = new LoginBackoff(policy);
+    let now = T0;
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      backoff.fail("alice", now);
+      waits.push(backoff.waitMs("alice", now));
+      now += backoff.waitMs("alice", now);
+    }
+    assert.deepEqual(waits, [0, 0, 1000, 2000, 4000, 8000, 8000]);
+    backoff.succeed("alice");
+    assert.equal(backoff.waitMs("alice", now), 0);
+  });
+  await t.step("a username backing off is refused without hashing; a success resets it", async () => {
+    const { hasher, calls } = counting(fastHasher);
+    const { store, users } = service({ hasher, backoff: new LoginBackoff(policy) });
+    const { password } = await users.register("alice", "alice@example.com", T0);
+    await users.authenticate("alice", "bad", T0);
+    await users.authenticate("alice", "bad", T0);
+    await users.authenticate("alice", "bad", T0);
+    const before = calls.verify;
+    await assert.rejects(
+      users.authenticate("alice", password, T0 + 999),
+      (e: AppError) => e.code === "too_many_attempts" && e.retryAfter === 1,
+    );
+    assert.equal(calls.verify, before, "no hashing while backing off");
+    assert.notEqual(await users.authenticate("alice", password, T0 + 1000), null);
+    assert.equal(await users.authenticate("alice", "bad", T0 + 1000), null, "counting starts again");
+    assert.equal(users.backoff!.waitMs("alice", T0 + 1000), 0);
+    await store.close();
+  });
+  await t.step("unknown usernames back off exactly like known ones", async () => {
+    const { store, users } = service({ backoff: new LoginBackoff(policy) });
+    for (let i = 0; i < 3; i++) await users.authenticate("ghost", "x", T0);
+    await assert.rejects(users.authenticate("ghost", "x", T0), (e: AppError) => e.code === "too_many_attempts");
+    await store.close();
+  });
+  await t.step("memory is bounded: the least recently failed usernames are forgotten", () => {
+    const backoff = new LoginBackoff({ ...policy, maxEntries: 1000 });
+    for (let i = 0; i < 5000; i++) backoff.fail(`user${i}`, T0);
+    assert.equal(backoff.size, 1000);
+    assert.equal(DEFAULT_BACKOFF.freeFailures, 5);
+  });
+});
+
+Deno.test("HashQueue caps concurrent hashing and refuses work beyond its queue", async () => {
+  let running = 0;
+  let peak = 0;
+  const releases: (() => void)[] = [];
+  const slow: Hasher = {
+    hash: async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running--;
+      return "h";
+    },
+    verify: () => Promise.resolve(true),
+  };
+  const queue = new HashQueue(slow, { concurrency: 2, maxQueue: 3 });
+  const accepted = Array.from({ length: 5 }, () => queue.hash("pw"));
+  await assert.rejects(queue.hash("pw"), (e: AppError) => e.code === "overloaded" && e.retryAfter === 1);
+  assert.equal(queue.rejected, 1);
+  assert.equal(queue.running, 2);
+  assert.equal(queue.depth, 3);
+  while (releases.length > 0 || queue.running > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    releases.shift()?.();
+  }
+  assert.deepEqual(await Promise.all(accepted), ["h", "h", "h", "h", "h"]);
+  assert.equal(peak, 2, "never more than the cap at once");
+  assert.equal(queue.completed, 5);
+  assert.equal(queue.depth, 0);
+  assert.equal(await queue.verify("h", "pw"), true);
+});
