@@ -4,7 +4,7 @@
  * @module
  */
 import { createSealer } from "../lib/core/seal.ts";
-import { generateKeyMaterial } from "../lib/core/key_lifecycle.ts";
+import { generateKeyMaterial } from "../lib/core/key_material.ts";
 
 const sealer = createSealer("bench master secret, not for production");
 const { privateBytes } = await generateKeyMaterial("RS256");

@@ -7,7 +7,7 @@
  * @module
  */
 import { jwksDocument } from "../lib/core/key_ring.ts";
-import { type PublicJwk, publicJwk } from "../lib/core/key_lifecycle.ts";
+import { type PublicJwk, publicJwk } from "../lib/core/key_material.ts";
 import { handle, type HttpDeps } from "../lib/http/router.ts";
 import { createLogger } from "../lib/ops/log.ts";
 import { from, testApp } from "../tests/support/helpers.ts";

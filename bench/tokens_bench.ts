@@ -4,7 +4,7 @@
  * @module
  */
 import type { KeyView, SigningKey } from "../lib/core/key_ring.ts";
-import { type Alg, ALGS, generateKeyMaterial, importSigningKey } from "../lib/core/key_lifecycle.ts";
+import { type Alg, ALGS, generateKeyMaterial, importSigningKey } from "../lib/core/key_material.ts";
 import { issueToken } from "../lib/core/tokens.ts";
 
 const now = Math.floor(Date.now() / 1000);

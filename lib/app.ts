@@ -10,7 +10,7 @@ import { type Config, isPostgresUrl } from "./settings.ts";
 import { createSealer, type Sealer, secretCheck } from "./core/seal.ts";
 import type { HttpDeps, HttpMetrics, RequestRecord, RouteTable } from "./http/router.ts";
 import { type KeyEvent, KeyManager } from "./keys/key_manager.ts";
-import { type Alg, ALGS, type KeyMaterial } from "./core/key_lifecycle.ts";
+import { type Alg, ALGS, type KeyMaterial } from "./core/key_material.ts";
 import { type Logger, silentLogger } from "./ops/log.ts";
 import { LoginLog } from "./users/login_log.ts";
 import { Metrics, metricsRoutes } from "./ops/metrics.ts";

@@ -6,7 +6,8 @@
  * @module
  */
 import { ConfigError } from "./core/errors.ts";
-import { type Alg, ALGS, isAlg, type LifecyclePolicy, lifecyclePolicy } from "./core/key_lifecycle.ts";
+import { type LifecyclePolicy, lifecyclePolicy } from "./core/key_lifecycle.ts";
+import { type Alg, ALGS, isAlg } from "./core/key_material.ts";
 
 /** How `POST /auth` treats credentials. */
 export type AuthMode = "open" | "password";

@@ -33,7 +33,7 @@ import {
   isAlg,
   type KeyMaterial,
   materialFromJwk,
-} from "../core/key_lifecycle.ts";
+} from "../core/key_material.ts";
 import { withMasterSecret } from "../store/master_secret.ts";
 import type { Store } from "../store/ports.ts";
 import { signClaims } from "../core/tokens.ts";

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Sealer } from "./seal.ts";
-import { type Alg, importSigningKey, type KeyRecord, keyState, type PublicJwk } from "./key_lifecycle.ts";
+import { type KeyRecord, keyState } from "./key_lifecycle.ts";
+import { type Alg, importSigningKey, type PublicJwk } from "./key_material.ts";
 
 /** A key ready to sign. */
 export interface SigningKey {

@@ -8,7 +8,7 @@
 import { createPrivateKey, type JsonWebKeyInput } from "node:crypto";
 import type { JWK } from "jose";
 import { AppError } from "../core/errors.ts";
-import { type Alg, type KeyMaterial, materialFromJwk } from "../core/key_lifecycle.ts";
+import { type Alg, type KeyMaterial, materialFromJwk } from "../core/key_material.ts";
 
 /** Formats a private key file can be written in. */
 export type KeyFileFormat = "pem" | "jwk";

@@ -8,16 +8,8 @@
 import type { Sealer } from "../core/seal.ts";
 import { AppError } from "../core/errors.ts";
 import { KeyRing, type KeyView } from "../core/key_ring.ts";
-import {
-  type Alg,
-  generateKeyMaterial,
-  isEmptyPlan,
-  type KeyIntent,
-  type KeyMaterial,
-  type KeyRecord,
-  type LifecyclePolicy,
-  planKeys,
-} from "../core/key_lifecycle.ts";
+import { isEmptyPlan, type KeyIntent, type KeyRecord, type LifecyclePolicy, planKeys } from "../core/key_lifecycle.ts";
+import { type Alg, generateKeyMaterial, type KeyMaterial } from "../core/key_material.ts";
 import type { AppliedKeyChanges, KeyInsert, KeyStore } from "../store/ports.ts";
 
 /** A lifecycle event, for logs and metrics. Times are unix seconds. */

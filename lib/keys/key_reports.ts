@@ -5,7 +5,8 @@
  * @module
  */
 import type { ApplyResult, KeyEvent, KeyManager } from "./key_manager.ts";
-import { type Alg, type KeyMaterial, type KeyRecord, keyState } from "../core/key_lifecycle.ts";
+import { type KeyRecord, keyState } from "../core/key_lifecycle.ts";
+import { type Alg, type KeyMaterial } from "../core/key_material.ts";
 import type { KeyStore } from "../store/ports.ts";
 
 /** Where a key is in its life, with revoked keys told apart from expired ones. */

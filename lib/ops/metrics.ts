@@ -12,7 +12,7 @@
  */
 import type { Handler, HttpMetrics, RouteTable } from "../http/router.ts";
 import type { KeyView } from "../core/key_ring.ts";
-import { ALGS } from "../core/key_lifecycle.ts";
+import { ALGS } from "../core/key_material.ts";
 
 /** Upper bounds of the request-latency histogram buckets, in seconds. */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([

@@ -26,7 +26,7 @@ import {
 import { importKey, listKeyInfo, revokeKey, rotateKeys } from "../keys/key_reports.ts";
 import { keyMaterialFromText } from "../keys/key_files.ts";
 import type { KeyManager } from "../keys/key_manager.ts";
-import { ALGS, isAlg } from "../core/key_lifecycle.ts";
+import { ALGS, isAlg } from "../core/key_material.ts";
 import { type Logger, silentLogger } from "../ops/log.ts";
 import type { KeyStore } from "../store/ports.ts";
 

@@ -13,7 +13,8 @@
 import type pg from "pg";
 import type { SecretCheck } from "../core/seal.ts";
 import { AppError } from "../core/errors.ts";
-import { type Alg, isAlg, type KeyRecord, type PublicJwk } from "../core/key_lifecycle.ts";
+import { type KeyRecord } from "../core/key_lifecycle.ts";
+import { type Alg, isAlg, type PublicJwk } from "../core/key_material.ts";
 import { CONTRACT_COLUMNS, sqlTimestamp } from "./sqlite.ts";
 import {
   type AppliedKeyChanges,

@@ -12,7 +12,8 @@ import { statSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { SecretCheck } from "../core/seal.ts";
 import { AppError } from "../core/errors.ts";
-import { type Alg, isAlg, type KeyRecord, type PublicJwk } from "../core/key_lifecycle.ts";
+import { type KeyRecord } from "../core/key_lifecycle.ts";
+import { type Alg, isAlg, type PublicJwk } from "../core/key_material.ts";
 import {
   type AppliedKeyChanges,
   type KeyChanges,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { importSigningKey, type KeyMaterial } from "../../lib/core/key_lifecycle.ts";
+import { importSigningKey, type KeyMaterial } from "../../lib/core/key_material.ts";
 import { signClaims } from "../../lib/core/tokens.ts";
 import { verifyRemote, type VerifyRemoteOptions } from "../../lib/cli/verify_remote.ts";
 import { freshKey, T0 } from "../support/helpers.ts";

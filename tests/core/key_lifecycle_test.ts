@@ -2,17 +2,15 @@ import assert from "node:assert/strict";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { AppError } from "../../lib/core/errors.ts";
 import {
-  defaultAlgFor,
   isEmptyPlan,
   type KeyIntent,
   type KeyPlan,
   type KeyRecord,
   keyState,
   lifecyclePolicy,
-  materialFromJwk,
   planKeys,
-  publicJwk,
 } from "../../lib/core/key_lifecycle.ts";
+import { defaultAlgFor, materialFromJwk, publicJwk } from "../../lib/core/key_material.ts";
 import { freshKey } from "../support/helpers.ts";
 
 /** Applies a plan the way a store would, with made-up kids and blobs. */

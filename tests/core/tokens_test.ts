@@ -3,7 +3,7 @@ import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import type { AppError } from "../../lib/core/errors.ts";
 import type { KeyView, SigningKey } from "../../lib/core/key_ring.ts";
 import { jwksDocument } from "../../lib/core/key_ring.ts";
-import { importSigningKey } from "../../lib/core/key_lifecycle.ts";
+import { importSigningKey } from "../../lib/core/key_material.ts";
 import { issueToken } from "../../lib/core/tokens.ts";
 import { freshKey } from "../support/helpers.ts";
 

@@ -3,7 +3,7 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify
 import { accessLog, MAX_LOGGED_PATH } from "../../lib/ops/access_log.ts";
 import { handle, type HttpDeps, type RequestRecord } from "../../lib/http/router.ts";
 import type { KeyView } from "../../lib/core/key_ring.ts";
-import { type Alg, ALGS } from "../../lib/core/key_lifecycle.ts";
+import { type Alg, ALGS } from "../../lib/core/key_material.ts";
 import { createLogger } from "../../lib/ops/log.ts";
 import { body, captureLog, from, type TestApp, testApp, testClock } from "../support/helpers.ts";
 

@@ -8,7 +8,7 @@ import { type App, createApp } from "../../lib/app.ts";
 import { type Config, loadConfig } from "../../lib/settings.ts";
 import type { ConnInfo, HttpDeps } from "../../lib/http/router.ts";
 import { handle } from "../../lib/http/router.ts";
-import { type Alg, generateKeyMaterial, type KeyMaterial } from "../../lib/core/key_lifecycle.ts";
+import { type Alg, generateKeyMaterial, type KeyMaterial } from "../../lib/core/key_material.ts";
 import type { Hasher } from "../../lib/users/users.ts";
 import { createLogger, type Logger } from "../../lib/ops/log.ts";
 import { argon2Hasher } from "../../lib/users/argon2.ts";

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { AppError } from "../../lib/core/errors.ts";
-import type { KeyRecord, PublicJwk } from "../../lib/core/key_lifecycle.ts";
+import type { KeyRecord } from "../../lib/core/key_lifecycle.ts";
+import type { PublicJwk } from "../../lib/core/key_material.ts";
 import type { KeyInsert, Store } from "../../lib/store/ports.ts";
 
 /** Raw reads of what a store wrote, for the parts of the contract the ports cannot show. */

@@ -1,0 +1,130 @@
+/**
+ * Key material: the signing algorithms, generation per algorithm, RFC 7638 thumbprint kids, the
+ * public JWKS projection (an allow-list of public members), and the import of private JWKs as
+ * non-extractable signing keys. Knows nothing of schedules or storage.
+ * @module
+ */
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { AppError } from "./errors.ts";
+
+/** Signing algorithms jwks-server can issue with. */
+export type Alg = "RS256" | "PS256" | "ES256" | "EdDSA";
+/** Every supported {@linkcode Alg}, default first. */
+export const ALGS: readonly Alg[] = Object.freeze(["RS256", "PS256", "ES256", "EdDSA"]);
+
+/** True when `value` names a supported signing algorithm. */
+export function isAlg(value: unknown): value is Alg {
+  return typeof value === "string" && (ALGS as readonly string[]).includes(value);
+}
+
+/** The public members a JWKS entry may carry, by key type. Anything else is dropped. */
+const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  RSA: Object.freeze(["n", "e"]),
+  EC: Object.freeze(["crv", "x", "y"]),
+  OKP: Object.freeze(["crv", "x"]),
+});
+
+/** A public JWK as published in the JWKS. */
+export interface PublicJwk {
+  readonly kty: string;
+  readonly kid: string;
+  readonly use: "sig";
+  readonly alg: Alg;
+  readonly [member: string]: string;
+}
+
+/**
+ * Projects any JWK (public or private) onto its public members, built from an allow-list so a
+ * private member can never leak. Throws `invalid_key` for an unsupported key type.
+ */
+export function publicJwk(jwk: JWK, kid: string, alg: Alg): PublicJwk {
+  const kty = jwk.kty ?? "";
+  const members = PUBLIC_MEMBERS[kty];
+  if (members === undefined) throw new AppError("invalid_key", `Unsupported key type "${kty}"`);
+  const out: Record<string, string> = { kty, kid, use: "sig", alg };
+  for (const member of members) {
+    const value = (jwk as Record<string, unknown>)[member];
+    if (typeof value !== "string") {
+      throw new AppError("invalid_key", `Key of type "${kty}" lacks its "${member}" member`);
+    }
+    out[member] = value;
+  }
+  return Object.freeze(out) as PublicJwk;
+}
+
+/** A freshly generated or imported key, before it is stored. */
+export interface KeyMaterial {
+  readonly alg: Alg;
+  readonly kid: string;
+  readonly publicJwk: PublicJwk;
+  /** The private JWK as UTF-8 JSON: the plaintext that gets sealed. */
+  readonly privateBytes: Uint8Array;
+}
+
+/** The algorithm a key of this type and curve is used with, checked against `alg` if given. */
+function algFor(jwk: JWK, alg: Alg): Alg {
+  const fits = (jwk.kty === "RSA" && (alg === "RS256" || alg === "PS256")) ||
+    (jwk.kty === "EC" && jwk.crv === "P-256" && alg === "ES256") ||
+    (jwk.kty === "OKP" && jwk.crv === "Ed25519" && alg === "EdDSA");
+  if (!fits) {
+    throw new AppError("invalid_key", `A key of type "${jwk.kty}"${jwk.crv ? ` (${jwk.crv})` : ""} cannot sign ${alg}`);
+  }
+  return alg;
+}
+
+/** The algorithm a private JWK implies when the user does not choose one. */
+export function defaultAlgFor(jwk: JWK): Alg {
+  if (isAlg(jwk.alg)) return jwk.alg;
+  if (jwk.kty === "RSA") return "RS256";
+  if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
+  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA";
+  throw new AppError("invalid_key", `Unsupported key type "${jwk.kty}"${jwk.crv ? ` (${jwk.crv})` : ""}`);
+}
+
+/**
+ * Turns a private JWK into {@linkcode KeyMaterial}: checks it is a private key that fits `alg`,
+ * computes the thumbprint kid, and keeps only the members a signer needs.
+ */
+export async function materialFromJwk(jwk: JWK, alg: Alg = defaultAlgFor(jwk)): Promise<KeyMaterial> {
+  algFor(jwk, alg);
+  if (typeof jwk.d !== "string") throw new AppError("invalid_key", "The key has no private part");
+  if (jwk.kty === "RSA") {
+    const bits = base64urlBytes(jwk.n ?? "") * 8;
+    if (bits < 2048) throw new AppError("invalid_key", `RSA keys must be at least 2048 bits, this one has ${bits}`);
+  }
+  // Prove the key imports and signs before it is stored.
+  await importSigningKey(jwk, alg);
+  const kid = await calculateJwkThumbprint(jwk, "sha256");
+  const pub = publicJwk(jwk, kid, alg);
+  const privateJwk: Record<string, unknown> = { ...pub };
+  for (const member of ["d", "p", "q", "dp", "dq", "qi"]) {
+    const value = (jwk as Record<string, unknown>)[member];
+    if (typeof value === "string") privateJwk[member] = value;
+  }
+  return Object.freeze({
+    alg,
+    kid,
+    publicJwk: pub,
+    privateBytes: new TextEncoder().encode(JSON.stringify(privateJwk)),
+  });
+}
+
+function base64urlBytes(text: string): number {
+  return Math.floor(text.replace(/=+$/, "").length * 3 / 4);
+}
+
+/** Generates a new key pair for `alg` (RSA keys are 2048 bits). */
+export async function generateKeyMaterial(alg: Alg): Promise<KeyMaterial> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  return await materialFromJwk(await exportJWK(privateKey), alg);
+}
+
+/** Imports a private JWK as a non-extractable signing key. */
+export async function importSigningKey(jwk: JWK, alg: Alg): Promise<CryptoKey> {
+  const { use: _use, key_ops: _ops, ext: _ext, ...clean } = jwk;
+  const key = await importJWK({ ...clean, alg }, alg, { extractable: false });
+  if (!(key instanceof CryptoKey) || key.type !== "private") {
+    throw new AppError("invalid_key", "The key has no private part");
+  }
+  return key;
+}
