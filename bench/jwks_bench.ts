@@ -8,7 +8,7 @@
  */
 import { jwksDocument } from "../lib/core/key_ring.ts";
 import { type PublicJwk, publicJwk } from "../lib/core/key_material.ts";
-import { handle, type HttpDeps } from "../lib/http/router.ts";
+import type { RequestRecord } from "../lib/http/router.ts";
 import { createLogger } from "../lib/ops/log.ts";
 import { from, testApp } from "../tests/support/helpers.ts";
 
@@ -29,25 +29,25 @@ const log = createLogger({
     if (lines.length >= 1024) lines = [];
   },
 });
-const logged: HttpDeps = {
-  ...app.deps,
-  onRequest: (record) => log.info("request", { ...record }),
-};
+const logged = await testApp({ "rate-limit": "off" }, {
+  app: { onRequest: (record: RequestRecord) => log.info("request", { ...record }) },
+});
 // The same line from a template: every field is known, none can hold a secret, so the generic
 // logger's per-field redaction scan and object copy are not needed.
-const lean: HttpDeps = {
-  ...app.deps,
-  onRequest: (r) => {
-    lines.push(
-      `{"time":"${new Date().toISOString()}","level":"info","msg":"request","method":"${r.method}","path":${
-        JSON.stringify(r.path)
-      },"route":"${r.route}","status":${r.status},"ms":${r.ms.toFixed(3)},"ip":"${r.ip}","requestId":${
-        JSON.stringify(r.requestId)
-      }}`,
-    );
-    if (lines.length >= 1024) lines = [];
+const lean = await testApp({ "rate-limit": "off" }, {
+  app: {
+    onRequest: (r: RequestRecord) => {
+      lines.push(
+        `{"time":"${new Date().toISOString()}","level":"info","msg":"request","method":"${r.method}","path":${
+          JSON.stringify(r.path)
+        },"route":"${r.route}","status":${r.status},"ms":${r.ms.toFixed(3)},"ip":"${r.ip}","requestId":${
+          JSON.stringify(r.requestId)
+        }}`,
+      );
+      if (lines.length >= 1024) lines = [];
+    },
   },
-};
+});
 
 Deno.bench("publicJwk(): allow-list projection of one RSA key", { group: "projection" }, () => {
   publicJwk(privateJwk, keys[0]!.kid, "RS256");
@@ -63,17 +63,17 @@ Deno.bench("bare new Response(body) as reference (a) builds it", { group: "GET j
   new Response(body, { headers: { "content-type": "application/json" } });
 });
 Deno.bench("handle(GET /.well-known/jwks.json)", { group: "GET jwks" }, async () => {
-  await handle(request, app.deps, info);
+  await app.handle(request, info);
 });
 Deno.bench(
   "handle(GET /.well-known/jwks.json) + one access-log line (generic logger)",
   { group: "GET jwks" },
   async () => {
-    await handle(request, logged, info);
+    await logged.handle(request, info);
   },
 );
 Deno.bench("handle(GET /.well-known/jwks.json) + one access-log line (template)", { group: "GET jwks" }, async () => {
-  await handle(request, lean, info);
+  await lean.handle(request, info);
 });
 
-globalThis.addEventListener("unload", () => void app.close());
+globalThis.addEventListener("unload", () => void Promise.all([app.close(), logged.close(), lean.close()]));

@@ -1,25 +1,35 @@
 /**
- * Assembles the service from a validated `Config`: opens the store (checking the master
- * secret before any write), brings the key set up to date, seeds users, and builds the
- * dependencies `handle()` needs. Reads no environment and no system clock: `main.ts` passes
- * them in, and tests build the same app around a clock they control.
+ * Assembles the service from a validated `Config`: opens the store (the master secret is checked
+ * before any write), brings the key set up to date, seeds users, and composes the route modules
+ * into one router. Reads no environment and no system clock: `lib/server.ts` passes them in, and
+ * tests build the same app around a clock they control.
  * @module
  */
-import { adminRoutes } from "./routes/admin.ts";
-import { type Config, isPostgresUrl } from "./settings.ts";
-import { createSealer, type Sealer, secretCheck } from "./core/seal.ts";
-import type { HttpDeps, HttpMetrics, RequestRecord, RouteTable } from "./http/router.ts";
-import { type KeyEvent, KeyManager } from "./keys/key_manager.ts";
 import { type Alg, ALGS, type KeyMaterial } from "./core/key_material.ts";
+import type { RateLimiter } from "./core/rate_limit.ts";
+import { MemoryRateLimiter } from "./core/rate_limit.ts";
+import { createSealer, type Sealer } from "./core/seal.ts";
+import { rateLimit } from "./http/middleware.ts";
+import { type ConnInfo, createRouter, type RequestRecord, type Route, type RouterMetrics } from "./http/router.ts";
+import { type KeyEvent, KeyManager } from "./keys/key_manager.ts";
 import { type Logger, silentLogger } from "./ops/log.ts";
-import { LoginLog } from "./users/login_log.ts";
-import { Metrics, metricsRoutes } from "./ops/metrics.ts";
-import { openPostgresStore } from "./store/postgres.ts";
-import { MemoryRateLimiter, type RateLimiter } from "./core/rate_limit.ts";
-import { openRedisRateLimiter, RedisRateLimiter } from "./store/redis.ts";
-import { isBusyError, openSqliteStore } from "./store/sqlite.ts";
+import { Metrics } from "./ops/metrics.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { authRoutes } from "./routes/auth.ts";
+import { discoveryRoutes } from "./routes/discovery.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { jwksRoutes } from "./routes/jwks.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { registerRoutes } from "./routes/register.ts";
+import type { Config } from "./settings.ts";
+import { openStore } from "./store/open.ts";
 import type { Store } from "./store/ports.ts";
-import { DEFAULT_BACKOFF, type Hasher, HashQueue, LoginBackoff, UserService } from "./users/users.ts";
+import { openRedisRateLimiter, RedisRateLimiter } from "./store/redis.ts";
+import { DEFAULT_BACKOFF, LoginBackoff } from "./users/backoff.ts";
+import { type Hasher, HashQueue } from "./users/hash_queue.ts";
+import { loginPolicy } from "./users/login.ts";
+import { LoginLog } from "./users/login_log.ts";
+import { UserService } from "./users/users.ts";
 
 /** What the app needs from outside. */
 export interface AppOptions {
@@ -40,11 +50,13 @@ export interface AppOptions {
   openStore?: (sealer: Sealer) => Store | Promise<Store>;
   /** Rate limiter override; by default in memory per `config.rateLimit`. */
   rateLimiter?: RateLimiter | null;
-  /** Extra routes and instruments for the HTTP edge. */
-  routes?: RouteTable;
-  /** Replaces the Prometheus registry as the edge's instrument (the registry still serves `/metrics`). */
-  metrics?: HttpMetrics;
+  /** Extra routes, composed after the built-in ones. */
+  routes?: readonly Route[];
+  /** Replaces the Prometheus registry as the router's instrument (the registry still serves `/metrics`). */
+  metrics?: RouterMetrics;
   onRequest?: (record: RequestRecord) => void;
+  /** Told about unexpected errors while answering; by default they are logged. */
+  onError?: (error: unknown, requestId: string) => void;
 }
 
 /** The assembled service. */
@@ -58,8 +70,11 @@ export interface App {
   readonly rateLimiter: RateLimiter | null;
   /** The Prometheus registry behind `GET /metrics`. */
   readonly metrics: Metrics;
-  readonly deps: HttpDeps;
   readonly log: Logger;
+  /** Answers one request; never throws. */
+  handle(request: Request, info: ConnInfo): Response | Promise<Response>;
+  /** From now on, new requests get 503 with `Connection: close` (a graceful stop began). */
+  drain(): void;
   /** One rotation step: apply due lifecycle changes (idempotent). */
   rotate(): Promise<void>;
   /**
@@ -72,40 +87,48 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Opens the store for `config.db`: PostgreSQL for a `postgres://` URL, else SQLite. */
-export async function openStore(config: Config, sealer: Sealer, options: { log?: Logger } = {}): Promise<Store> {
-  const secret = secretCheck(sealer);
-  if (isPostgresUrl(config.db)) {
-    const log = options.log ?? silentLogger;
-    return await openPostgresStore(config.db, { secret, onError: (error) => log.error("database_error", { error }) });
-  }
-  // Several processes starting at once on a new file can meet SQLITE_BUSY where SQLite does not
-  // wait (setting up WAL, a read-only look at a WAL being recovered): retry a few times.
-  for (let attempt = 1;; attempt++) {
+async function openRateLimiter(config: Config, log: Logger): Promise<RateLimiter | null> {
+  if (config.rateLimit === null) return null;
+  if (config.rateLimitStore === "memory") return new MemoryRateLimiter(config.rateLimit);
+  const limiter = await openRedisRateLimiter(config.rateLimitStore, config.rateLimit, {
+    // Fail open to per-instance limits: a Redis outage must not lock every user out.
+    onUnavailable: (error) =>
+      log.error("rate_limit_store_unavailable", { error, fallback: "per-instance in-memory limits" }),
+    onRecovered: () => log.warn("rate_limit_store_recovered", {}),
+  });
+  if (limiter instanceof RedisRateLimiter) log.info("rate_limits_shared", { store: limiter.description });
+  return limiter;
+}
+
+/** A store ping that logs an outage once, and its end. */
+function watchedPing(store: Store, log: Logger): () => Promise<void> {
+  let down = false;
+  return async () => {
     try {
-      return openSqliteStore(config.db, { secret });
+      await store.ping();
     } catch (error) {
-      if (attempt >= 20 || !isBusyError(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+      if (!down) log.error("database_unavailable", { error });
+      down = true;
+      throw error;
     }
-  }
+    if (down) log.info("database_available", {});
+    down = false;
+  };
 }
 
 /** Builds the service. Throws `wrong_secret`, `corrupt_data` and friends before serving. */
 export async function createApp(config: Config, options: AppOptions): Promise<App> {
   const log = options.log ?? silentLogger;
+  const { clock } = options;
   const sealer = createSealer(options.masterSecret);
   const store = await (options.openStore ?? ((s: Sealer) => openStore(config, s, { log })))(sealer);
   try {
-    const onEvent = (event: KeyEvent) => {
-      const { event: name, ...fields } = event;
-      log.info(name, fields);
-    };
+    const onEvent = ({ event, ...fields }: KeyEvent) => log.info(event, fields);
     const keys = new KeyManager({
       store,
       sealer,
       policy: config.policy,
-      clock: options.clock,
+      clock,
       onEvent,
       ...(options.generate ? { generate: options.generate } : {}),
     });
@@ -122,70 +145,47 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     const users = new UserService({ store, hasher, backoff });
     await users.prepare();
     for (const seed of config.seedUsers) {
-      await users.upsert(seed.username, seed.password, options.clock());
+      await users.upsert(seed.username, seed.password, clock());
       log.info("user_seeded", { username: seed.username });
     }
     const loginLog = new LoginLog(store, {
       onError: (error, pending) => log.error("auth_log_write_failed", { error, pending }),
     });
-    const rateLimiter: RateLimiter | null = options.rateLimiter !== undefined
-      ? options.rateLimiter
-      : config.rateLimit === null
-      ? null
-      : config.rateLimitStore === "memory"
-      ? new MemoryRateLimiter(config.rateLimit)
-      : await openRedisRateLimiter(config.rateLimitStore, config.rateLimit, {
-        // Fail open to per-instance limits: a Redis outage must not lock every user out.
-        onUnavailable: (error) =>
-          log.error("rate_limit_store_unavailable", { error, fallback: "per-instance in-memory limits" }),
-        onRecovered: () => log.warn("rate_limit_store_recovered", {}),
-      });
-    if (rateLimiter instanceof RedisRateLimiter) log.info("rate_limits_shared", { store: rateLimiter.description });
-
-    const metrics = new Metrics({ clock: options.clock });
+    const rateLimiter = options.rateLimiter !== undefined ? options.rateLimiter : await openRateLimiter(config, log);
+    const metrics = new Metrics({ clock });
     metrics.watch({ keys, hasher, loginLog, rateLimiter });
-    let databaseDown = false;
-    const ping = async () => {
-      try {
-        await store.ping();
-      } catch (error) {
-        if (!databaseDown) log.error("database_unavailable", { error });
-        databaseDown = true;
-        throw error;
-      }
-      if (databaseDown) log.info("database_available", {});
-      databaseDown = false;
-    };
 
-    // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.
-    const routes: RouteTable = new Map([
-      ...metricsRoutes(metrics),
-      ...(config.adminToken === null ? [] : adminRoutes({ token: config.adminToken, keys, store, log })),
-      ...(options.routes ?? []),
-    ]);
-
-    const deps: HttpDeps = {
-      settings: {
-        authMode: config.authMode,
+    const limited = (name: string) =>
+      rateLimit(rateLimiter, { name, clock, onLimited: (route) => metrics.rateLimited(route) });
+    const routes: Route[] = [
+      ...jwksRoutes({ keys, maxAge: config.policy.maxAge, onServed: (notModified) => metrics.jwksServed(notModified) }),
+      ...authRoutes({
+        login: loginPolicy({ mode: config.authMode, users, onFailure: (reason) => metrics.authFailed(reason) }),
+        keys,
         issuer: config.issuer,
         audience: config.audience,
         tokenTtl: config.policy.tokenTtl,
-        maxAge: config.policy.maxAge,
-        lead: config.policy.lead,
-        trustProxy: config.trustProxy,
-        algs: ALGS,
-      },
-      keys,
-      clock: options.clock,
-      users,
-      rateLimiter,
-      loginLog,
-      ping,
-      routes,
+        clock,
+        loginLog,
+        guard: limited("/auth"),
+        onIssued: (alg, expired) => metrics.tokenIssued(alg, expired),
+      }),
+      ...registerRoutes({ users, clock, guard: limited("/register") }),
+      ...discoveryRoutes({ issuer: config.issuer, algs: ALGS }),
+      ...healthRoutes({ keys, ping: watchedPing(store, log), lead: config.policy.lead }),
+      ...metricsRoutes(metrics),
+      // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.
+      ...(config.adminToken === null ? [] : adminRoutes({ token: config.adminToken, keys, store, log })),
+      ...(options.routes ?? []),
+    ];
+    let draining = false;
+    const handle = createRouter(routes, {
+      clientIp: clientIpOf(config.trustProxy),
       metrics: options.metrics ?? metrics,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      onError: (error, requestId) => log.error("request_failed", { error, requestId }),
-    };
+      onError: options.onError ?? ((error, requestId) => log.error("request_failed", { error, requestId })),
+      draining: () => draining,
+    });
 
     return {
       config,
@@ -196,8 +196,11 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       loginLog,
       rateLimiter,
       metrics,
-      deps,
       log,
+      handle,
+      drain() {
+        draining = true;
+      },
       async rotate() {
         await keys.apply();
       },
@@ -222,4 +225,21 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     await store.close();
     throw error;
   }
+}
+
+const IP_TEXT = /^[0-9A-Fa-f:.]{2,45}$/;
+
+/** The client IP: the socket peer, or with `trustProxy` the last `X-Forwarded-For` entry. */
+function clientIpOf(trustProxy: boolean): (request: Request, info: ConnInfo) => string {
+  return (request, info) => {
+    if (trustProxy) {
+      const forwarded = request.headers.get("x-forwarded-for");
+      if (forwarded !== null) {
+        // The last entry was added by the proxy in front of us; earlier ones are client claims.
+        const last = forwarded.slice(forwarded.lastIndexOf(",") + 1).trim();
+        if (IP_TEXT.test(last)) return last;
+      }
+    }
+    return info.remoteAddr.hostname;
+  };
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { DEFAULT_DB, loadConfig, parseDotenv, parseDuration, parseRateLimit } from "../lib/settings.ts";
+import { DEFAULT_DB, loadConfig, parseDotenv } from "../lib/settings.ts";
+import { parseDuration, parseRateLimit } from "../lib/core/units.ts";
 import type { ConfigError } from "../lib/core/errors.ts";
 
 Deno.test("defaults match the product contract", () => {

@@ -6,7 +6,7 @@
  * forgetting idle keys first, then the least recently seen ones.
  * @module
  */
-import type { RateLimit } from "../settings.ts";
+import type { RateLimit } from "./units.ts";
 
 /** The outcome of one rate-limit check. */
 export interface RateDecision {

@@ -1,8 +1,8 @@
 /**
- * Prometheus metrics: counters and a latency histogram fed by the HTTP edge (the
- * {@linkcode HttpMetrics} hooks), gauges read at scrape time from the key manager, the hashing
- * queue, the login log and the rate limiter, and the `GET /metrics` route that renders them in
- * the Prometheus text format (version 0.0.4).
+ * Prometheus metrics: counters and a latency histogram fed by the HTTP edge (the router's hooks
+ * and the routes' callbacks), gauges read at scrape time from the key manager, the hashing
+ * queue, the login log and the rate limiter, rendered in the Prometheus text format (version
+ * 0.0.4) for `GET /metrics` (`lib/routes/metrics.ts`).
  *
  * Recording is cheap: label sets are bounded (routes come from the route table, methods and
  * reasons from fixed lists), their text is built once when a series first appears, and a
@@ -10,7 +10,7 @@
  * the request path.
  * @module
  */
-import type { Handler, HttpMetrics, RouteTable } from "../http/router.ts";
+import type { RouterMetrics } from "../http/router.ts";
 import type { KeyView } from "../core/key_ring.ts";
 import { ALGS } from "../core/key_material.ts";
 
@@ -138,10 +138,10 @@ class Exposition {
 }
 
 /**
- * The metrics registry. Hand it to the HTTP edge as `HttpDeps.metrics`, point it at the running
- * parts with {@linkcode Metrics.watch}, and serve {@linkcode metricsRoutes}.
+ * The metrics registry. Hand it to the router as its metrics, point it at the running parts
+ * with {@linkcode Metrics.watch}, and serve it with `metricsRoutes()`.
  */
-export class Metrics implements HttpMetrics {
+export class Metrics implements RouterMetrics {
   readonly buckets: readonly number[];
   #startTime: number;
   #memory: (() => MemoryUsage) | null;
@@ -374,17 +374,4 @@ export class Metrics implements HttpMetrics {
         .sample("deno_heap_total_bytes", "", memory.heapTotal);
     }
   }
-}
-
-/** The `GET /metrics` route over `metrics`, to merge into `HttpDeps.routes`. */
-export function metricsRoutes(metrics: Metrics): RouteTable {
-  const handler: Handler = (ctx) =>
-    new Response(metrics.render(), {
-      headers: {
-        "content-type": METRICS_CONTENT_TYPE,
-        "cache-control": "no-store",
-        "x-request-id": ctx.requestId,
-      },
-    });
-  return new Map([["/metrics", { name: "/metrics", methods: { GET: handler } }]]);
 }

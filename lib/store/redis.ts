@@ -10,7 +10,7 @@
  * @module
  */
 import type { Redis } from "ioredis";
-import type { RateLimit } from "../settings.ts";
+import type { RateLimit } from "../core/units.ts";
 import { AppError } from "../core/errors.ts";
 import { MemoryRateLimiter, type RateDecision, type RateLimiter } from "../core/rate_limit.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { hash, verify } from "@node-rs/argon2";
-import type { Hasher } from "./users.ts";
+import type { Hasher } from "./hash_queue.ts";
 
 /** Argon2id cost parameters. */
 export interface Argon2Options {

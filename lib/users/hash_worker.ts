@@ -8,7 +8,7 @@
  * @module
  */
 import type { Argon2Options } from "./argon2.ts";
-import type { Hasher } from "./users.ts";
+import type { Hasher } from "./hash_queue.ts";
 
 /** First message to the worker. */
 export interface WorkerInit {

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { decodeProtectedHeader } from "jose";
-import { parseCommand } from "../../lib/cli/parse.ts";
-import { type CommandIo, exitCodeOf, isOneShot, runCommand } from "../../lib/cli/commands.ts";
+import { parseCommand, runCommand } from "../../lib/cli/commands.ts";
+import { type CommandIo, exitCodeOf } from "../../lib/cli/spec.ts";
 import { AppError } from "../../lib/core/errors.ts";
-import { handle } from "../../lib/http/router.ts";
 import { privateKeyText } from "../../lib/keys/key_files.ts";
-import { body, fastHasher, freshKey, from, T0, testApp, type TestClock, testClock } from "../support/helpers.ts";
+import { body, fastHasher, fetchFrom, freshKey, T0, testApp, type TestClock, testClock } from "../support/helpers.ts";
 
 const SECRET = "commands test secret, 32 bytes!";
 
@@ -59,10 +58,6 @@ async function workspace(extra: Record<string, string> = {}) {
 }
 
 /** A fetch that sends requests to an in-process app. */
-function fetchFrom(app: { deps: Parameters<typeof handle>[1] }): typeof fetch {
-  return (input, init) => Promise.resolve(handle(new Request(input, init), app.deps, from()));
-}
-
 const JWKS_URL = "http://127.0.0.1:8080/.well-known/jwks.json";
 
 Deno.test("keygen writes a private key only its owner can read and prints the public JWK with its thumbprint kid", async (t) => {
@@ -552,10 +547,29 @@ Deno.test("exit codes: 2 for usage and configuration errors, 1 for other failure
   assert.equal(exitCodeOf(new AppError("invalid_config", "x")), 2);
   assert.equal(exitCodeOf(new AppError("not_found", "x")), 1);
   assert.equal(exitCodeOf(new Error("boom")), 1);
-  assert.ok(isOneShot("keys rotate") && isOneShot("verify") && !isOneShot("serve"));
-  assert.rejects(
-    runCommand(parseCommand(["serve"]), {} as CommandIo),
-    (error: unknown) => error instanceof AppError && error.code === "usage",
+});
+
+Deno.test("serve runs through the io's serve hook with the settings it parsed, and its exit code", async () => {
+  const served: number[] = [];
+  const code = await runCommand(parseCommand(["serve", "--port", "9001"]), {
+    env: { AUTH_MODE: "open" },
+    clock: testClock(),
+    write: () => {},
+    warn: () => {},
+    readStdin: () => Promise.resolve(""),
+    serve: (config) => (served.push(config.port), assert.equal(config.authMode, "open"), Promise.resolve(3)),
+  });
+  assert.equal(code, 3);
+  assert.deepEqual(served, [9001]);
+  await assert.rejects(
+    runCommand(parseCommand(["serve"]), {
+      env: {},
+      clock: testClock(),
+      write() {},
+      warn() {},
+      readStdin: () => Promise.resolve(""),
+    }),
+    (error: unknown) => error instanceof AppError && error.code === "internal",
   );
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { helpFor, parseCommand } from "../../lib/cli/parse.ts";
+import { helpFor, parseCommand } from "../../lib/cli/commands.ts";
 import { ENV_VARS, loadConfig } from "../../lib/settings.ts";
 import { AppError } from "../../lib/core/errors.ts";
 import {

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createApp } from "../../lib/app.ts";
 import { secretCheck } from "../../lib/core/seal.ts";
-import { handle } from "../../lib/http/router.ts";
 import { describeSqliteError, openSqliteStore, runtimeSqliteError } from "../../lib/store/sqlite.ts";
 import type { Store } from "../../lib/store/ports.ts";
 import { call, postJson, spawnServer, waitListening } from "../../torture/harness.ts";
@@ -63,7 +62,7 @@ Deno.test("while the database cannot be written, /auth and /register answer 503 
         },
       );
       const fetch = (route: string, init?: RequestInit) =>
-        handle(new Request(`http://127.0.0.1${route}`, init), app.deps, from());
+        app.handle(new Request(`http://127.0.0.1${route}`, init), from());
       try {
         const jwks = await (await fetch("/.well-known/jwks.json")).text();
         assert.equal((await fetch("/auth", jsonPost(ALICE))).status, 200);

@@ -12,7 +12,7 @@ Deno.test("2,000 hostile requests through handle() get no 5xx, only JSON errors,
   const reported: unknown[] = [];
   const app = await testApp(
     { auth: "password", "rate-limit": "off", db, "seed-user": [`${FUZZ_USER.username}:${FUZZ_USER.password}`] },
-    { deps: { onError: (error) => reported.push(error) } },
+    { app: { onError: (error) => reported.push(error) } },
   );
   try {
     const rng = createRng(seed);

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from "jose";
-import { handle, parseExpired, splitUrl } from "../../lib/http/router.ts";
+import { createRouter, splitUrl } from "../../lib/http/router.ts";
+import { parseExpired } from "../../lib/routes/auth.ts";
+import { jwksRoutes } from "../../lib/routes/jwks.ts";
 import { body, from, type TestApp, testApp } from "../support/helpers.ts";
 
 const GRADER_BEARER = { authorization: `Bearer ${"ab".repeat(32)}` };
@@ -242,17 +244,13 @@ Deno.test("an unexpected error is a generic 500 and is reported with the request
   const app = await testApp();
   const seen: string[] = [];
   try {
-    const deps = {
-      ...app.deps,
-      keys: {
-        view: () => {
-          throw new Error("boom: secret detail");
-        },
-        now: () => 0,
+    const keys = {
+      view: (): never => {
+        throw new Error("boom: secret detail");
       },
-      onError: (_: unknown, id: string) => seen.push(id),
     };
-    const response = await handle(new Request("http://x/jwks"), deps, from());
+    const router = createRouter(jwksRoutes({ keys, maxAge: 60 }), { onError: (_, id) => seen.push(id) });
+    const response = await router(new Request("http://x/jwks"), from());
     assert.equal(response.status, 500);
     const text = await response.text();
     assert.equal(text, '{"error":"internal","message":"Internal server error"}');

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { accessLog, MAX_LOGGED_PATH } from "../../lib/ops/access_log.ts";
-import { handle, type HttpDeps, type RequestRecord } from "../../lib/http/router.ts";
+import { createRouter, type RequestRecord } from "../../lib/http/router.ts";
+import { discoveryRoutes } from "../../lib/routes/discovery.ts";
+import { healthRoutes } from "../../lib/routes/health.ts";
 import type { KeyView } from "../../lib/core/key_ring.ts";
 import { type Alg, ALGS } from "../../lib/core/key_material.ts";
 import { createLogger } from "../../lib/ops/log.ts";
-import { body, captureLog, from, type TestApp, testApp, testClock } from "../support/helpers.ts";
+import { body, captureLog, from, type TestApp, testApp, testClock, withServedApp } from "../support/helpers.ts";
 
 async function withApp(
   flags: Record<string, string | boolean | string[]>,
@@ -17,24 +19,6 @@ async function withApp(
     await fn(app);
   } finally {
     await app.close();
-  }
-}
-
-/** Serves `app` on an ephemeral loopback port, with the issuer naming that port. */
-async function serveOnLoopback<T>(app: TestApp, fn: (url: string) => Promise<T>): Promise<T> {
-  let deps: HttpDeps = app.deps;
-  const listening = Promise.withResolvers<string>();
-  const server = Deno.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    onListen: ({ port }) => listening.resolve(`http://127.0.0.1:${port}`),
-  }, (request, info) => handle(request, deps, info));
-  const url = await listening.promise;
-  deps = { ...deps, settings: { ...deps.settings, issuer: url } };
-  try {
-    return await fn(url);
-  } finally {
-    await server.shutdown();
   }
 }
 
@@ -65,8 +49,8 @@ Deno.test("discovery", async (t) => {
       assert.equal(await head.text(), "");
     });
     await t.step("the document follows the settings it was built for", async () => {
-      const deps = { ...app.deps, settings: { ...app.deps.settings, issuer: "http://127.0.0.1:1234" } };
-      const response = await handle(new Request("http://x/.well-known/openid-configuration"), deps, from());
+      const router = createRouter(discoveryRoutes({ issuer: "http://127.0.0.1:1234", algs: ALGS }));
+      const response = await router(new Request("http://x/.well-known/openid-configuration"), from());
       assert.equal((await body(response)).jwks_uri, "http://127.0.0.1:1234/.well-known/jwks.json");
       const again = await body(await app.fetch("/.well-known/openid-configuration"));
       assert.equal(again.issuer, "https://issuer.example/tenant");
@@ -101,30 +85,28 @@ Deno.test("discovery", async (t) => {
 
 for (const alg of ALGS) {
   Deno.test(`a discovery client verifies ${alg} tokens through the jwks_uri it reads from discovery`, async () => {
-    await withApp({ alg }, async (app) => {
-      await serveOnLoopback(app, async (url) => {
-        const doc = await (await fetch(`${url}/.well-known/openid-configuration`)).json();
-        assert.equal(doc.issuer, url);
-        const jwks = await (await fetch(doc.jwks_uri)).json();
-        for (const key of jwks.keys) {
-          assert.equal(typeof key.kid, "string");
-          assert.equal(key.alg, alg);
-          assert.equal(key.use, "sig");
-        }
-        const response = await fetch(doc.token_endpoint, {
-          method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded" },
-          body: "username=carol",
-        });
-        const { token } = await response.json();
-        const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(doc.jwks_uri)), {
-          issuer: doc.issuer,
-          algorithms: doc.id_token_signing_alg_values_supported,
-          currentDate: new Date(app.clock()),
-        });
-        assert.equal(protectedHeader.alg, alg);
-        assert.equal(payload.sub, "carol");
+    await withServedApp({ alg }, async (url, app) => {
+      const doc = await (await fetch(`${url}/.well-known/openid-configuration`)).json();
+      assert.equal(doc.issuer, url);
+      const jwks = await (await fetch(doc.jwks_uri)).json();
+      for (const key of jwks.keys) {
+        assert.equal(typeof key.kid, "string");
+        assert.equal(key.alg, alg);
+        assert.equal(key.use, "sig");
+      }
+      const response = await fetch(doc.token_endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "username=carol",
       });
+      const { token } = await response.json();
+      const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(doc.jwks_uri)), {
+        issuer: doc.issuer,
+        algorithms: doc.id_token_signing_alg_values_supported,
+        currentDate: new Date(app.clock()),
+      });
+      assert.equal(protectedHeader.alg, alg);
+      assert.equal(payload.sub, "carol");
     });
   });
 }
@@ -153,7 +135,7 @@ Deno.test("GET /healthz answers while the process is alive, whatever the key set
 });
 
 /** The view `app` has now, with some parts replaced. */
-function stubKeys(app: TestApp, change: (view: KeyView) => Partial<KeyView>): HttpDeps["keys"] {
+function stubKeys(app: TestApp, change: (view: KeyView) => Partial<KeyView>): { view(): KeyView; now(): number } {
   return {
     view: () => ({ ...app.keys.view(), ...change(app.keys.view()) }),
     now: () => app.keys.now(),
@@ -179,8 +161,10 @@ Deno.test("GET /readyz", async (t) => {
     ];
     for (const [when, change, reason] of cases) {
       await t.step(`is 503 with the reason when ${when}`, async () => {
-        const deps = { ...app.deps, keys: stubKeys(app, change) };
-        const response = await handle(new Request("http://x/readyz"), deps, from());
+        const router = createRouter(
+          healthRoutes({ keys: stubKeys(app, change), ping: () => app.store.ping(), lead: app.config.policy.lead }),
+        );
+        const response = await router(new Request("http://x/readyz"), from());
         assert.equal(response.status, 503);
         const doc = await body<{ error: string; message: string; checks: string[] }>(response);
         assert.equal(doc.error, "unavailable");
@@ -342,7 +326,7 @@ Deno.test("the access log writes one line per request with what an operator need
       assert.equal(log.lines.at(-1)!.path, odd, "quotes, backslashes, controls and non-ASCII stay valid JSON");
       assert.equal(log.lines.at(-1)!.ms, 12.001);
     });
-  }, { deps: { onRequest: (record) => (records.push(record), hook(record)) } });
+  }, { app: { onRequest: (record) => (records.push(record), hook(record)) } });
   await t.step("at LOG_LEVEL=warn there is no access log", () => {
     const lines: string[] = [];
     const quiet = accessLog(createLogger({ level: "warn", clock: testClock(), write: (line) => lines.push(line) }));
@@ -506,13 +490,9 @@ Deno.test("switching back before the new key signed withdraws it; the next key i
 
 Deno.test("while a graceful stop drains, every new request gets 503 with Retry-After and Connection: close", async () => {
   await withApp({}, async (app) => {
-    const deps: HttpDeps = { ...app.deps, draining: () => true };
+    app.drain();
     for (const path of ["/jwks", "/auth", "/healthz", "/nowhere"]) {
-      const response = await handle(
-        new Request(`http://x${path}`, { headers: { "x-request-id": "d-1" } }),
-        deps,
-        from(),
-      );
+      const response = await app.handle(new Request(`http://x${path}`, { headers: { "x-request-id": "d-1" } }), from());
       assert.equal(response.status, 503, path);
       assert.equal(response.headers.get("retry-after"), "1");
       assert.equal(response.headers.get("connection"), "close");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeProtectedHeader } from "jose";
 import { adminRoutes } from "../../lib/routes/admin.ts";
-import { handle } from "../../lib/http/router.ts";
+import { createRouter } from "../../lib/http/router.ts";
 import { privateKeyText } from "../../lib/keys/key_files.ts";
 import { createLogger } from "../../lib/ops/log.ts";
 import { body, freshKey, from, testApp } from "../support/helpers.ts";
@@ -232,9 +232,9 @@ Deno.test("admin actions and rejected admin requests are logged, never with the 
   const app = await testApp(ES256);
   const lines: string[] = [];
   const log = createLogger({ write: (line) => lines.push(line), clock: app.clock });
-  const deps = { ...app.deps, routes: adminRoutes({ token: TOKEN, keys: app.keys, store: app.store, log }) };
+  const router = createRouter(adminRoutes({ token: TOKEN, keys: app.keys, store: app.store, log }));
   const send = (path: string, init: RequestInit = {}) =>
-    handle(new Request(`http://127.0.0.1:8080${path}`, init), deps, from("192.0.2.7"));
+    router(new Request(`http://127.0.0.1:8080${path}`, init), from("192.0.2.7"));
   try {
     assert.equal(
       (await send("/admin/keys/rotate", { method: "POST", headers: { authorization: "Bearer wrong-token-xxxxxxxx" } }))

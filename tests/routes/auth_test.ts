@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { decodeJwt } from "jose";
-import type { Hasher } from "../../lib/users/users.ts";
+import type { Hasher } from "../../lib/users/hash_queue.ts";
 import { body, fastHasher, type TestApp, testApp } from "../support/helpers.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };

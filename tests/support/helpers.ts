@@ -4,12 +4,11 @@
  * database, with a fast hasher.
  * @module
  */
-import { type App, createApp } from "../../lib/app.ts";
+import { type App, type AppOptions, createApp } from "../../lib/app.ts";
 import { type Config, loadConfig } from "../../lib/settings.ts";
-import type { ConnInfo, HttpDeps } from "../../lib/http/router.ts";
-import { handle } from "../../lib/http/router.ts";
+import type { ConnInfo } from "../../lib/http/router.ts";
 import { type Alg, generateKeyMaterial, type KeyMaterial } from "../../lib/core/key_material.ts";
-import type { Hasher } from "../../lib/users/users.ts";
+import type { Hasher } from "../../lib/users/hash_queue.ts";
 import { createLogger, type Logger } from "../../lib/ops/log.ts";
 import { argon2Hasher } from "../../lib/users/argon2.ts";
 
@@ -76,10 +75,11 @@ export async function testApp(
   options: {
     clock?: TestClock;
     secret?: string;
-    deps?: Partial<HttpDeps>;
     hasher?: Hasher;
     env?: Record<string, string>;
     log?: Logger;
+    /** Passed to `createApp` as they are (routes, hooks, overrides). */
+    app?: Partial<AppOptions>;
   } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? testClock();
@@ -90,16 +90,20 @@ export async function testApp(
     hasher: options.hasher ?? fastHasher,
     generate: freshKey,
     ...(options.log ? { log: options.log } : {}),
+    ...options.app,
   });
-  const deps: HttpDeps = { ...app.deps, ...options.deps };
   return Object.assign(app, {
     clock,
-    deps,
     fetch(path: string, init: RequestInit & { ip?: string } = {}) {
       const { ip, ...rest } = init;
-      return Promise.resolve(handle(new Request(`http://127.0.0.1:8080${path}`, rest), deps, from(ip)));
+      return Promise.resolve(app.handle(new Request(`http://127.0.0.1:8080${path}`, rest), from(ip)));
     },
   });
+}
+
+/** A `fetch` that answers from `app` in-process, for clients that take one (verify, jose). */
+export function fetchFrom(app: Pick<App, "handle">, ip?: string): typeof fetch {
+  return (input, init) => Promise.resolve(app.handle(new Request(input, init), from(ip)));
 }
 
 /** Reads a JSON response body. */
@@ -126,4 +130,30 @@ export function libFiles(): string[] {
   };
   walk("");
   return out.sort();
+}
+
+/**
+ * Runs `fn` with a {@linkcode TestApp} served on an ephemeral loopback port, its issuer naming
+ * that port (the port is bound first, as the server does). Shuts both down afterwards.
+ */
+export async function withServedApp<T>(
+  flags: Record<string, string | boolean | string[]>,
+  fn: (url: string, app: TestApp) => Promise<T>,
+  options: Parameters<typeof testApp>[1] = {},
+): Promise<T> {
+  let app: TestApp | null = null;
+  const listening = Promise.withResolvers<string>();
+  const server = Deno.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    onListen: ({ port }) => listening.resolve(`http://127.0.0.1:${port}`),
+  }, (request, info) => app === null ? new Response(null, { status: 503 }) : app.handle(request, info));
+  try {
+    const url = await listening.promise;
+    app = await testApp({ ...flags, issuer: url }, options);
+    return await fn(url, app);
+  } finally {
+    await server.shutdown();
+    await app?.close();
+  }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { RateLimit } from "../../lib/settings.ts";
+import type { RateLimit } from "../../lib/core/units.ts";
 import { decide, type RateDecision, type RateLimiter } from "../../lib/core/rate_limit.ts";
 import { T0 } from "./helpers.ts";
 

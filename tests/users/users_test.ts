@@ -2,15 +2,9 @@ import assert from "node:assert/strict";
 import type { AppError } from "../../lib/core/errors.ts";
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
-import {
-  DEFAULT_BACKOFF,
-  type Hasher,
-  HashQueue,
-  LoginBackoff,
-  UserService,
-  validateEmail,
-  validateUsername,
-} from "../../lib/users/users.ts";
+import { DEFAULT_BACKOFF, LoginBackoff } from "../../lib/users/backoff.ts";
+import { type Hasher, HashQueue } from "../../lib/users/hash_queue.ts";
+import { UserService, validateEmail, validateUsername } from "../../lib/users/users.ts";
 import { fastHasher, T0 } from "../support/helpers.ts";
 
 /** Counts the work the real hasher is asked to do. */

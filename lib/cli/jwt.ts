@@ -1,0 +1,125 @@
+/**
+ * The JWT client: `keygen` writes a new private key (mode 0600) and prints its public JWK,
+ * `sign` prints a token signed with a key file, `verify` checks a token against a remote JWKS
+ * the way real consumers fetch it. None of them touches the server's database.
+ * @module
+ */
+import { AppError } from "../core/errors.ts";
+import {
+  type Alg,
+  ALGS,
+  defaultAlgFor,
+  generateKeyMaterial,
+  importSigningKey,
+  isAlg,
+  materialFromJwk,
+} from "../core/key_material.ts";
+import { signClaims } from "../core/tokens.ts";
+import { type KeyFileFormat, parsePrivateKey, privateKeyText } from "../keys/key_files.ts";
+import { readInput } from "./files.ts";
+import { type Command, type CommandIo, durationFlag, jsonText, requiredFlag, stringFlag, usage } from "./spec.ts";
+import { JWKS_FAILURES, verifyRemote } from "./verify_remote.ts";
+
+function algFlag(command: Command): Alg | undefined {
+  const value = stringFlag(command, "alg");
+  if (value === undefined) return undefined;
+  if (!isAlg(value)) throw usage(command, `Invalid --alg "${value}": expected one of ${ALGS.join(", ")}`);
+  return value;
+}
+
+/** `keygen --out FILE`: a new private key, never readable by others even for a moment. */
+export async function keygen(command: Command, io: CommandIo): Promise<number> {
+  const out = requiredFlag(command, "out", "FILE");
+  const alg = algFlag(command) ?? "RS256";
+  const formatFlag = stringFlag(command, "format");
+  if (formatFlag !== undefined && formatFlag !== "pem" && formatFlag !== "jwk") {
+    throw usage(command, `Invalid --format "${formatFlag}": expected pem or jwk`);
+  }
+  const format: KeyFileFormat = formatFlag ?? (/\.(json|jwk)$/i.test(out) ? "jwk" : "pem");
+  const material = await (io.generate ?? generateKeyMaterial)(alg);
+  const text = privateKeyText(material, format);
+  try {
+    if (command.flags.force === true) await Deno.remove(out).catch(() => {});
+    await Deno.writeTextFile(out, text, { mode: 0o600, createNew: true });
+    await Deno.chmod(out, 0o600);
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new AppError("conflict", `"${out}" already exists; use --force to overwrite it`);
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw new AppError("not_found", `Cannot write "${out}": its directory does not exist`);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) throw new AppError("forbidden", `Cannot write "${out}"`);
+    throw error;
+  }
+  io.write(jsonText(material.publicJwk));
+  return 0;
+}
+
+function claimsFlag(command: Command): Record<string, unknown> {
+  const text = stringFlag(command, "claims");
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw usage(command, 'Invalid --claims: expected a JSON object such as \'{"sub":"alice"}\'');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** `sign --key FILE`: a compact JWT; `--claims` wins over every claim the flags set. */
+export async function sign(command: Command, io: CommandIo): Promise<number> {
+  const path = requiredFlag(command, "key", "FILE");
+  const flagAlg = algFlag(command);
+  const ttl = durationFlag(command, "ttl", 900);
+  const extra = claimsFlag(command);
+  const jwk = parsePrivateKey(await readInput(path, io, "Key file"));
+  const alg = flagAlg ?? defaultAlgFor(jwk);
+  const material = await materialFromJwk(jwk, alg);
+  const key = await importSigningKey(JSON.parse(new TextDecoder().decode(material.privateBytes)), alg);
+  const kid = stringFlag(command, "kid") ?? (typeof jwk.kid === "string" && jwk.kid !== "" ? jwk.kid : material.kid);
+  const now = Math.floor(io.clock() / 1000);
+  const claims: Record<string, unknown> = { iat: now, exp: now + ttl, jti: crypto.randomUUID() };
+  for (const [flag, claim] of [["issuer", "iss"], ["subject", "sub"], ["audience", "aud"]] as const) {
+    const value = stringFlag(command, flag);
+    if (value !== undefined) claims[claim] = value;
+  }
+  io.write(await signClaims(key, { alg, kid }, { ...claims, ...extra }) + "\n");
+  return 0;
+}
+
+/** `verify TOKEN --jwks URL`: prints the claims, or one line saying why the token fails (exit 1). */
+export async function verify(command: Command, io: CommandIo): Promise<number> {
+  const jwksText = requiredFlag(command, "jwks", "URL");
+  if (!URL.canParse(jwksText) || !/^https?:$/.test(new URL(jwksText).protocol)) {
+    throw usage(command, `Invalid --jwks "${jwksText}": expected an http:// or https:// URL`);
+  }
+  const clockTolerance = durationFlag(command, "clock-skew", 60, true);
+  const timeoutMs = Math.max(1, Math.round(durationFlag(command, "timeout", 5) * 1000));
+  const arg = command.args[0];
+  const token = (arg === undefined || arg === "-" ? await io.readStdin() : arg).trim();
+  if (token === "") throw usage(command, "Missing TOKEN (pass it as an argument or on stdin)");
+  const issuer = stringFlag(command, "issuer");
+  const audience = stringFlag(command, "audience");
+  const alg = stringFlag(command, "alg");
+  const outcome = await verifyRemote(token, {
+    jwks: new URL(jwksText),
+    now: io.clock(),
+    clockTolerance,
+    timeoutMs,
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(audience === undefined ? {} : { audience }),
+    ...(alg === undefined ? {} : { algorithms: [alg] }),
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+  });
+  if (command.flags.json === true) io.write(jsonText(outcome));
+  if (!outcome.valid) {
+    throw new AppError(JWKS_FAILURES.has(outcome.reason) ? "unavailable" : "unauthorized", outcome.message);
+  }
+  if (command.flags.json !== true) io.write(jsonText(outcome.claims));
+  return 0;
+}

@@ -1,0 +1,138 @@
+/**
+ * Request bodies and credentials: a bounded body reader (64 KiB by default, whether or not a
+ * `Content-Length` announced the size), JSON and form fields as one flat record, and
+ * username/password from the body or `Authorization: Basic`. Bearer headers are never read
+ * here: public endpoints ignore them.
+ * @module
+ */
+import { AppError } from "../core/errors.ts";
+
+/** Largest request body accepted, in bytes. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const JSON_TYPE = "application/json";
+const FORM_TYPE = "application/x-www-form-urlencoded";
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+const tooLarge = (limit: number) => new AppError("payload_too_large", `Request body must be at most ${limit} bytes`);
+
+/**
+ * Reads the body up to `limit` bytes; throws `payload_too_large` beyond it and `bad_request`
+ * when the body breaks off.
+ */
+export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (request.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client closed or broke the connection mid-body: its fault, not ours.
+      throw new AppError("bad_request", "Request body ended before it was complete");
+    }
+    const { done, value } = chunk;
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** Decodes `bytes` as UTF-8; throws `bad_request` when they are not. */
+export function utf8Text(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new AppError("bad_request", "Request body is not valid UTF-8");
+  }
+}
+
+/** Reads the body as UTF-8 text, bounded like {@linkcode readBody}. */
+export async function readText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
+  return utf8Text(await readBody(request, limit));
+}
+
+/**
+ * Parses a JSON or form body into a flat record of fields. A form-typed body that starts with
+ * `{` is read as JSON (what `curl -d '{…}'` sends). Empty body: empty record.
+ */
+export async function readFields(request: Request): Promise<Record<string, unknown>> {
+  const bytes = await readBody(request);
+  if (bytes.byteLength === 0) return {};
+  const text = utf8Text(bytes);
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const looksJson = text.trimStart().startsWith("{");
+  if (
+    type === JSON_TYPE || type.endsWith("+json") ||
+    ((type === "" || type === FORM_TYPE || type === "text/plain") && looksJson)
+  ) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new AppError("invalid_json", "Request body is not valid JSON");
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new AppError("invalid_json", "Request body must be a JSON object");
+    }
+    return parsed as Record<string, unknown>;
+  }
+  if (type === FORM_TYPE || type === "") return Object.fromEntries(new URLSearchParams(text));
+  throw new AppError(
+    "unsupported_media_type",
+    "Send the body as application/json or application/x-www-form-urlencoded",
+  );
+}
+
+/** The string field `name`, or undefined when absent or null; `invalid_field` for another type. */
+export function optionalString(fields: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = fields[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") {
+    throw new AppError("invalid_field", `Field "${name}" must be a string`, { field: name });
+  }
+  return value;
+}
+
+/** The `user:password` of an `Authorization: Basic` header, or null when there is none. */
+export function basicCredentials(request: Request): { username: string; password: string } | null {
+  const header = request.headers.get("authorization") ?? "";
+  if (!/^basic\s+/i.test(header)) return null;
+  let decoded: string;
+  try {
+    decoded = utf8.decode(Uint8Array.from(atob(header.replace(/^basic\s+/i, "").trim()), (c) => c.charCodeAt(0)));
+  } catch {
+    throw new AppError("bad_request", "Authorization: Basic header is not valid base64 UTF-8");
+  }
+  const colon = decoded.indexOf(":");
+  return colon < 0 ? null : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Credentials from the body fields, or else from `Authorization: Basic`. */
+export function credentialsOf(
+  request: Request,
+  fields: Readonly<Record<string, unknown>>,
+): { username?: string; password?: string } {
+  const username = optionalString(fields, "username");
+  const password = optionalString(fields, "password");
+  if (username !== undefined) return password === undefined ? { username } : { username, password };
+  const basic = basicCredentials(request);
+  if (basic !== null) return basic;
+  return password === undefined ? {} : { password };
+}

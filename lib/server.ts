@@ -1,0 +1,237 @@
+/**
+ * The process lifecycle of `serve`: bind the port before anything on disk changes, build the
+ * app, schedule rotation (cron) and the 2 s maintenance tick, and on SIGINT/SIGTERM drain (new
+ * requests 503, in-flight ones finish up to a deadline), stop the listener, finish background
+ * work, flush and close. Everything it touches — `Deno.serve`, `Deno.cron`, signals, timers,
+ * the clock, the log sink — arrives in a {@linkcode Runtime}, so tests drive it without a process.
+ * @module
+ */
+import { type App, createApp } from "./app.ts";
+import { AppError } from "./core/errors.ts";
+import type { ConnInfo } from "./http/router.ts";
+import { accessLog } from "./ops/access_log.ts";
+import { createLogger, type Logger } from "./ops/log.ts";
+import type { Config } from "./settings.ts";
+import { type MasterSecret, withMasterSecret } from "./store/master_secret.ts";
+import { argon2Hasher } from "./users/argon2.ts";
+import type { Hasher } from "./users/hash_queue.ts";
+import { WorkerHasher } from "./users/hash_worker.ts";
+
+/** How long a graceful stop waits for in-flight requests before it gives up (exit 1). */
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+/** The maintenance tick: key schedule, other processes' changes, auth-log retries. */
+export const TICK_MS = 2000;
+
+/** A listening server, as `Deno.serve` returns it. */
+export interface Listener {
+  shutdown(): Promise<void>;
+}
+
+/** A timer handle, as `setInterval` returns it. */
+export type TimerId = ReturnType<typeof setInterval>;
+
+/** Everything the lifecycle touches outside itself. */
+export interface Runtime {
+  /** `Deno.serve`: must throw (AddrInUse…) before returning when the port cannot be bound. */
+  serve(
+    options: { port: number; hostname: string; onListen(addr: { hostname: string; port: number }): void },
+    handler: (request: Request, info: ConnInfo) => Response | Promise<Response>,
+  ): Listener;
+  /** `Deno.cron`. */
+  cron(name: string, schedule: string, options: { signal: AbortSignal }, run: () => Promise<void>): void;
+  /** `Deno.addSignalListener`. */
+  onSignal(signal: "SIGINT" | "SIGTERM", listener: () => void): void;
+  /** Unix milliseconds now. */
+  clock(): number;
+  /** Receives each log line; `flush()` writes what is buffered. */
+  sink: { write(line: string): void; flush(): void };
+  /** Logical cores, for the default hashing concurrency. */
+  cpus: number;
+  /** The password hasher; Argon2id in a lower-priority worker by default. */
+  hasher?: Hasher & { arm?(): void; close?(): void };
+  /** Timers; the globals by default. */
+  setInterval?: (run: () => void, ms: number) => TimerId;
+  clearInterval?: (id: TimerId) => void;
+}
+
+/** Logs how the master secret was found, loudly when it is the development one. */
+function reportSecret(log: Logger, secret: MasterSecret): void {
+  if (secret.weak) {
+    log.warn("weak_master_secret", { hint: "NOT_MY_KEY is shorter than 16 bytes; use 32 random bytes" });
+  } else if (secret.source === "file") {
+    log.warn("development_secret", {
+      file: secret.file,
+      hint: "NOT_MY_KEY is not set; using the development secret file",
+    });
+  } else if (secret.source === "created") {
+    log.warn("development_secret_created", {
+      file: secret.file,
+      hint: "NOT_MY_KEY is not set: generated a master secret for DEVELOPMENT ONLY; set NOT_MY_KEY in production",
+    });
+  }
+}
+
+function defaultHasher(log: Logger): WorkerHasher {
+  // Argon2 runs below the request thread's priority, so a login flood cannot starve /jwks. The
+  // worker starts with the first login after start-up; until then hashing runs in-thread.
+  return new WorkerHasher({
+    fallback: argon2Hasher(),
+    lazy: true,
+    onState: (state) => {
+      if (state.state === "failed" && state.reason !== "closed") {
+        log.warn("hash_worker_failed", { reason: state.reason, hint: "password hashing runs at normal priority" });
+      } else if (state.state === "ready" && !state.niced) {
+        log.warn("hash_priority_unchanged", { hint: "could not lower the priority of password hashing" });
+      }
+    },
+  });
+}
+
+/** The issuer, once the port is known: an ephemeral port (`--port 0`) is only known when bound. */
+function bound(config: Config, addr: { hostname: string; port: number }): Config {
+  if (config.port !== 0 || config.issuerSet) return config;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return { ...config, port: addr.port, issuer: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${addr.port}` };
+}
+
+/**
+ * Runs the server until a signal stops it. Resolves with the exit code: 0 after a complete
+ * drain, 1 when the deadline passed or closing failed. Throws (exit 1) when the port cannot be
+ * bound — before anything on disk was created — or the app cannot start.
+ */
+export async function runServer(config: Config, runtime: Runtime): Promise<number> {
+  const { clock, sink } = runtime;
+  const every = runtime.setInterval ?? ((run, ms) => setInterval(run, ms));
+  const cancel = runtime.clearInterval ?? ((id) => clearInterval(id));
+  const log = createLogger({ level: config.logLevel, clock, write: sink.write });
+  let app: App | null = null;
+  let addr = { hostname: config.hostname, port: config.port };
+  const starting = new AppError("unavailable", "Server is starting; retry shortly", { retryAfter: 1 });
+  const listener = runtime.serve(
+    {
+      port: config.port,
+      hostname: config.hostname,
+      onListen: (listening) => {
+        addr = listening;
+      },
+    },
+    (request, info) =>
+      app !== null ? app.handle(request, info) : Response.json({ error: starting.code, message: starting.message }, {
+        status: 503,
+        headers: { "retry-after": "1" },
+      }),
+  );
+
+  const served = bound(config, addr);
+  const hasher = runtime.hasher ?? defaultHasher(log);
+  try {
+    const started = await withMasterSecret(served, (masterSecret) =>
+      createApp(served, {
+        clock,
+        masterSecret,
+        hasher,
+        hashConcurrency: served.hashConcurrency ?? Math.max(1, runtime.cpus - 1),
+        log,
+        onRequest: accessLog(log),
+      }));
+    app = started.value;
+    reportSecret(log, started.secret);
+  } catch (error) {
+    hasher.close?.();
+    await listener.shutdown();
+    sink.flush();
+    throw error;
+  }
+  hasher.arm?.();
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  log.info("listening", { url: `http://${host}:${addr.port}`, issuer: served.issuer, db: app.store.description });
+  return await lifecycle(app, { runtime, log, listener, hasher, every, cancel });
+}
+
+interface LifecycleParts {
+  readonly runtime: Runtime;
+  readonly log: Logger;
+  readonly listener: Listener;
+  readonly hasher: { close?(): void };
+  readonly every: (run: () => void, ms: number) => TimerId;
+  readonly cancel: (id: TimerId) => void;
+}
+
+/** Background work, signals and the graceful stop of a started app. */
+function lifecycle(app: App, parts: LifecycleParts): Promise<number> {
+  const { runtime, log, listener, hasher } = parts;
+  // Background work (rotation, polling) is tracked so a stop waits for it before closing the DB.
+  const background = new Set<Promise<void>>();
+  const track = (work: Promise<void>): Promise<void> => {
+    background.add(work);
+    return work.finally(() => background.delete(work));
+  };
+  const cron = new AbortController();
+  runtime.cron(
+    "jwks-server key rotation",
+    "* * * * *",
+    { signal: cron.signal },
+    () => track(app.rotate().catch((error) => log.error("rotation_failed", { error }))),
+  );
+  // Reported once per outage, not every tick.
+  let refreshFailing = false;
+  const tick = parts.every(() => {
+    void track(
+      app.refresh().then(() => {
+        if (refreshFailing) log.info("refresh_recovered", {});
+        refreshFailing = false;
+      }, (error) => {
+        if (!refreshFailing) log.error("refresh_failed", { error });
+        refreshFailing = true;
+      }),
+    );
+  }, TICK_MS);
+
+  // Deno 2.9's server.shutdown() makes request bodies that are still arriving unreadable
+  // (denoland/deno#36809), so it is called only once the requests in flight are done: from the
+  // signal on, new requests get 503 with `Connection: close`; the ones already received run to
+  // completion (up to the deadline). Then the listener closes, background work finishes, the
+  // auth log is flushed and the database closed (SQLite checkpoints the WAL).
+  let stopping: Promise<number> | null = null;
+  const stop = (signal: string): Promise<number> =>
+    stopping ??= (async () => {
+      app.drain();
+      log.info("shutting_down", { signal, inFlight: app.metrics.inFlight, deadlineMs: SHUTDOWN_DEADLINE_MS });
+      runtime.sink.flush();
+      parts.cancel(tick);
+      cron.abort();
+      const deadline = runtime.clock() + SHUTDOWN_DEADLINE_MS;
+      const remaining = () => Math.max(0, deadline - runtime.clock());
+      while (app.metrics.inFlight > 0 && remaining() > 0) await new Promise((r) => setTimeout(r, 10));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"deadline">((resolve) => {
+        timer = setTimeout(() => resolve("deadline"), remaining());
+      });
+      const drained = app.metrics.inFlight > 0
+        ? "deadline"
+        : await Promise.race([listener.shutdown().then(() => "drained" as const), late]);
+      if (drained === "deadline") {
+        log.error("shutdown_deadline_passed", { inFlight: app.metrics.inFlight, deadlineMs: SHUTDOWN_DEADLINE_MS });
+      }
+      await Promise.race([Promise.allSettled([...background]), late]);
+      clearTimeout(timer);
+      try {
+        await app.close();
+      } catch (error) {
+        log.error("close_failed", { error });
+        return 1;
+      } finally {
+        hasher.close?.();
+      }
+      log.info("stopped", { signal });
+      runtime.sink.flush();
+      return drained === "drained" ? 0 : 1;
+    })();
+  return new Promise<number>((resolve) => {
+    // A second signal (Ctrl-C in a terminal reaches `deno task` and the server alike, and
+    // systemd signals the whole group) is the same request to stop: the drain goes on.
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      runtime.onSignal(signal, () => void stop(signal).then(resolve));
+    }
+  });
+}
