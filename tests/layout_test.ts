@@ -1,6 +1,8 @@
 /**
- * The house rules of STYLE.md that a machine can check, over every module in lib/. Importing
- * each module here also makes the coverage report include files no other test loads.
+ * The house rules of STYLE.md that a machine can check, over every module in lib/: the module
+ * doc and named exports, the direction of imports between layers, no import cycles, no SQL
+ * built from strings. Importing each module here also makes the coverage report include files
+ * no other test loads.
  * @module
  */
 import assert from "node:assert/strict";
@@ -8,11 +10,29 @@ import { libFiles } from "./support/helpers.ts";
 
 const LIB = new URL("../lib/", import.meta.url);
 const files = libFiles();
+const sources = new Map(files.map((name) => [name, Deno.readTextFileSync(new URL(name, LIB))]));
+
+/** The lib modules `name` imports (relative imports only), as paths relative to lib/. */
+function importsOf(name: string): string[] {
+  const source = sources.get(name)!;
+  const out: string[] = [];
+  for (const match of source.matchAll(/^\s*(?:import|export)[^"';]*?from\s*"(\.[^"]+)"|^\s*import\s*"(\.[^"]+)"/gm)) {
+    const target = new URL(match[1] ?? match[2]!, new URL(name, LIB)).href;
+    if (target.startsWith(LIB.href)) out.push(target.slice(LIB.href.length));
+  }
+  return out;
+}
+const graph = new Map(files.map((name) => [name, importsOf(name)]));
+
+/** Adapters: modules that talk to one database or service driver. */
+const ADAPTERS = files.filter((name) =>
+  /^store\/(sqlite|postgres|redis)[^/]*\.ts$/.test(name) || name.startsWith("signing/openssl")
+);
 
 Deno.test("every lib module opens with a module doc and has only named exports", async (t) => {
   for (const name of files) {
     await t.step(name, async () => {
-      const source = await Deno.readTextFile(new URL(name, LIB));
+      const source = sources.get(name)!;
       assert.match(source, /^\/\*\*[\s\S]*?@module\s*\n\s*\*\//, `${name} starts with a /** … @module */ doc`);
       assert.ok(!/^export default/m.test(source), `${name} has no default export`);
       assert.match(name, /^([a-z0-9_]+\/)*[a-z0-9_]+\.ts$/, `${name} is snake_case`);
@@ -23,18 +43,47 @@ Deno.test("every lib module opens with a module doc and has only named exports",
   }
 });
 
-Deno.test("the core never reads the environment, the system clock or the process", async () => {
+Deno.test("the core never reads the environment, the system clock or the process, and imports only the core", () => {
   for (const name of files.filter((file) => file.startsWith("core/"))) {
-    const source = await Deno.readTextFile(new URL(name, LIB));
-    const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    const code = sources.get(name)!.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
     assert.ok(!/Deno\./.test(code), `${name} does not touch Deno.*`);
     assert.ok(!/Date\.now\(\)|new Date\(\)|performance\.now\(\)/.test(code), `${name} takes time as a parameter`);
+    for (const target of graph.get(name)!) assert.match(target, /^core\//, `${name} imports ${target}`);
   }
 });
 
-Deno.test("SQL is never built from strings", async () => {
-  for (const name of files) {
-    const source = await Deno.readTextFile(new URL(name, LIB));
+Deno.test("layers import downwards: adapters never import each other, the edge never imports an adapter", () => {
+  for (const [name, targets] of graph) {
+    for (const target of targets) {
+      if (ADAPTERS.includes(name)) assert.ok(!ADAPTERS.includes(target), `adapter ${name} imports adapter ${target}`);
+      if (/^(http|routes)\//.test(name)) assert.ok(!ADAPTERS.includes(target), `edge module ${name} imports ${target}`);
+      if (name.startsWith("http/")) assert.match(target, /^(core|http)\//, `edge core ${name} imports ${target}`);
+      if (/^(core|http|routes|users|keys|ops|store)\//.test(name)) {
+        assert.ok(!/^(cli\/|app\.ts|server\.ts)/.test(target), `${name} imports ${target}, which sits above it`);
+      }
+    }
+  }
+});
+
+Deno.test("there are no import cycles in lib/", () => {
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, path: string[]): void => {
+    if (state.get(name) === "done") return;
+    assert.notEqual(state.get(name), "visiting", `import cycle: ${[...path, name].join(" -> ")}`);
+    state.set(name, "visiting");
+    for (const target of graph.get(name) ?? []) visit(target, [...path, name]);
+    state.set(name, "done");
+  };
+  for (const name of files) visit(name, []);
+});
+
+Deno.test("no lib module is longer than 300 lines", () => {
+  const long = files.filter((name) => sources.get(name)!.split("\n").length > 301);
+  assert.deepEqual(long, []);
+});
+
+Deno.test("SQL is never built from strings", () => {
+  for (const [name, source] of sources) {
     for (const match of source.matchAll(/\.(prepare|exec|query|unsafe)\(\s*`([^`]*)`/g)) {
       assert.ok(
         !match[2]!.includes("${") || /PRAGMA user_version = \$\{v \+ 1\}/.test(match[2]!),

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { DEFAULT_DB, loadConfig, parseDotenv } from "../lib/settings.ts";
+import { DEFAULT_DB } from "../lib/settings/database.ts";
+import { loadConfig, parseDotenv, SETTINGS } from "../lib/settings.ts";
 import { parseDuration, parseRateLimit } from "../lib/core/units.ts";
 import type { ConfigError } from "../lib/core/errors.ts";
+import { helpFor, parseCommand } from "../lib/cli/commands.ts";
+import type { Scope, Setting } from "../lib/settings/define.ts";
 
 Deno.test("defaults match the product contract", () => {
   const config = loadConfig({}, {});
@@ -184,4 +187,69 @@ Deno.test("parseDuration() and parseRateLimit() accept what the help text promis
   assert.deepEqual(parseRateLimit("60 / h"), { limit: 60, windowMs: 3_600_000 });
   assert.equal(parseRateLimit("off"), null);
   assert.equal(parseRateLimit("0/s"), undefined);
+});
+
+/** What is missing for each setting of `table`, given the command table and the task flags. */
+function settingProblems(
+  table: Readonly<Record<string, Setting<unknown>>>,
+  allowEnv: readonly string[],
+  accepts: (scope: Scope, flag: string) => boolean,
+  help: (scope: Scope) => string,
+): string[] {
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.env.length === 0) problems.push(`${key}: no environment variable`);
+    if (spec.help.trim() === "") problems.push(`${key}: no help line`);
+    if (spec.flag === null && !spec.secret) problems.push(`${key}: no flag (only secrets are environment-only)`);
+    for (const name of spec.env) if (!allowEnv.includes(name)) problems.push(`${key}: ${name} not in --allow-env`);
+    const scopes: Scope[] = spec.scope === "db" ? ["serve", "db"] : ["serve"];
+    for (const scope of scopes) {
+      if (spec.flag !== null && !accepts(scope, spec.flag)) {
+        problems.push(`${key}: --${spec.flag} not accepted (${scope})`);
+      }
+      const shown = spec.flag === null ? spec.env[0]! : `--${spec.flag}`;
+      if (!help(scope).includes(shown)) problems.push(`${key}: ${shown} not in the ${scope} help`);
+    }
+  }
+  return problems;
+}
+
+Deno.test("every setting has its flag, its environment variable, its help line and its permission", async (t) => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const allowEnvOf = (task: string) =>
+    (/--allow-env=(\S+)/.exec(config.tasks[task])?.[1] ?? "").split(",").filter((name) => name !== "");
+  const commandOf: Record<Scope, string[]> = { serve: ["serve"], db: ["keys", "list"] };
+  const accepts = (scope: Scope, flag: string) => {
+    try {
+      const spec = Object.values(SETTINGS).find((s) => s.flag === flag);
+      parseCommand([...commandOf[scope], `--${flag}`, ...(spec?.arg === "" ? [] : ["x"])]);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const help = (scope: Scope) => helpFor(commandOf[scope].join(" "));
+  await t.step("the real table is complete, for every task that runs the program", () => {
+    for (const task of ["cli", "dev", "compile"]) {
+      assert.deepEqual(settingProblems(SETTINGS, allowEnvOf(task), accepts, help), [], task);
+    }
+  });
+  await t.step("a setting without a flag, a variable, help or permission is reported", () => {
+    const broken = {
+      ...SETTINGS,
+      noFlag: { ...SETTINGS.port, flag: null },
+      noEnv: { ...SETTINGS.port, env: [] },
+      noHelp: { ...SETTINGS.port, help: " " },
+      unlisted: { ...SETTINGS.port, flag: "brand-new", env: ["BRAND_NEW"] },
+    };
+    const problems = settingProblems(broken, allowEnvOf("cli"), accepts, help);
+    assert.deepEqual(problems, [
+      "noFlag: no flag (only secrets are environment-only)",
+      "noEnv: no environment variable",
+      "noHelp: no help line",
+      "unlisted: BRAND_NEW not in --allow-env",
+      "unlisted: --brand-new not accepted (serve)",
+      "unlisted: --brand-new not in the serve help",
+    ]);
+  });
 });

@@ -7,7 +7,8 @@
 import { AppError } from "../core/errors.ts";
 import { createSealer, type Sealer } from "../core/seal.ts";
 import { KeyManager } from "../keys/key_manager.ts";
-import { type Config, type Flags, isPostgresUrl, loadConfig } from "../settings.ts";
+import { type Config, type Flags, loadConfig } from "../settings.ts";
+import { isPostgresUrl } from "../settings/database.ts";
 import { openStore } from "../store/open.ts";
 import { withMasterSecret } from "../store/master_secret.ts";
 import type { Store } from "../store/ports.ts";

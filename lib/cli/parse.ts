@@ -7,7 +7,8 @@
  */
 import { parseArgs } from "node:util";
 import { AppError } from "../core/errors.ts";
-import { type Scope, settingsFor, settingsHelp } from "../settings.ts";
+import { type Scope } from "../settings/define.ts";
+import { settingsFor, settingsHelp } from "../settings.ts";
 import { argsConfig, type Command, type CommandSpec, type OptionSpec } from "./spec.ts";
 
 /** Edit distance with transpositions (optimal string alignment), for "did you mean". */

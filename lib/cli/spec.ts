@@ -9,7 +9,7 @@ import type { ParseArgsOptionsConfig } from "node:util";
 import { AppError } from "../core/errors.ts";
 import type { Alg, KeyMaterial } from "../core/key_material.ts";
 import { parseDuration } from "../core/units.ts";
-import type { Scope } from "../settings.ts";
+import type { Scope } from "../settings/define.ts";
 import type { Hasher } from "../users/hash_queue.ts";
 
 /** A parsed command line. */

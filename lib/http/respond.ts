@@ -5,7 +5,6 @@
  * @module
  */
 import { AppError, type ErrorCode } from "../core/errors.ts";
-import type { RequestContext } from "./router.ts";
 
 /** HTTP status for each error code: the one table. */
 export const STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
@@ -37,9 +36,16 @@ export const NO_STORE: Readonly<Record<string, string>> = Object.freeze({ "cache
 
 const JSON_TYPE = "application/json";
 
+/** The part of a request context a response needs: its id, and where to report a fault. */
+export interface Answering {
+  readonly requestId: string;
+  /** Reports an unexpected error (logged with the request id). */
+  report(error: unknown): void;
+}
+
 /** A JSON response with the request id and any extra headers. */
 export function json(
-  ctx: Pick<RequestContext, "requestId">,
+  ctx: Pick<Answering, "requestId">,
   status: number,
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
@@ -57,7 +63,7 @@ export function statusOf(error: unknown): number {
 
 /** The `{"error","message"}` response for `error`; unknown errors become a reported generic 500. */
 export function errorResponse(
-  ctx: Pick<RequestContext, "requestId" | "report">,
+  ctx: Answering,
   error: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): Response {

@@ -8,7 +8,8 @@
 import type { Sealer } from "../core/seal.ts";
 import { AppError } from "../core/errors.ts";
 import { KeyRing, type KeyView } from "../core/key_ring.ts";
-import { isEmptyPlan, type KeyIntent, type KeyRecord, type LifecyclePolicy, planKeys } from "../core/key_lifecycle.ts";
+import { isEmptyPlan, type KeyIntent, type KeyRecord, planKeys } from "../core/key_lifecycle.ts";
+import { type LifecyclePolicy } from "../core/key_policy.ts";
 import { type Alg, generateKeyMaterial, type KeyMaterial } from "../core/key_material.ts";
 import type { AppliedKeyChanges, KeyInsert, KeyStore } from "../store/ports.ts";
 

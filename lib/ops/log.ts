@@ -4,7 +4,7 @@
  * sink and the clock are injected, so nothing here touches stdout or the system time.
  * @module
  */
-import type { LogLevel } from "../settings.ts";
+import type { LogLevel } from "../settings/define.ts";
 
 /** Extra structured fields of a log line. */
 export type LogFields = Readonly<Record<string, unknown>>;

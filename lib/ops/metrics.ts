@@ -11,8 +11,15 @@
  * @module
  */
 import type { RouterMetrics } from "../http/router.ts";
-import type { KeyView } from "../core/key_ring.ts";
 import { ALGS } from "../core/key_material.ts";
+import { escapeLabelValue, Exposition, formatValue, labelText } from "./exposition.ts";
+import {
+  type MemoryUsage,
+  type MetricSources,
+  renderKeyGauges,
+  renderProcessGauges,
+  renderQueueGauges,
+} from "./gauges.ts";
 
 /** Upper bounds of the request-latency histogram buckets, in seconds. */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -40,35 +47,6 @@ const METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PAT
 /** Reasons the edge reports for failed logins, listed so their series exist from the start. */
 const AUTH_FAILURE_REASONS = ["missing_credentials", "invalid_credentials", "locked_out"] as const;
 
-/** What the gauges are read from at scrape time; each part is optional. */
-export interface MetricSources {
-  /** The key set (a `KeyManager`). */
-  readonly keys?: { view(): KeyView; now(): number };
-  /** The password-hashing queue (a `HashQueue`). */
-  readonly hasher?: {
-    readonly depth: number;
-    readonly running: number;
-    readonly concurrency: number;
-    readonly rejected: number;
-  };
-  /** The write-behind `auth_logs` queue (a `LoginLog`). */
-  readonly loginLog?: {
-    readonly pending: number;
-    readonly written: number;
-    readonly failures: number;
-    readonly dropped: number;
-  };
-  /** The rate limiter; its `size` (keys tracked) is reported when it has one (in memory). */
-  readonly rateLimiter?: object | null;
-}
-
-/** Process memory, as `Deno.memoryUsage()` reports it. */
-export interface MemoryUsage {
-  readonly rss: number;
-  readonly heapUsed: number;
-  readonly heapTotal: number;
-}
-
 /** Options of {@linkcode Metrics}. */
 export interface MetricsOptions {
   /** Unix milliseconds now; read once, for `process_start_time_seconds`. */
@@ -77,30 +55,6 @@ export interface MetricsOptions {
   buckets?: readonly number[];
   /** Process memory; default `Deno.memoryUsage`. Null leaves the memory gauges out. */
   memory?: (() => MemoryUsage) | null;
-}
-
-/** Escapes a label value: backslash, double quote and line feed. */
-export function escapeLabelValue(value: string): string {
-  return value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
-}
-
-/** Escapes HELP text: backslash and line feed. */
-function escapeHelp(text: string): string {
-  return text.replace(/[\\\n]/g, (c) => (c === "\n" ? "\\n" : "\\\\"));
-}
-
-/** `{a="x",b="y"}` for the given label pairs, escaped; empty string for none. */
-export function labelText(labels: Readonly<Record<string, string>>): string {
-  const parts = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
-  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
-}
-
-/** A sample value as the text format writes it (`+Inf`, `-Inf`, `NaN` included). */
-export function formatValue(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (value === Infinity) return "+Inf";
-  if (value === -Infinity) return "-Inf";
-  return String(value);
 }
 
 /** A counter series with its label text fixed at creation. */
@@ -116,25 +70,6 @@ interface Histogram {
   readonly counts: Float64Array;
   sum: number;
   count: number;
-}
-
-/** Writes families in the text format: HELP and TYPE once, then the samples. */
-class Exposition {
-  readonly lines: string[] = [];
-
-  family(name: string, type: "counter" | "gauge" | "histogram", help: string): this {
-    this.lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
-    return this;
-  }
-
-  sample(name: string, labels: string, value: number): this {
-    this.lines.push(`${name}${labels} ${formatValue(value)}`);
-    return this;
-  }
-
-  text(): string {
-    return this.lines.join("\n") + "\n";
-  }
 }
 
 /**
@@ -264,9 +199,9 @@ export class Metrics implements RouterMetrics {
     const out = new Exposition();
     this.#renderHttp(out);
     this.#renderAuth(out);
-    this.#renderKeys(out);
-    this.#renderQueues(out);
-    this.#renderProcess(out);
+    renderKeyGauges(out, this.#sources);
+    renderQueueGauges(out, this.#sources);
+    renderProcessGauges(out, this.#startTime, this.#memory);
     return out.text();
   }
 
@@ -309,69 +244,5 @@ export class Metrics implements RouterMetrics {
     }
     out.family("jwks_auth_failures_total", "counter", "Failed logins on POST /auth, by reason.");
     for (const cell of this.#authFailures.values()) out.sample("jwks_auth_failures_total", cell.labels, cell.value);
-  }
-
-  #renderKeys(out: Exposition): void {
-    const keys = this.#sources.keys;
-    if (keys === undefined) return;
-    const view = keys.view();
-    const now = keys.now();
-    out.family("jwks_published_keys", "gauge", "Keys published in the JWKS, by algorithm.");
-    const byAlg = new Map<string, number>();
-    for (const key of view.jwks.keys) byAlg.set(key.alg, (byAlg.get(key.alg) ?? 0) + 1);
-    for (const [alg, count] of byAlg) out.sample("jwks_published_keys", labelText({ alg }), count);
-    out.family("jwks_signing_key_info", "gauge", "The key that signs now (value 1), by kid and algorithm.");
-    if (view.active !== null) {
-      out.sample("jwks_signing_key_info", labelText({ kid: view.active.kid, alg: view.active.alg }), 1);
-    }
-    out.family("jwks_active_key_age_seconds", "gauge", "Seconds since the signing key started signing.");
-    if (view.active !== null) out.sample("jwks_active_key_age_seconds", "", now - view.active.activatesAt);
-    out.family("jwks_next_key_activation_seconds", "gauge", "Seconds until the published next key starts signing.");
-    if (view.next !== null) out.sample("jwks_next_key_activation_seconds", "", view.next.activatesAt - now);
-    out.family("jwks_keyset_last_change_age_seconds", "gauge", "Seconds since the published key set last changed.")
-      .sample("jwks_keyset_last_change_age_seconds", "", now - view.changedAt);
-  }
-
-  #renderQueues(out: Exposition): void {
-    const { hasher, loginLog, rateLimiter } = this.#sources;
-    if (hasher !== undefined) {
-      out.family("jwks_hash_queue_depth", "gauge", "Password hashes waiting for a hashing slot.")
-        .sample("jwks_hash_queue_depth", "", hasher.depth)
-        .family("jwks_hash_in_progress", "gauge", "Password hashes being computed now.")
-        .sample("jwks_hash_in_progress", "", hasher.running)
-        .family("jwks_hash_concurrency", "gauge", "Password hashes computed at once at most.")
-        .sample("jwks_hash_concurrency", "", hasher.concurrency)
-        .family("jwks_hash_rejected_total", "counter", "Logins refused (503) because the hashing queue was full.")
-        .sample("jwks_hash_rejected_total", "", hasher.rejected);
-    }
-    if (loginLog !== undefined) {
-      out.family("jwks_auth_log_pending", "gauge", "Successful logins waiting to be written to auth_logs.")
-        .sample("jwks_auth_log_pending", "", loginLog.pending)
-        .family("jwks_auth_log_written_total", "counter", "Rows written to auth_logs.")
-        .sample("jwks_auth_log_written_total", "", loginLog.written)
-        .family("jwks_auth_log_write_failures_total", "counter", "Failed writes to auth_logs (retried).")
-        .sample("jwks_auth_log_write_failures_total", "", loginLog.failures)
-        .family("jwks_auth_log_dropped_total", "counter", "auth_logs rows dropped because the queue was full.")
-        .sample("jwks_auth_log_dropped_total", "", loginLog.dropped);
-    }
-    const tracked = rateLimiter != null && "size" in rateLimiter ? rateLimiter.size : undefined;
-    if (typeof tracked === "number") {
-      out.family("jwks_rate_limiter_keys", "gauge", "Client keys the in-memory rate limiter tracks.")
-        .sample("jwks_rate_limiter_keys", "", tracked);
-    }
-  }
-
-  #renderProcess(out: Exposition): void {
-    out.family("process_start_time_seconds", "gauge", "Start time of the process, in unix seconds.")
-      .sample("process_start_time_seconds", "", this.#startTime);
-    if (this.#memory !== null) {
-      const memory = this.#memory();
-      out.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
-        .sample("process_resident_memory_bytes", "", memory.rss)
-        .family("deno_heap_used_bytes", "gauge", "V8 heap in use, in bytes.")
-        .sample("deno_heap_used_bytes", "", memory.heapUsed)
-        .family("deno_heap_total_bytes", "gauge", "V8 heap reserved, in bytes.")
-        .sample("deno_heap_total_bytes", "", memory.heapTotal);
-    }
   }
 }

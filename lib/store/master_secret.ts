@@ -6,7 +6,8 @@
  * nothing: callers decide how loudly to warn.
  * @module
  */
-import { type Config, isPostgresUrl } from "../settings.ts";
+import { type Config } from "../settings.ts";
+import { isPostgresUrl } from "../settings/database.ts";
 import { randomSecret } from "../core/seal.ts";
 import { AppError, hasCode } from "../core/errors.ts";
 

@@ -6,7 +6,7 @@
  */
 import { type Sealer, secretCheck } from "../core/seal.ts";
 import { type Logger, silentLogger } from "../ops/log.ts";
-import { isPostgresUrl } from "../settings.ts";
+import { isPostgresUrl } from "../settings/database.ts";
 import type { Store } from "./ports.ts";
 import { openPostgresStore } from "./postgres.ts";
 import { isBusyError, openSqliteStore } from "./sqlite.ts";

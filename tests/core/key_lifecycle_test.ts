@@ -7,9 +7,9 @@ import {
   type KeyPlan,
   type KeyRecord,
   keyState,
-  lifecyclePolicy,
   planKeys,
 } from "../../lib/core/key_lifecycle.ts";
+import { lifecyclePolicy } from "../../lib/core/key_policy.ts";
 import { defaultAlgFor, materialFromJwk, publicJwk } from "../../lib/core/key_material.ts";
 import { freshKey } from "../support/helpers.ts";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import { type KeyEvent, KeyManager } from "../../lib/keys/key_manager.ts";
-import { keyState, lifecyclePolicy } from "../../lib/core/key_lifecycle.ts";
+import { keyState } from "../../lib/core/key_lifecycle.ts";
+import { lifecyclePolicy } from "../../lib/core/key_policy.ts";
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
 import type { Store } from "../../lib/store/ports.ts";
 import { freshKey, testClock } from "../support/helpers.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { escapeLabelValue, formatValue, labelText, Metrics, METRICS_CONTENT_TYPE } from "../../lib/ops/metrics.ts";
+import { escapeLabelValue, formatValue, labelText } from "../../lib/ops/exposition.ts";
+import { Metrics, METRICS_CONTENT_TYPE } from "../../lib/ops/metrics.ts";
 import { LoginLog } from "../../lib/users/login_log.ts";
 import { type Hasher, HashQueue } from "../../lib/users/hash_queue.ts";
 import { T0, type TestApp, testApp } from "../support/helpers.ts";

@@ -1,0 +1,104 @@
+/**
+ * The gauges of `/metrics`, read at scrape time from the running parts: the key set, the
+ * hashing queue, the write-behind auth log, the rate limiter and the process. Nothing here is
+ * on the request path.
+ * @module
+ */
+import type { KeyView } from "../core/key_ring.ts";
+import { type Exposition, labelText } from "./exposition.ts";
+
+/** What the gauges are read from at scrape time; each part is optional. */
+export interface MetricSources {
+  /** The key set (a `KeyManager`). */
+  readonly keys?: { view(): KeyView; now(): number };
+  /** The password-hashing queue (a `HashQueue`). */
+  readonly hasher?: {
+    readonly depth: number;
+    readonly running: number;
+    readonly concurrency: number;
+    readonly rejected: number;
+  };
+  /** The write-behind `auth_logs` queue (a `LoginLog`). */
+  readonly loginLog?: {
+    readonly pending: number;
+    readonly written: number;
+    readonly failures: number;
+    readonly dropped: number;
+  };
+  /** The rate limiter; its `size` (keys tracked) is reported when it has one (in memory). */
+  readonly rateLimiter?: object | null;
+}
+
+/** Process memory, as `Deno.memoryUsage()` reports it. */
+export interface MemoryUsage {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+}
+
+/** The key-set gauges, read from `sources` now. */
+export function renderKeyGauges(out: Exposition, sources: MetricSources): void {
+  const keys = sources.keys;
+  if (keys === undefined) return;
+  const view = keys.view();
+  const now = keys.now();
+  out.family("jwks_published_keys", "gauge", "Keys published in the JWKS, by algorithm.");
+  const byAlg = new Map<string, number>();
+  for (const key of view.jwks.keys) byAlg.set(key.alg, (byAlg.get(key.alg) ?? 0) + 1);
+  for (const [alg, count] of byAlg) out.sample("jwks_published_keys", labelText({ alg }), count);
+  out.family("jwks_signing_key_info", "gauge", "The key that signs now (value 1), by kid and algorithm.");
+  if (view.active !== null) {
+    out.sample("jwks_signing_key_info", labelText({ kid: view.active.kid, alg: view.active.alg }), 1);
+  }
+  out.family("jwks_active_key_age_seconds", "gauge", "Seconds since the signing key started signing.");
+  if (view.active !== null) out.sample("jwks_active_key_age_seconds", "", now - view.active.activatesAt);
+  out.family("jwks_next_key_activation_seconds", "gauge", "Seconds until the published next key starts signing.");
+  if (view.next !== null) out.sample("jwks_next_key_activation_seconds", "", view.next.activatesAt - now);
+  out.family("jwks_keyset_last_change_age_seconds", "gauge", "Seconds since the published key set last changed.")
+    .sample("jwks_keyset_last_change_age_seconds", "", now - view.changedAt);
+}
+
+/** The hashing-queue, auth-log and rate-limiter gauges, read from `sources` now. */
+export function renderQueueGauges(out: Exposition, sources: MetricSources): void {
+  const { hasher, loginLog, rateLimiter } = sources;
+  if (hasher !== undefined) {
+    out.family("jwks_hash_queue_depth", "gauge", "Password hashes waiting for a hashing slot.")
+      .sample("jwks_hash_queue_depth", "", hasher.depth)
+      .family("jwks_hash_in_progress", "gauge", "Password hashes being computed now.")
+      .sample("jwks_hash_in_progress", "", hasher.running)
+      .family("jwks_hash_concurrency", "gauge", "Password hashes computed at once at most.")
+      .sample("jwks_hash_concurrency", "", hasher.concurrency)
+      .family("jwks_hash_rejected_total", "counter", "Logins refused (503) because the hashing queue was full.")
+      .sample("jwks_hash_rejected_total", "", hasher.rejected);
+  }
+  if (loginLog !== undefined) {
+    out.family("jwks_auth_log_pending", "gauge", "Successful logins waiting to be written to auth_logs.")
+      .sample("jwks_auth_log_pending", "", loginLog.pending)
+      .family("jwks_auth_log_written_total", "counter", "Rows written to auth_logs.")
+      .sample("jwks_auth_log_written_total", "", loginLog.written)
+      .family("jwks_auth_log_write_failures_total", "counter", "Failed writes to auth_logs (retried).")
+      .sample("jwks_auth_log_write_failures_total", "", loginLog.failures)
+      .family("jwks_auth_log_dropped_total", "counter", "auth_logs rows dropped because the queue was full.")
+      .sample("jwks_auth_log_dropped_total", "", loginLog.dropped);
+  }
+  const tracked = rateLimiter != null && "size" in rateLimiter ? rateLimiter.size : undefined;
+  if (typeof tracked === "number") {
+    out.family("jwks_rate_limiter_keys", "gauge", "Client keys the in-memory rate limiter tracks.")
+      .sample("jwks_rate_limiter_keys", "", tracked);
+  }
+}
+
+/** Process start time and memory. */
+export function renderProcessGauges(out: Exposition, startTime: number, memory: (() => MemoryUsage) | null): void {
+  out.family("process_start_time_seconds", "gauge", "Start time of the process, in unix seconds.")
+    .sample("process_start_time_seconds", "", startTime);
+  if (memory !== null) {
+    const usage = memory();
+    out.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+      .sample("process_resident_memory_bytes", "", usage.rss)
+      .family("deno_heap_used_bytes", "gauge", "V8 heap in use, in bytes.")
+      .sample("deno_heap_used_bytes", "", usage.heapUsed)
+      .family("deno_heap_total_bytes", "gauge", "V8 heap reserved, in bytes.")
+      .sample("deno_heap_total_bytes", "", usage.heapTotal);
+  }
+}
