@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { handle } from "../../lib/http/router.ts";
 import { CONSOLE_JS } from "../../lib/console/script.ts";
 import { CONSOLE_CSS } from "../../lib/console/style.ts";
 import { CONSOLE_CSP, type ConsoleDeps, type ConsoleRoute, consoleRoutes } from "../../lib/routes/console.ts";
 import { keyInfo } from "../../lib/keys/key_reports.ts";
-import { type TestApp, testApp } from "../support/helpers.ts";
+import { routeTable } from "../support/browser.ts";
+import { from, type TestApp, testApp } from "../support/helpers.ts";
 
 /** Fast keys: nothing here depends on the algorithm. */
 const ES256 = { alg: "ES256" };
@@ -282,4 +284,27 @@ Deno.test("the script talks only to this server, and sends a pasted token nowher
   assert.ok(!/https?:\/\//.test(CONSOLE_JS), "no absolute URL");
   assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(CONSOLE_JS));
   assert.ok(!/https?:\/\/|@import/.test(CONSOLE_CSS), "the stylesheet loads nothing");
+});
+
+Deno.test("the console routes mount on the HTTP edge: GET answers, other methods get 405", async () => {
+  const app = await testApp(ES256);
+  try {
+    const edge = {
+      ...app.deps,
+      routes: new Map([...(app.deps.routes ?? []), ...routeTable(consoleRoutes(deps(app)))]),
+    };
+    const page = await handle(new Request("http://127.0.0.1:8080/"), edge, from());
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get("content-security-policy"), CONSOLE_CSP);
+    await page.body?.cancel();
+    const head = await handle(new Request("http://127.0.0.1:8080/console/keys.json", { method: "HEAD" }), edge, from());
+    assert.equal(head.status, 200);
+    assert.equal(head.body, null);
+    const post = await handle(new Request("http://127.0.0.1:8080/", { method: "POST" }), edge, from());
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get("allow"), "GET, HEAD, OPTIONS");
+    await post.body?.cancel();
+  } finally {
+    await app.close();
+  }
 });
