@@ -16,7 +16,8 @@ import { type Logger, silentLogger } from "./ops/log.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { authRoutes } from "./routes/auth.ts";
-import { discoveryRoutes } from "./routes/discovery.ts";
+import { consoleRoutes } from "./routes/console.ts";
+import { discoveryDocument, discoveryRoutes } from "./routes/discovery.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -57,6 +58,8 @@ export interface AppOptions {
   onRequest?: (record: RequestRecord) => void;
   /** Told about unexpected errors while answering; by default they are logged. */
   onError?: (error: unknown, requestId: string) => void;
+  /** How often the console page polls for key changes, in ms. Default 2000. */
+  consolePollMs?: number;
 }
 
 /** The assembled service. */
@@ -172,6 +175,14 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       }),
       ...registerRoutes({ users, clock, guard: limited("/register") }),
       ...discoveryRoutes({ issuer: config.issuer, algs: ALGS }),
+      ...consoleRoutes({
+        keys,
+        store,
+        issuer: config.issuer,
+        authMode: config.authMode,
+        discovery: () => discoveryDocument({ issuer: config.issuer, algs: ALGS }),
+        ...(options.consolePollMs === undefined ? {} : { pollMs: options.consolePollMs }),
+      }),
       ...healthRoutes({ keys, ping: watchedPing(store, log), lead: config.policy.lead }),
       ...metricsRoutes(metrics),
       // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.

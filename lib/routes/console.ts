@@ -7,29 +7,12 @@
  */
 import { createHash } from "node:crypto";
 import type { KeyView } from "../core/key_ring.ts";
+import type { Handler, RequestContext, Route } from "../http/router.ts";
 import type { KeyStore } from "../store/ports.ts";
 import { consolePage, keysView } from "../console/page.ts";
 import { etagMatches, type KeySchedule, keySchedule } from "../console/schedule.ts";
 import { CONSOLE_JS } from "../console/script.ts";
 import { CONSOLE_CSS } from "../console/style.ts";
-
-/** What a console handler reads of a request (the shape of the HTTP edge's context). */
-export interface ConsoleContext {
-  readonly request: Request;
-  readonly query: string;
-  readonly ip: string;
-  readonly requestId: string;
-}
-
-/** A console handler. */
-export type ConsoleHandler = (ctx: ConsoleContext) => Response | Promise<Response>;
-
-/** One path and its methods, for the HTTP edge's route table. */
-export interface ConsoleRoute {
-  readonly path: string;
-  readonly methods: { readonly GET: ConsoleHandler };
-  readonly cors?: boolean;
-}
 
 /** What {@linkcode consoleRoutes} needs. */
 export interface ConsoleDeps {
@@ -57,7 +40,7 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 function respond(
-  ctx: ConsoleContext,
+  ctx: Pick<RequestContext, "requestId">,
   status: number,
   body: BodyInit | null,
   headers: Record<string, string>,
@@ -66,7 +49,7 @@ function respond(
 }
 
 /** A static asset: served under a content-hashed URL, so it may be cached for good. */
-function asset(path: string, type: string, text: string): { url: string; handler: ConsoleHandler } {
+function asset(path: string, type: string, text: string): { url: string; handler: Handler } {
   const body = new TextEncoder().encode(text);
   const hash = createHash("sha256").update(body).digest("base64url").slice(0, 16);
   const etag = `"${hash}"`;
@@ -99,7 +82,7 @@ export function endpointsOf(document: Record<string, unknown>): [string, string]
  * const routes = consoleRoutes({ keys: manager, store, issuer, authMode: "open" });
  * ```
  */
-export function consoleRoutes(deps: ConsoleDeps): ConsoleRoute[] {
+export function consoleRoutes(deps: ConsoleDeps): Route[] {
   const pollMs = deps.pollMs ?? 2000;
   const schedules = new WeakMap<KeyView, Promise<KeySchedule>>();
   const current = async (): Promise<{ schedule: KeySchedule; now: number }> => {
@@ -120,7 +103,7 @@ export function consoleRoutes(deps: ConsoleDeps): ConsoleRoute[] {
   const css = asset("/console/console.css", "text/css; charset=utf-8", CONSOLE_CSS);
   const html = { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" };
 
-  const page: ConsoleHandler = async (ctx) => {
+  const page: Handler = async (ctx) => {
     const { schedule, now } = await current();
     const endpoints = endpointsOf(await discovery());
     const body = consolePage({
@@ -135,14 +118,14 @@ export function consoleRoutes(deps: ConsoleDeps): ConsoleRoute[] {
     return respond(ctx, 200, body, html);
   };
 
-  const keysJson: ConsoleHandler = async (ctx) => {
+  const keysJson: Handler = async (ctx) => {
     const { schedule, now } = await current();
     const headers = { "content-type": "application/json", "cache-control": "no-cache", etag: schedule.etag };
     if (etagMatches(ctx.request.headers.get("if-none-match"), schedule.etag)) return respond(ctx, 304, null, headers);
     return respond(ctx, 200, `{"now":${now},"keys":${schedule.keysJson}}`, headers);
   };
 
-  const keysFragment: ConsoleHandler = async (ctx) => {
+  const keysFragment: Handler = async (ctx) => {
     const { schedule, now } = await current();
     return respond(ctx, 200, keysView(schedule, now).markup, html);
   };

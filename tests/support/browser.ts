@@ -8,9 +8,6 @@
 import { existsSync } from "node:fs";
 import fs from "node:fs";
 import type { BrowserContextOptions, Page } from "playwright-core";
-import { type ConnInfo, handle, type HttpDeps, type Route, type RouteTable } from "../../lib/http/router.ts";
-import type { App } from "../../lib/app.ts";
-import { type ConsoleRoute, consoleRoutes } from "../../lib/routes/console.ts";
 
 /** Where Debian installs chromium (`apt-get install -y chromium`). */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -121,46 +118,4 @@ export async function screenshot(page: Page, name: string, selector?: string): P
   if (selector === undefined) await page.screenshot({ path, fullPage: true });
   else await page.locator(selector).screenshot({ path });
   return path;
-}
-
-/**
- * Today's route table from route lists of the `{path, methods, cors}` shape. The console's
- * handlers read a subset of the edge's request context, so they mount unchanged.
- */
-export function routeTable(...lists: (readonly ConsoleRoute[])[]): RouteTable {
-  const table = new Map<string, Route>();
-  for (const route of lists.flat()) {
-    table.set(route.path, { name: route.path, methods: route.methods, ...(route.cors ? { cors: true } : {}) });
-  }
-  return table;
-}
-
-/**
- * The app's edge with the console mounted, the way the wiring will do it: key view, store,
- * issuer and auth mode from the app, and the endpoint list from the app's own discovery route.
- */
-export function withConsole(app: App, options: { pollMs?: number } = {}): HttpDeps {
-  const { issuer, authMode } = app.config;
-  const local: ConnInfo = { remoteAddr: { hostname: "127.0.0.1" } };
-  const discovery = async () => {
-    const request = new Request(`${issuer}/.well-known/openid-configuration`);
-    return await (await handle(request, app.deps, local)).json() as Record<string, unknown>;
-  };
-  const routes = consoleRoutes({ keys: app.keys, store: app.store, issuer, authMode, discovery, ...options });
-  return { ...app.deps, routes: new Map([...(app.deps.routes ?? []), ...routeTable(routes)]) };
-}
-
-/** A server on 127.0.0.1 (ephemeral port) answering with `handle(request, deps)`. */
-export interface LocalServer {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** Serves `deps` in this process, on 127.0.0.1 only. */
-export function serveDeps(deps: HttpDeps): LocalServer {
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (request, info) => handle(request, deps, info as ConnInfo),
-  );
-  return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
 }
