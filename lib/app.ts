@@ -6,7 +6,7 @@
  * @module
  */
 import { adminRoutes } from "./routes/admin.ts";
-import { type Config, isPostgresUrl } from "./settings.ts";
+import type { Config } from "./settings.ts";
 import { createSealer, type Sealer, secretCheck } from "./core/seal.ts";
 import type { HttpDeps, HttpMetrics, RequestRecord, RouteTable } from "./http/router.ts";
 import { type KeyEvent, KeyManager } from "./keys/key_manager.ts";
@@ -14,10 +14,9 @@ import { type Alg, ALGS, type KeyMaterial } from "./core/key_material.ts";
 import { type Logger, silentLogger } from "./ops/log.ts";
 import { LoginLog } from "./users/login_log.ts";
 import { Metrics, metricsRoutes } from "./ops/metrics.ts";
-import { openPostgresStore } from "./store/postgres.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./core/rate_limit.ts";
 import { openRedisRateLimiter, RedisRateLimiter } from "./store/redis.ts";
-import { isBusyError, openSqliteStore } from "./store/sqlite.ts";
+import { openStore as openStoreAt } from "./store/registry.ts";
 import type { Store } from "./store/ports.ts";
 import { DEFAULT_BACKOFF, type Hasher, HashQueue, LoginBackoff, UserService } from "./users/users.ts";
 
@@ -72,23 +71,13 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Opens the store for `config.db`: PostgreSQL for a `postgres://` URL, else SQLite. */
-export async function openStore(config: Config, sealer: Sealer, options: { log?: Logger } = {}): Promise<Store> {
-  const secret = secretCheck(sealer);
-  if (isPostgresUrl(config.db)) {
-    const log = options.log ?? silentLogger;
-    return await openPostgresStore(config.db, { secret, onError: (error) => log.error("database_error", { error }) });
-  }
-  // Several processes starting at once on a new file can meet SQLITE_BUSY where SQLite does not
-  // wait (setting up WAL, a read-only look at a WAL being recovered): retry a few times.
-  for (let attempt = 1;; attempt++) {
-    try {
-      return openSqliteStore(config.db, { secret });
-    } catch (error) {
-      if (attempt >= 20 || !isBusyError(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-    }
-  }
+/** Opens the store for `config.db` with the backend the registry picks for it. */
+export function openStore(config: Config, sealer: Sealer, options: { log?: Logger } = {}): Promise<Store> {
+  const log = options.log ?? silentLogger;
+  return openStoreAt(config.db, {
+    secret: secretCheck(sealer),
+    onError: (error) => log.error("database_error", { error }),
+  });
 }
 
 /** Builds the service. Throws `wrong_secret`, `corrupt_data` and friends before serving. */

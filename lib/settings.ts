@@ -8,6 +8,7 @@
 import { ConfigError } from "./core/errors.ts";
 import { type LifecyclePolicy, lifecyclePolicy } from "./core/key_lifecycle.ts";
 import { type Alg, ALGS, isAlg } from "./core/key_material.ts";
+import { describeBackends, findBackend } from "./store/registry.ts";
 
 /** How `POST /auth` treats credentials. */
 export type AuthMode = "open" | "password";
@@ -97,11 +98,6 @@ export const ENV_VARS: readonly string[] = Object.freeze([
   "HASH_QUEUE",
   "LOGIN_BACKOFF",
 ]);
-
-/** True when `db` names a PostgreSQL database (`postgres://` or `postgresql://`), not a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
 
 /** Default SQLite file, in the working directory (the course grader opens it there). */
 export const DEFAULT_DB = "./totally_not_my_privateKeys.db";
@@ -214,9 +210,7 @@ export function loadConfig(
 
   const dbSource = pick("db", "JWKS_DB", "DATABASE_URL");
   const db = dbSource?.value ?? DEFAULT_DB;
-  if (dbSource !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(db) && !isPostgresUrl(db)) {
-    fail(dbSource, "expected a file path, :memory: or a postgres:// URL", false);
-  }
+  if (dbSource !== null && findBackend(db) === null) fail(dbSource, `expected ${describeBackends()}`, false);
 
   const authSource = pick("auth", "AUTH_MODE");
   const authMode = (authSource?.value ?? "password") as AuthMode;

@@ -10,7 +10,7 @@
 import { argon2Hasher } from "../users/argon2.ts";
 import { openStore } from "../app.ts";
 import type { Command } from "./parse.ts";
-import { type Config, type Flags, isPostgresUrl, loadConfig, parseDuration } from "../settings.ts";
+import { type Config, type Flags, loadConfig, parseDuration } from "../settings.ts";
 import { createSealer, type Sealer } from "../core/seal.ts";
 import { AppError } from "../core/errors.ts";
 import {
@@ -35,6 +35,7 @@ import {
   materialFromJwk,
 } from "../core/key_material.ts";
 import { withMasterSecret } from "../store/master_secret.ts";
+import { backendFor } from "../store/registry.ts";
 import type { Store } from "../store/ports.ts";
 import { signClaims } from "../core/tokens.ts";
 import { type Hasher, UserService } from "../users/users.ts";
@@ -143,7 +144,7 @@ async function withDatabase<T>(
   if (config.db === ":memory:") {
     throw usage(command, 'The database ":memory:" would vanish when the command ends; name a file with --db');
   }
-  if (options.mustExist && !isPostgresUrl(config.db)) {
+  if (options.mustExist && backendFor(config.db).isFile(config.db)) {
     try {
       Deno.statSync(config.db);
     } catch (error) {
