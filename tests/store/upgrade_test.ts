@@ -38,7 +38,10 @@ const skip = await missingHistory();
 if (skip !== null) console.warn(`upgrade_test: skipped: ${skip}`);
 const postgres = await postgresService("upgrade_test");
 
-/** The earlier release's lib/, extracted into `dir`. */
+/**
+ * The earlier release's lib/, extracted flat into `dir` (a path without "lib/", which the
+ * coverage report of this repository's lib/ would otherwise pick up).
+ */
 async function extractEarlierLib(dir: string): Promise<string> {
   const tar = `${dir}/lib.tar`;
   const run = async (command: string, args: string[]) => {
@@ -46,8 +49,8 @@ async function extractEarlierLib(dir: string): Promise<string> {
     assert.ok(success, `${command} ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
   };
   await run("git", ["-C", ROOT, "archive", "--output", tar, EARLIER, "lib"]);
-  await run("tar", ["-xf", tar, "-C", dir]);
-  return `file://${dir}/lib/`;
+  await run("tar", ["-xf", tar, "-C", dir, "--strip-components=1"]);
+  return `file://${dir}/`;
 }
 
 /** What the earlier release wrote, through its own HTTP edge. */
