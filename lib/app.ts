@@ -8,7 +8,7 @@
 import { type Alg, ALGS, type KeyMaterial } from "./core/key_material.ts";
 import type { RateLimiter } from "./core/rate_limit.ts";
 import { MemoryRateLimiter } from "./core/rate_limit.ts";
-import { createSealer, type Sealer } from "./core/seal.ts";
+import { createSealer, type Sealer, secretCheck } from "./core/seal.ts";
 import { rateLimit } from "./http/middleware.ts";
 import { type ConnInfo, createRouter, type RequestRecord, type Route, type RouterMetrics } from "./http/router.ts";
 import { type KeyEvent, KeyManager } from "./keys/key_manager.ts";
@@ -23,7 +23,7 @@ import { jwksRoutes } from "./routes/jwks.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { registerRoutes } from "./routes/register.ts";
 import type { Config } from "./settings.ts";
-import { openStore } from "./store/open.ts";
+import { openStore as openStoreAt } from "./store/registry.ts";
 import type { Store } from "./store/ports.ts";
 import { openRedisRateLimiter, RedisRateLimiter } from "./store/redis.ts";
 import { DEFAULT_BACKOFF, LoginBackoff } from "./users/backoff.ts";
@@ -88,6 +88,15 @@ export interface App {
   refresh(): Promise<void>;
   /** Flushes pending writes and closes the store. */
   close(): Promise<void>;
+}
+
+/** Opens the store for `config.db` with the backend the registry picks for it. */
+export function openStore(config: Pick<Config, "db">, sealer: Sealer, options: { log?: Logger } = {}): Promise<Store> {
+  const log = options.log ?? silentLogger;
+  return openStoreAt(config.db, {
+    secret: secretCheck(sealer),
+    onError: (error) => log.error("database_error", { error }),
+  });
 }
 
 async function openRateLimiter(config: Config, log: Logger): Promise<RateLimiter | null> {

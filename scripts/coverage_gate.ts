@@ -6,8 +6,8 @@
  * @module
  */
 const adapters = [
-  { file: "lib/postgres_store.ts", env: "DATABASE_URL" },
-  { file: "lib/redis_rate_limit.ts", env: "REDIS_URL" },
+  { file: "lib/store/postgres.ts", env: "DATABASE_URL" },
+  { file: "lib/store/redis.ts", env: "REDIS_URL" },
 ];
 const args = ["coverage", "coverage", "--include=lib/"];
 for (const { file, env } of adapters) {

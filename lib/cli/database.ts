@@ -8,8 +8,8 @@ import { AppError } from "../core/errors.ts";
 import { createSealer, type Sealer } from "../core/seal.ts";
 import { KeyManager } from "../keys/key_manager.ts";
 import { type Config, type Flags, loadConfig } from "../settings.ts";
-import { isPostgresUrl } from "../settings/database.ts";
-import { openStore } from "../store/open.ts";
+import { openStore } from "../app.ts";
+import { backendFor } from "../store/registry.ts";
 import { withMasterSecret } from "../store/master_secret.ts";
 import type { Store } from "../store/ports.ts";
 import { type Command, type CommandIo, usage } from "./spec.ts";
@@ -40,7 +40,7 @@ export async function withDatabase<T>(
   if (config.db === ":memory:") {
     throw usage(command, 'The database ":memory:" would vanish when the command ends; name a file with --db');
   }
-  if (options.mustExist && !isPostgresUrl(config.db)) {
+  if (options.mustExist && backendFor(config.db).isFile(config.db)) {
     try {
       Deno.statSync(config.db);
     } catch (error) {

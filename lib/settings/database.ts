@@ -4,15 +4,11 @@
  * @module
  */
 import { type Alg, ALGS, isAlg } from "../core/key_material.ts";
+import { describeBackends, findBackend } from "../store/registry.ts";
 import { duration, Invalid, type LogLevel, oneOf, setting } from "./define.ts";
 
 /** Default SQLite file, in the working directory (the course grader opens it there; docs/storage.md). */
 export const DEFAULT_DB = "./totally_not_my_privateKeys.db";
-
-/** True when `db` names a PostgreSQL database (`postgres://` or `postgresql://`), not a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
 
 /** The database settings. */
 export const DATABASE_SETTINGS = Object.freeze({
@@ -24,9 +20,7 @@ export const DATABASE_SETTINGS = Object.freeze({
     scope: "db",
     fallback: DEFAULT_DB,
     parse: (text) => {
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !isPostgresUrl(text)) {
-        throw new Invalid("expected a file path, :memory: or a postgres:// URL", false);
-      }
+      if (findBackend(text) === null) throw new Invalid(`expected ${describeBackends()}`, false);
       return text;
     },
   }),

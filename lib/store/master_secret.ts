@@ -6,10 +6,10 @@
  * nothing: callers decide how loudly to warn.
  * @module
  */
-import { type Config } from "../settings.ts";
-import { isPostgresUrl } from "../settings/database.ts";
+import type { Config } from "../settings.ts";
 import { randomSecret } from "../core/seal.ts";
 import { AppError, hasCode } from "../core/errors.ts";
+import { backendFor } from "./registry.ts";
 
 /** Where the master secret came from. */
 export type SecretSource = "env" | "file" | "created" | "ephemeral";
@@ -31,18 +31,20 @@ export function secretFileOf(db: string): string {
 
 /**
  * Resolves the master secret for `config`. Creates `<db>.secret` (mode 0600) when `NOT_MY_KEY`
- * is unset and the file does not exist. Throws `invalid_config` for PostgreSQL without
- * `NOT_MY_KEY`.
+ * is unset and the file does not exist. Throws `invalid_config` without `NOT_MY_KEY` for a
+ * backend that needs it (a server such as PostgreSQL).
  */
 export function resolveMasterSecret(config: Pick<Config, "db" | "masterSecret">): MasterSecret {
   if (config.masterSecret !== null) {
     const weak = new TextEncoder().encode(config.masterSecret).byteLength < 16;
     return { secret: config.masterSecret, source: "env", file: null, weak };
   }
-  if (config.db === ":memory:") return { secret: randomSecret(), source: "ephemeral", file: null, weak: false };
-  if (isPostgresUrl(config.db)) {
-    throw new AppError("invalid_config", "NOT_MY_KEY must be set when the database is PostgreSQL");
+  const backend = backendFor(config.db);
+  if (backend.needsSecret) {
+    throw new AppError("invalid_config", `NOT_MY_KEY must be set when the database is ${backend.name}`);
   }
+  // Neither a server nor a file: the database vanishes with the process, and so may its secret.
+  if (!backend.isFile(config.db)) return { secret: randomSecret(), source: "ephemeral", file: null, weak: false };
   const file = secretFileOf(config.db);
   try {
     const secret = Deno.readTextFileSync(file).trim();

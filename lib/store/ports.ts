@@ -1,33 +1,19 @@
 /**
- * The storage ports: what the core asks of a database, and nothing about how, plus the one
- * row-shaping helper every adapter shares. SQLite (`sqlite_store.ts`) is the embedded default;
- * every implementation must pass the shared contract suite in `tests/store_contract.ts`.
+ * The storage ports: what the core asks of a database, and nothing about how; what a backend
+ * offers the registry; and how storage failures look to clients. SQLite (`sqlite.ts`) is the
+ * embedded default; every backend must pass the shared contract suite in
+ * `tests/support/store_contract.ts`.
  * @module
  */
 import { AppError } from "../core/errors.ts";
 import type { KeyRecord, PlannedUpdate } from "../core/key_lifecycle.ts";
+import type { SecretCheck } from "../core/seal.ts";
 
 /** A key row to create. The store picks the row id, then asks `seal` for the blob bound to it. */
 export interface KeyInsert
   extends Pick<KeyRecord, "kid" | "alg" | "publicJwk" | "createdAt" | "activatesAt" | "retiresAt" | "exp"> {
   /** Seals the private key for row `id`. Synchronous so it can run inside a transaction. */
   readonly seal: (id: number) => Uint8Array;
-}
-
-/**
- * The values of a `jwks_key_meta` row for `insert` stored as row `id`, in the column order
- * `(kid, thumbprint, alg, public_jwk, created_at, activates_at, retires_at)` every adapter uses.
- */
-export function keyMetaValues(id: number, insert: KeyInsert): [number, string, string, string, number, number, number] {
-  return [
-    id,
-    insert.kid,
-    insert.alg,
-    JSON.stringify(insert.publicJwk),
-    insert.createdAt,
-    insert.activatesAt,
-    insert.retiresAt,
-  ];
 }
 
 /** Changes to apply to the key set in one transaction. */
@@ -103,6 +89,36 @@ export interface Store extends KeyStore, UserStore {
   ping(): Promise<void>;
   /** Closes the connection; pending writes are finished first. */
   close(): Promise<void>;
+}
+
+/** What opening a store needs, whatever the backend. */
+export interface OpenStoreOptions {
+  /** Checks the master secret against the database before any write. */
+  readonly secret: SecretCheck;
+  /** Told about failures outside any call (an idle connection dropped by a restarted server). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** One storage backend, as the registry (`registry.ts`) lists it. */
+export interface StoreBackend {
+  /** Its name in messages: "SQLite", "PostgreSQL". */
+  readonly name: string;
+  /** The `--db` values it takes, as phrases for help and errors ("a postgres:// URL"). */
+  readonly describe: readonly string[];
+  /**
+   * True when the database outlives this host (a server): the master secret must come from
+   * `NOT_MY_KEY`, since a development secret file would exist on one machine only.
+   */
+  readonly needsSecret: boolean;
+  /** True when this backend takes `url`. */
+  matches(url: string): boolean;
+  /**
+   * True when `url` is a file path: a development secret file lives beside it and commands can
+   * check it exists. False for a server, and for a database that vanishes with the process.
+   */
+  isFile(url: string): boolean;
+  /** Opens (creating and migrating when needed) the database at `url`. */
+  open(url: string, options: OpenStoreOptions): Promise<Store>;
 }
 
 /** What a client is told when the database fails while serving, by error code. */

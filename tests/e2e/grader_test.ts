@@ -85,7 +85,7 @@ Deno.test("grader project 2: the source stores keys with the parameterised inser
   const hits = libFiles().filter((name) =>
     Deno.readTextFileSync(new URL(`../../lib/${name}`, import.meta.url)).split("\n").some((line) => pattern.test(line))
   );
-  assert.deepEqual(hits, ["store/sqlite.ts"]);
+  assert.deepEqual(hits, ["store/sql_store.ts"]);
 });
 
 Deno.test({

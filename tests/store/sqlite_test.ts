@@ -2,66 +2,25 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import type { AppError } from "../../lib/core/errors.ts";
-import {
-  CONTRACT_COLUMNS,
-  describeSqliteError,
-  isBusyError,
-  openSqliteStore,
-  sqlTimestamp,
-} from "../../lib/store/sqlite.ts";
-import { insert, storeContract, type StoreInspector } from "../support/store_contract.ts";
+import { CONTRACT_COLUMNS, sqlTimestamp } from "../../lib/store/schema.ts";
+import { describeSqliteError, isBusyError, openSqliteStore, SQLITE_DIALECT } from "../../lib/store/sqlite.ts";
+import { insert } from "../support/store_contract.ts";
 
 const secret = secretCheck(createSealer("sqlite store test secret"));
 
-/** Reads the file at `path` through a second connection, as the course grader does. */
-function inspectFile(path: string): StoreInspector {
-  const read = <T>(work: (db: DatabaseSync) => T): Promise<T> => {
-    const db = new DatabaseSync(path, { readOnly: true });
+/** A test on a database file of its own, in a directory removed afterwards. */
+function fileTest(name: string, fn: (path: string) => Promise<void> | void): void {
+  Deno.test(name, async () => {
+    const dir = await Deno.makeTempDir();
     try {
-      return Promise.resolve(work(db));
+      await fn(`${dir}/totally_not_my_privateKeys.db`);
     } finally {
-      db.close();
+      await Deno.remove(dir, { recursive: true });
     }
-  };
-  return {
-    authLogs: () =>
-      read((db) =>
-        db.prepare("SELECT request_ip, request_timestamp, user_id FROM auth_logs ORDER BY id").all().map((row) => ({
-          ip: row.request_ip as string,
-          at: row.request_timestamp as string,
-          userId: row.user_id === null ? null : Number(row.user_id),
-        }))
-      ),
-    userTimes: (username) =>
-      read((db) => {
-        const row = db.prepare("SELECT date_registered, last_login FROM users WHERE username = ?").get(username)!;
-        return { registered: row.date_registered as string | null, lastLogin: row.last_login as string | null };
-      }),
-  };
+  });
 }
 
-storeContract("sqlite (memory)", () => {
-  const store = openSqliteStore(":memory:", { secret });
-  return Promise.resolve({ store, dispose: () => store.close() });
-});
-
-storeContract("sqlite (file)", async () => {
-  const dir = await Deno.makeTempDir();
-  const store = openSqliteStore(`${dir}/t.db`, { secret });
-  return {
-    store,
-    inspect: inspectFile(`${dir}/t.db`),
-    dispose: async () => (await store.close(), await Deno.remove(dir, { recursive: true })),
-  };
-});
-
-async function tempDb(): Promise<{ path: string; dispose: () => Promise<void> }> {
-  const dir = await Deno.makeTempDir();
-  return { path: `${dir}/totally_not_my_privateKeys.db`, dispose: () => Deno.remove(dir, { recursive: true }) };
-}
-
-Deno.test("the schema is exactly the grader's: columns, order and types", async () => {
-  const { path, dispose } = await tempDb();
+fileTest("the schema is exactly the grader's: columns, order and types", async (path) => {
   const store = openSqliteStore(path, { secret });
   await store.close();
   const db = new DatabaseSync(path);
@@ -85,125 +44,88 @@ Deno.test("the schema is exactly the grader's: columns, order and types", async 
     assert.equal((db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode, "wal");
   } finally {
     db.close();
-    await dispose();
   }
 });
 
-Deno.test("the key insert statement is written on one line in the form the grader greps for", async () => {
-  const source = await Deno.readTextFile(new URL("../../lib/store/sqlite.ts", import.meta.url));
-  const pattern = /INSERT *(OR *REPLACE *)?INTO *keys *\( *kid, *key, *exp *\) *VALUES *\(\?, *\?, *\? *\)/;
-  assert.ok(source.split("\n").some((line) => pattern.test(line)));
-});
-
-Deno.test("migrations are safe to run on every start and keep the data", async () => {
-  const { path, dispose } = await tempDb();
-  try {
-    const first = openSqliteStore(path, { secret });
-    await first.updateKeys(() => ({ inserts: [insert("a", 1)], updates: [], deletes: [] }));
-    await first.createUser({ username: "alice", email: null, passwordHash: "h" }, 0);
-    await first.close();
-    for (let i = 0; i < 3; i++) {
-      const again = openSqliteStore(path, { secret });
-      assert.deepEqual((await again.listKeys()).map((key) => key.kid), ["a"]);
-      assert.notEqual(await again.findUser("alice"), null);
-      await again.close();
-    }
-  } finally {
-    await dispose();
+fileTest("migrations are safe to run on every start and keep the data", async (path) => {
+  const first = openSqliteStore(path, { secret });
+  await first.updateKeys(() => ({ inserts: [insert("a", 1)], updates: [], deletes: [] }));
+  await first.createUser({ username: "alice", email: null, passwordHash: "h" }, 0);
+  await first.close();
+  for (let i = 0; i < 3; i++) {
+    const again = openSqliteStore(path, { secret });
+    assert.deepEqual((await again.listKeys()).map((key) => key.kid), ["a"]);
+    assert.notEqual(await again.findUser("alice"), null);
+    await again.close();
   }
 });
 
-Deno.test("timestamps in users and auth_logs are TEXT 'YYYY-MM-DD HH:MM:SS' in UTC", async () => {
-  const { path, dispose } = await tempDb();
-  try {
-    const store = openSqliteStore(path, { secret });
-    const at = Date.UTC(2026, 10, 22, 13, 5, 9, 750);
-    const user = await store.createUser({ username: "alice", email: "a@x.io", passwordHash: "h" }, at);
-    await store.recordLogins([{ userId: user.id, ip: "203.0.113.9", at }, { userId: null, ip: "::1", at }]);
-    await store.close();
-    const db = new DatabaseSync(path);
-    const row = db.prepare("SELECT date_registered, typeof(date_registered) t, last_login FROM users").get()!;
-    assert.deepEqual([row.date_registered, row.t, row.last_login], [
-      "2026-11-22 13:05:09",
-      "text",
-      "2026-11-22 13:05:09",
-    ]);
-    const logs = db.prepare(
-      "SELECT request_ip, request_timestamp, typeof(request_timestamp) t, user_id FROM auth_logs ORDER BY id",
-    )
-      .all();
-    assert.deepEqual(logs.map((l) => [l.request_ip, l.request_timestamp, l.t, l.user_id]), [
-      ["203.0.113.9", "2026-11-22 13:05:09", "text", user.id],
-      ["::1", "2026-11-22 13:05:09", "text", null],
-    ]);
-    db.close();
-    assert.equal(sqlTimestamp(0), "1970-01-01 00:00:00");
-  } finally {
-    await dispose();
-  }
+fileTest("timestamps in users and auth_logs are TEXT 'YYYY-MM-DD HH:MM:SS' in UTC", async (path) => {
+  const store = openSqliteStore(path, { secret });
+  const at = Date.UTC(2026, 10, 22, 13, 5, 9, 750);
+  const user = await store.createUser({ username: "alice", email: "a@x.io", passwordHash: "h" }, at);
+  await store.recordLogins([{ userId: user.id, ip: "203.0.113.9", at }, { userId: null, ip: "::1", at }]);
+  await store.close();
+  const db = new DatabaseSync(path);
+  const row = db.prepare("SELECT date_registered, typeof(date_registered) t, last_login FROM users").get()!;
+  assert.deepEqual([row.date_registered, row.t, row.last_login], [
+    "2026-11-22 13:05:09",
+    "text",
+    "2026-11-22 13:05:09",
+  ]);
+  const logs = db.prepare(
+    "SELECT request_ip, request_timestamp, typeof(request_timestamp) t, user_id FROM auth_logs ORDER BY id",
+  )
+    .all();
+  assert.deepEqual(logs.map((l) => [l.request_ip, l.request_timestamp, l.t, l.user_id]), [
+    ["203.0.113.9", "2026-11-22 13:05:09", "text", user.id],
+    ["::1", "2026-11-22 13:05:09", "text", null],
+  ]);
+  db.close();
+  assert.equal(sqlTimestamp(0), "1970-01-01 00:00:00");
 });
 
-Deno.test("a wrong master secret is refused before anything is written", async () => {
-  const { path, dispose } = await tempDb();
-  try {
-    const store = openSqliteStore(path, { secret });
-    await store.updateKeys(() => ({ inserts: [insert("a", 1)], updates: [], deletes: [] }));
-    await store.close();
-    const before = await Deno.readFile(path);
-    const wrong = secretCheck(createSealer("a different secret"));
-    assert.throws(
-      () => openSqliteStore(path, { secret: wrong }),
-      (error: AppError) => error.code === "wrong_secret" && /NOT_MY_KEY does not match/.test(error.message),
-    );
-    assert.deepEqual(await Deno.readFile(path), before, "the database file is byte-identical");
-  } finally {
-    await dispose();
-  }
+fileTest("a wrong master secret is refused before anything is written", async (path) => {
+  const store = openSqliteStore(path, { secret });
+  await store.updateKeys(() => ({ inserts: [insert("a", 1)], updates: [], deletes: [] }));
+  await store.close();
+  const before = await Deno.readFile(path);
+  const wrong = secretCheck(createSealer("a different secret"));
+  assert.throws(
+    () => openSqliteStore(path, { secret: wrong }),
+    (error: AppError) => error.code === "wrong_secret" && /NOT_MY_KEY does not match/.test(error.message),
+  );
+  assert.deepEqual(await Deno.readFile(path), before, "the database file is byte-identical");
 });
 
-Deno.test("a file that is not a database gives a clear error and is not overwritten", async () => {
-  const { path, dispose } = await tempDb();
-  try {
-    const garbage = new TextEncoder().encode("this is not a database ".repeat(300));
-    await Deno.writeFile(path, garbage);
-    assert.throws(
-      () => openSqliteStore(path, { secret }),
-      (error: AppError) => error.code === "corrupt_data" && error.message.includes("is not a SQLite database"),
-    );
-    assert.deepEqual(await Deno.readFile(path), garbage);
-  } finally {
-    await dispose();
-  }
+fileTest("a file that is not a database gives a clear error and is not overwritten", async (path) => {
+  const garbage = new TextEncoder().encode("this is not a database ".repeat(300));
+  await Deno.writeFile(path, garbage);
+  assert.throws(
+    () => openSqliteStore(path, { secret }),
+    (error: AppError) => error.code === "corrupt_data" && error.message.includes("is not a SQLite database"),
+  );
+  assert.deepEqual(await Deno.readFile(path), garbage);
 });
 
-Deno.test("a contract table with other columns is refused, naming the table", async () => {
-  const { path, dispose } = await tempDb();
-  try {
-    const db = new DatabaseSync(path);
-    db.exec("CREATE TABLE keys(kid INTEGER PRIMARY KEY, key TEXT, exp INTEGER, extra TEXT)");
-    db.close();
-    assert.throws(() => openSqliteStore(path, { secret }), /Table "keys" .* has columns \(kid, key, exp, extra\)/);
-  } finally {
-    await dispose();
-  }
+fileTest("a contract table with other columns is refused, naming the table", (path) => {
+  const db = new DatabaseSync(path);
+  db.exec("CREATE TABLE keys(kid INTEGER PRIMARY KEY, key TEXT, exp INTEGER, extra TEXT)");
+  db.close();
+  assert.throws(() => openSqliteStore(path, { secret }), /Table "keys" .* has columns \(kid, key, exp, extra\)/);
 });
 
-Deno.test("rows another program left in keys are ignored, not published or deleted", async () => {
-  const { path, dispose } = await tempDb();
-  try {
-    const db = new DatabaseSync(path);
-    db.exec("CREATE TABLE keys(kid INTEGER PRIMARY KEY AUTOINCREMENT, key BLOB NOT NULL, exp INTEGER NOT NULL)");
-    db.prepare("INSERT INTO keys (key, exp) VALUES (?, ?)").run("-----BEGIN RSA PRIVATE KEY-----", 1);
-    db.close();
-    const store = openSqliteStore(path, { secret });
-    assert.deepEqual(await store.listKeys(), []);
-    await store.updateKeys(() => ({ inserts: [insert("a", 1)], updates: [], deletes: [] }));
-    const [ours] = await store.listKeys();
-    assert.equal(ours!.id, 2, "our rows never take a foreign row's id");
-    await store.close();
-  } finally {
-    await dispose();
-  }
+fileTest("rows another program left in keys are ignored, not published or deleted", async (path) => {
+  const db = new DatabaseSync(path);
+  db.exec("CREATE TABLE keys(kid INTEGER PRIMARY KEY AUTOINCREMENT, key BLOB NOT NULL, exp INTEGER NOT NULL)");
+  db.prepare("INSERT INTO keys (key, exp) VALUES (?, ?)").run("-----BEGIN RSA PRIVATE KEY-----", 1);
+  db.close();
+  const store = openSqliteStore(path, { secret });
+  assert.deepEqual(await store.listKeys(), []);
+  await store.updateKeys(() => ({ inserts: [insert("a", 1)], updates: [], deletes: [] }));
+  const [ours] = await store.listKeys();
+  assert.equal(ours!.id, 2, "our rows never take a foreign row's id");
+  await store.close();
 });
 
 Deno.test("a closed store answers unavailable", async () => {
@@ -219,4 +141,26 @@ Deno.test("isBusyError() tells a lock held too long from every other failure", (
   assert.equal(isBusyError(describeSqliteError(new Error("database or disk is full"), "x.db")), false);
   assert.equal(isBusyError(describeSqliteError(new Error("file is not a database"), "x.db")), false);
   assert.equal(isBusyError(new Error("database is locked")), false, "only mapped store errors");
+});
+
+Deno.test("the SQLite dialect names a unique violation by table.column and writes only integer versions", () => {
+  const db = new DatabaseSync(":memory:");
+  try {
+    db.exec("CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE)");
+    db.exec("INSERT INTO users (email) VALUES ('a@x.io')");
+    let violation: unknown;
+    try {
+      db.prepare("INSERT INTO users (email) VALUES (?)").run("a@x.io");
+    } catch (error) {
+      violation = error;
+    }
+    assert.equal(SQLITE_DIALECT.uniqueViolation(violation), "users.email");
+    assert.equal(SQLITE_DIALECT.uniqueViolation(new Error("FOREIGN KEY constraint failed")), null);
+    db.exec(SQLITE_DIALECT.writeVersion(7).sql);
+    assert.equal(db.prepare(SQLITE_DIALECT.readVersion).get()!.version, 7);
+    assert.throws(() => SQLITE_DIALECT.writeVersion(1.5), RangeError);
+    assert.throws(() => SQLITE_DIALECT.writeVersion(-1), RangeError);
+  } finally {
+    db.close();
+  }
 });

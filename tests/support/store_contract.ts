@@ -1,13 +1,20 @@
 /**
- * The storage contract: every `Store` implementation must pass these. Each adapter's test file
- * calls {@linkcode storeContract} with a factory for fresh, empty stores.
+ * The storage contract: every `Store` implementation must pass these.
+ * {@linkcode storeContractForEveryBackend} runs them against every backend of the registry,
+ * opened through the registry, with the harness below that makes its fresh, empty databases
+ * and reads them back raw; a backend without a harness fails. {@linkcode storeContract} runs
+ * them for one factory.
  * @module
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { AppError } from "../../lib/core/errors.ts";
 import type { KeyRecord } from "../../lib/core/key_lifecycle.ts";
 import type { PublicJwk } from "../../lib/core/key_material.ts";
+import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import type { KeyInsert, Store } from "../../lib/store/ports.ts";
+import { BACKENDS, openStore } from "../../lib/store/registry.ts";
+import { dropSchema, postgresService, query, schemaName, searchPathUrl, withSchema } from "./services.ts";
 
 /** Raw reads of what a store wrote, for the parts of the contract the ports cannot show. */
 export interface StoreInspector {
@@ -197,4 +204,132 @@ export function storeContract(name: string, factory: StoreFactory, options: { ig
     ]));
     assert.deepEqual(await inspect?.authLogs() ?? [], []);
   });
+}
+
+/** A secret check every contract store is opened with. */
+export const contractSecret = secretCheck(createSealer("store contract test secret"));
+
+/** Reads the SQLite file at `path` through a second connection, as the course grader does. */
+export function inspectSqliteFile(path: string): StoreInspector {
+  const read = <T>(work: (db: DatabaseSync) => T): Promise<T> => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return Promise.resolve(work(db));
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    authLogs: () =>
+      read((db) =>
+        db.prepare("SELECT request_ip, request_timestamp, user_id FROM auth_logs ORDER BY id").all().map((row) => ({
+          ip: row.request_ip as string,
+          at: row.request_timestamp as string,
+          userId: row.user_id === null ? null : Number(row.user_id),
+        }))
+      ),
+    userTimes: (username) =>
+      read((db) => {
+        const row = db.prepare("SELECT date_registered, last_login FROM users WHERE username = ?").get(username)!;
+        return { registered: row.date_registered as string | null, lastLogin: row.last_login as string | null };
+      }),
+  };
+}
+
+/** Reads what a store wrote in PostgreSQL `schema` (on the server at `url`) through a connection of its own. */
+export function inspectPostgresSchema(url: string, schema: string): StoreInspector {
+  const read = (sql: string, params: unknown[] = []) => query(searchPathUrl(url, schema), sql, params);
+  return {
+    async authLogs() {
+      const rows = await read(
+        `SELECT request_ip, to_char(request_timestamp, 'YYYY-MM-DD HH24:MI:SS') AS at, user_id
+           FROM auth_logs ORDER BY id`,
+      );
+      return rows.map((row) => ({
+        ip: row.request_ip,
+        at: row.at,
+        userId: row.user_id === null ? null : Number(row.user_id),
+      }));
+    },
+    async userTimes(username) {
+      const [row] = await read(
+        `SELECT to_char(date_registered, 'YYYY-MM-DD HH24:MI:SS') AS registered,
+                to_char(last_login, 'YYYY-MM-DD HH24:MI:SS') AS last_login
+           FROM users WHERE username = $1`,
+        [username],
+      );
+      return { registered: row!.registered, lastLogin: row!.last_login };
+    },
+  };
+}
+
+/** One way to run the contract on a backend: a name and a factory, or why it is skipped. */
+export interface ContractTarget {
+  readonly name: string;
+  readonly factory: StoreFactory;
+  readonly ignore: boolean;
+}
+
+/** Opens `url` through the registry, as the server does. */
+const open = (url: string) => openStore(url, { secret: contractSecret });
+
+/**
+ * For each backend (by `StoreBackend.name`), the databases the contract runs on. A new backend
+ * adds its entry here: fresh empty databases it can open by URL, and raw reads of them.
+ */
+export const CONTRACT_HARNESSES: Readonly<Record<string, () => Promise<ContractTarget[]>>> = {
+  SQLite: () =>
+    Promise.resolve([
+      {
+        name: "sqlite (memory)",
+        ignore: false,
+        factory: async () => {
+          const store = await open(":memory:");
+          return { store, dispose: () => store.close() };
+        },
+      },
+      {
+        name: "sqlite (file)",
+        ignore: false,
+        factory: async () => {
+          const dir = await Deno.makeTempDir();
+          const store = await open(`${dir}/t.db`);
+          return {
+            store,
+            inspect: inspectSqliteFile(`${dir}/t.db`),
+            dispose: async () => (await store.close(), await Deno.remove(dir, { recursive: true })),
+          };
+        },
+      },
+    ]),
+  PostgreSQL: async () => {
+    const postgres = await postgresService("store contract");
+    return [{
+      name: "postgres",
+      ignore: postgres.url === null,
+      factory: async () => {
+        const schema = schemaName();
+        const store = await open(withSchema(postgres.url!, schema));
+        return {
+          store,
+          inspect: inspectPostgresSchema(postgres.url!, schema),
+          dispose: async () => (await store.close(), await dropSchema(postgres.url!, schema)),
+        };
+      },
+    }];
+  },
+};
+
+/** Registers the contract for every backend in the registry; a backend without a harness fails. */
+export async function storeContractForEveryBackend(): Promise<void> {
+  for (const backend of BACKENDS) {
+    const harness = CONTRACT_HARNESSES[backend.name];
+    if (harness === undefined) {
+      Deno.test(`${backend.name}: has a contract harness`, () => {
+        assert.fail(`Add "${backend.name}" to CONTRACT_HARNESSES in tests/support/store_contract.ts`);
+      });
+      continue;
+    }
+    for (const target of await harness()) storeContract(target.name, target.factory, { ignore: target.ignore });
+  }
 }

@@ -1,0 +1,84 @@
+/**
+ * The SQLite file's health, as the SQLite backend checks it: before the first write (whole
+ * pages, `quick_check`) and while serving (still the file the connection has open, still
+ * readable and writable). Runs no SQL beyond those pragmas; opening and migrating are in
+ * `sqlite.ts`.
+ * @module
+ */
+import { statSync } from "node:fs";
+import type { DatabaseSync } from "node:sqlite";
+import { AppError } from "../core/errors.ts";
+
+/** Which file a path named when the database was opened. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** Device and inode of the file at `path`, or null when it has none (`:memory:`, no inode). */
+export function fileIdentity(path: string): FileIdentity | null {
+  if (path === ":memory:" || path === "") return null;
+  try {
+    const { dev, ino } = statSync(path);
+    return ino === 0 ? null : { dev, ino };
+  } catch {
+    return null;
+  }
+}
+
+/** The size of the file at `path` in bytes, or null when there is none. */
+export function fileSize(path: string): number | null {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses a file SQLite would open but that lost data: a size that is not a whole number of
+ * pages (cut off mid-page) or a failed `PRAGMA quick_check` (pages missing or overwritten).
+ */
+export function checkPages(db: DatabaseSync, path: string, size: number): void {
+  const problems = (db.prepare("PRAGMA quick_check(3)").all() as { quick_check: string }[])
+    .map((row) => row.quick_check);
+  if (problems.length !== 1 || problems[0] !== "ok") {
+    throw new AppError(
+      "corrupt_data",
+      `Database "${path}" is damaged (${problems.join("; ").replace(/\s+/g, " ").slice(0, 200)})`,
+    );
+  }
+  const pageSize = Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);
+  if (size % pageSize !== 0) {
+    throw new AppError(
+      "corrupt_data",
+      `Database "${path}" is truncated: ${size} bytes is not a whole number of ${pageSize}-byte pages`,
+    );
+  }
+}
+
+/**
+ * Throws `unavailable` unless the file at `path` is still `file`, the one the connection has
+ * open, and can be read and written. An open connection keeps its file descriptor, so a query
+ * alone would succeed on a file that was moved, deleted or replaced; and the superuser reads
+ * any file whatever its mode, so the path is compared by device and inode. Nothing here
+ * creates a file. Messages carry no path: `/readyz` shows them.
+ */
+export function checkSameFile(path: string, file: FileIdentity): void {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    throw new AppError("unavailable", "Database file is missing (moved or deleted)");
+  }
+  if (stat.dev !== file.dev || stat.ino !== file.ino) {
+    throw new AppError("unavailable", "Database file was replaced by another file");
+  }
+  try {
+    // Opening for read and write (never create) asks the kernel, with no extra permission
+    // from Deno (node's accessSync would need --allow-sys=uid,gid).
+    Deno.openSync(path, { read: true, write: true }).close();
+  } catch {
+    throw new AppError("unavailable", "Database file is not readable and writable");
+  }
+}
