@@ -78,7 +78,7 @@ function p256Target(ctx: CaseContext): { kid: string; note?: string } {
 function psychicCase(id: string, value: Uint8Array, what: string): CaseSpec {
   return {
     id,
-    description: `ES256 signature with r = s = ${what} ("psychic signature") for a P-256 kid`,
+    description: `ES256 "psychic signature" with r = s = ${what}, for a P-256 kid`,
     ref: PSYCHIC_REF,
     build: async (ctx) => {
       const target = p256Target(ctx);
@@ -121,7 +121,7 @@ export const SIGNATURE_CASES: readonly CaseSpec[] = [
   confusionCase("HS512", "pem", "PEM, as OpenSSL writes it"),
   confusionCase("HS256", "pem-bare", "PEM without the final newline"),
   confusionCase("HS256", "der", "SubjectPublicKeyInfo DER bytes"),
-  confusionCase("HS256", "jwk-n", "the JWK's n (RSA) or x (EC, OKP) member, decoded"),
+  confusionCase("HS256", "jwk-n", "the decoded n member of the JWK, x for EC and OKP keys"),
   confusionCase("HS256", "jwk-json", "the JWK as published, JSON text"),
   {
     id: "signature-altered",
@@ -154,7 +154,7 @@ export const SIGNATURE_CASES: readonly CaseSpec[] = [
     },
   },
   psychicCase("es256-zero-signature", new Uint8Array(32), "0"),
-  psychicCase("es256-order-signature", P256_ORDER, "n (the group order, 0 modulo n)"),
+  psychicCase("es256-order-signature", P256_ORDER, "n (the group order, so 0 modulo n)"),
   {
     id: "rs256-ps256-switch",
     description: "The RSA key that signs now, used with the other RSA algorithm (RS256 ↔ PS256)",
