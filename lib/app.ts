@@ -21,6 +21,7 @@ import { discoveryDocument, discoveryRoutes } from "./routes/discovery.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { probeRoutes } from "./routes/probe.ts";
 import { registerRoutes } from "./routes/register.ts";
 import type { Config } from "./settings.ts";
 import { openStore as openStoreAt } from "./store/registry.ts";
@@ -194,6 +195,10 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       }),
       ...healthRoutes({ keys, ping: watchedPing(store, log), lead: config.policy.lead }),
       ...metricsRoutes(metrics),
+      // The forged tokens are for testing verifiers against a mock issuer: open mode only.
+      ...(config.authMode === "open"
+        ? probeRoutes({ keys, authMode: config.authMode, issuer: config.issuer, audience: config.audience })
+        : []),
       // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.
       ...(config.adminToken === null ? [] : adminRoutes({ token: config.adminToken, keys, store, log })),
       ...(options.routes ?? []),

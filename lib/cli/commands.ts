@@ -11,6 +11,7 @@ import { ALGS } from "../core/key_material.ts";
 import { type Config, loadConfig } from "../settings.ts";
 import { keygen, sign, verify } from "./jwt.ts";
 import { keysImport, keysList, keysRevoke, keysRotate } from "./keys.ts";
+import { probe } from "./probe.ts";
 import { helpFor as helpIn, parseCommand as parseIn } from "./parse.ts";
 import { type Command, type CommandIo, type CommandSpec, JSON_OPTION } from "./spec.ts";
 import { usersAdd } from "./users.ts";
@@ -159,6 +160,30 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     scope: null,
     positionals: ["TOKEN"],
     run: verify,
+  },
+  {
+    name: "probe",
+    usage: "URL [options]",
+    summary: "prove that an API rejects forged tokens",
+    about: "Signs a correct control token and 45 forged ones (alg none, RS256->HS256 confusion, embedded jwk,\n" +
+      "jku/x5u, kid injection, ECDSA r = s = 0, expired, wrong aud/iss...) with this server's keys, sends\n" +
+      "each to URL as a bearer token, one at a time, and reports which ones the API accepted. Exit 0: all\n" +
+      "rejected; 1: a forged token was accepted (or not answered); 2: the control was refused or the\n" +
+      "target is unreachable (check --issuer and --audience). See docs/probe.md.",
+    options: {
+      issuer: { type: "string", arg: "I", help: "the iss the target expects (default: this server's issuer)" },
+      audience: { type: "string", arg: "A", help: "the aud the target expects (default: JWKS_AUDIENCE)" },
+      method: { type: "string", arg: "M", help: "HTTP method of every request (default GET)" },
+      header: { type: "string", multiple: true, arg: "'K: V'", help: "extra request header, repeatable" },
+      body: { type: "string", arg: "B", help: "request body sent with every token" },
+      "expect-status": { type: "string", arg: "N", help: "status of an accepted request (default 200)" },
+      timeout: { type: "string", arg: "DURATION", help: "per-request timeout (default 5s)" },
+      ...JSON_OPTION,
+    },
+    scope: "db",
+    positionals: ["URL"],
+    required: 1,
+    run: probe,
   },
   {
     name: "version",

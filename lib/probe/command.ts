@@ -8,7 +8,7 @@
 import { AppError } from "../core/errors.ts";
 import type { KeyRecord } from "../core/key_lifecycle.ts";
 import type { Sealer } from "../core/seal.ts";
-import { parseDuration } from "../settings.ts";
+import { parseDuration } from "../core/units.ts";
 import { probeKeysFromRecords } from "./keys.ts";
 import { type ProbeDeps, runProbe } from "./run.ts";
 
@@ -39,20 +39,6 @@ export interface ProbeCommandDeps extends ProbeDeps {
   /** Every key record of the server's database and the sealer that opens them. */
   readonly keys: { readonly records: readonly KeyRecord[]; readonly sealer: Sealer };
 }
-
-/** Flag help, for the CLI table. */
-export const PROBE_HELP: readonly (readonly [string, string])[] = [
-  ["URL", "Endpoint of the API under test that verifies bearer tokens (http or https)"],
-  ["--db D", "The server's database, whose keys sign the tokens (default as for serve)"],
-  ["--issuer I", "The iss the target expects (default: this server's issuer)"],
-  ["--audience A", "The aud the target expects (default: JWKS_AUDIENCE; none skips the aud cases)"],
-  ["--method M", "HTTP method of every request (default GET)"],
-  ["--header 'K: V'", "Extra request header, repeatable (a cookie, an API key...)"],
-  ["--body B", "Request body sent with every token (needs a method other than GET)"],
-  ["--expect-status N", "Status of an accepted request (default 200)"],
-  ["--timeout DUR", "Per-request timeout (default 5s)"],
-  ["--json", "Print the report as JSON, for CI"],
-];
 
 function usage(message: string): AppError {
   return new AppError("usage", `${message} (see "jwks-server probe --help")`);

@@ -9,7 +9,8 @@ import { hasCode } from "../../lib/core/errors.ts";
 import { createSealer } from "../../lib/core/seal.ts";
 import type { Alg } from "../../lib/core/key_material.ts";
 import { type AttackerKeys, makeAttackerKeys } from "../../lib/probe/attacker.ts";
-import { parseHeaders, PROBE_HELP, type ProbeCommandOptions, runProbeCommand } from "../../lib/probe/command.ts";
+import { helpFor } from "../../lib/cli/commands.ts";
+import { parseHeaders, type ProbeCommandOptions, runProbeCommand } from "../../lib/probe/command.ts";
 import { type TestApp, testApp } from "../support/helpers.ts";
 
 const sealer = createSealer("test master secret, not for production");
@@ -82,7 +83,7 @@ Deno.test("parseHeaders() splits at the first colon and trims", () => {
     "k:v",
   ]]);
   assert.deepEqual(parseHeaders(undefined), []);
-  assert.ok(PROBE_HELP.some(([flag]) => flag === "--expect-status N"));
+  assert.match(helpFor("probe"), /--expect-status N/);
 });
 
 Deno.test("every request carries the method, extra headers, body and a bearer token, and redirects are not followed", async () => {

@@ -7,7 +7,6 @@
  */
 import { createHmac, createPublicKey, timingSafeEqual } from "node:crypto";
 import { createRemoteJWKSet, type JWK, jwtVerify } from "jose";
-import { handle } from "../../lib/http/router.ts";
 import type { Alg } from "../../lib/core/key_material.ts";
 import { type TestApp, testApp } from "../support/helpers.ts";
 import { psychicVerify } from "./psychic_ecdsa.ts";
@@ -55,7 +54,7 @@ export function serve(
 export async function servedIssuer(alg: Alg): Promise<{ app: TestApp; jwksUrl: string; close(): Promise<void> }> {
   const app = await testApp({ alg });
   await app.keys.apply({ kind: "revoke", kid: app.keys.view().next!.kid });
-  const served = await serve((request, info) => handle(request, app.deps, info));
+  const served = await serve((request, info) => app.handle(request, info));
   return {
     app,
     jwksUrl: `${served.url}/.well-known/jwks.json`,
