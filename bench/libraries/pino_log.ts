@@ -49,13 +49,14 @@ function cleanError(value: unknown, depth = 0): unknown {
   return out;
 }
 
-function walk(value: unknown, depth: number): unknown {
+/** A copy of `value` with every field whose name matches {@linkcode SECRET_NAME} redacted, at any depth. */
+export function redactDeep(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return cleanError(value);
   if (value === null || typeof value !== "object" || depth > 8) return value;
-  if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [name, item] of Object.entries(value)) {
-    out[name] = SECRET_NAME.test(name) ? "[redacted]" : walk(item, depth + 1);
+    out[name] = SECRET_NAME.test(name) ? "[redacted]" : redactDeep(item, depth + 1);
   }
   return out;
 }
@@ -81,7 +82,7 @@ export function pinoLogger(options: PinoLoggerOptions): ReturnType<typeof pino> 
       formatters: {
         level: (label) => ({ level: label }),
         ...(redaction === "walk"
-          ? { log: (object: Record<string, unknown>) => walk(object, 0) as Record<string, unknown> }
+          ? { log: (object: Record<string, unknown>) => redactDeep(object) as Record<string, unknown> }
           : {}),
       },
       // pino's own error serializer (pino-std-serializers) writes the stack; ours never does.
