@@ -1,6 +1,7 @@
 /**
- * Structured logs: one JSON object per line with `time`, `level`, `msg` and fields. Fields whose
- * names suggest a secret are redacted as a safety net; callers still never pass secrets. The
+ * Structured logs: one JSON object per line with `time`, `level`, `msg` and fields. Members whose
+ * names suggest a secret are redacted at any depth as a safety net; callers still never pass
+ * secrets. The
  * sink and the clock are injected, so nothing here touches stdout or the system time.
  * @module
  */
@@ -37,15 +38,32 @@ export interface LoggerOptions {
   clock: () => number;
 }
 
-function clean(value: unknown, depth = 0): unknown {
+/** How deep a field's value is copied into a line; deeper parts are replaced by a marker. */
+const MAX_DEPTH = 6;
+
+/**
+ * A copy of `value` fit for a log line: every member whose name looks like a secret is
+ * redacted at any depth (`jwk.d`, `headers.cookie`, `keys[0].d`), errors keep their name, code,
+ * message and cause (never a stack), and cycles or very deep values end in a marker.
+ */
+function clean(value: unknown, isSecret: (name: string) => boolean, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_DEPTH) return "[too deep]";
+  if (seen.has(value)) return "[circular]";
+  seen.add(value);
   if (value instanceof Error) {
     const out: Record<string, unknown> = { name: value.name, message: value.message };
-    if ("code" in value) out.code = (value as { code: unknown }).code;
+    if ("code" in value) out.code = clean((value as { code: unknown }).code, isSecret, depth + 1, seen);
     // The cause carries the detail a client is not shown (a file path, the driver's words).
-    if (value.cause !== undefined && depth < 2) out.cause = clean(value.cause, depth + 1);
+    if (value.cause !== undefined && depth < 2) out.cause = clean(value.cause, isSecret, depth + 1, seen);
     return out;
   }
-  return value;
+  if (Array.isArray(value)) return value.map((item) => clean(item, isSecret, depth + 1, seen));
+  const out: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(value)) {
+    out[name] = isSecret(name) ? "[redacted]" : clean(member, isSecret, depth + 1, seen);
+  }
+  return out;
 }
 
 /** Makes a {@linkcode Logger}. */
@@ -57,6 +75,14 @@ export function createLogger(options: LoggerOptions): Logger {
   let lastMs = Number.NaN;
   let lastTime = "";
   const secretName = new Map<string, boolean>();
+  const isSecret = (name: string): boolean => {
+    let secret = secretName.get(name);
+    if (secret === undefined) {
+      secret = SECRET_NAME.test(name);
+      if (secretName.size < 1024) secretName.set(name, secret);
+    }
+    return secret;
+  };
   const timeText = () => {
     const ms = options.clock();
     if (ms !== lastMs) {
@@ -70,12 +96,7 @@ export function createLogger(options: LoggerOptions): Logger {
     const line: Record<string, unknown> = { time: timeText(), level: lvl, msg };
     if (fields !== undefined) {
       for (const name of Object.keys(fields)) {
-        let secret = secretName.get(name);
-        if (secret === undefined) {
-          secret = SECRET_NAME.test(name);
-          if (secretName.size < 1024) secretName.set(name, secret);
-        }
-        line[name] = secret ? "[redacted]" : clean(fields[name]);
+        line[name] = isSecret(name) ? "[redacted]" : clean(fields[name], isSecret);
       }
     }
     options.write(JSON.stringify(line));
