@@ -9,6 +9,7 @@ import { type Alg, ALGS, type KeyMaterial } from "./core/key_material.ts";
 import type { RateLimiter } from "./core/rate_limit.ts";
 import { MemoryRateLimiter } from "./core/rate_limit.ts";
 import { createSealer, type Sealer, secretCheck } from "./core/seal.ts";
+import { clientAddress } from "./http/client_ip.ts";
 import { rateLimit } from "./http/middleware.ts";
 import { type ConnInfo, createRouter, type RequestRecord, type Route, type RouterMetrics } from "./http/router.ts";
 import { type KeyEvent, KeyManager } from "./keys/key_manager.ts";
@@ -205,7 +206,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     ];
     let draining = false;
     const handle = createRouter(routes, {
-      clientIp: clientIpOf(config.trustProxy),
+      clientIp: (request, info) =>
+        clientAddress(info.remoteAddr.hostname, request.headers.get("x-forwarded-for"), config.trustProxy),
       metrics: options.metrics ?? metrics,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       onError: options.onError ?? ((error, requestId) => log.error("request_failed", { error, requestId })),
@@ -250,21 +252,4 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     await store.close();
     throw error;
   }
-}
-
-const IP_TEXT = /^[0-9A-Fa-f:.]{2,45}$/;
-
-/** The client IP: the socket peer, or with `trustProxy` the last `X-Forwarded-For` entry. */
-function clientIpOf(trustProxy: boolean): (request: Request, info: ConnInfo) => string {
-  return (request, info) => {
-    if (trustProxy) {
-      const forwarded = request.headers.get("x-forwarded-for");
-      if (forwarded !== null) {
-        // The last entry was added by the proxy in front of us; earlier ones are client claims.
-        const last = forwarded.slice(forwarded.lastIndexOf(",") + 1).trim();
-        if (IP_TEXT.test(last)) return last;
-      }
-    }
-    return info.remoteAddr.hostname;
-  };
 }

@@ -18,7 +18,7 @@ Deno.test("defaults match the product contract", () => {
   assert.equal(config.issuerSet, false);
   assert.equal(config.policy.tokenTtl, 900);
   assert.equal(config.policy.alg, "RS256");
-  assert.equal(config.trustProxy, false);
+  assert.deepEqual(config.trustProxy, []);
   assert.deepEqual(config.rateLimit, { limit: 10, windowMs: 1000 });
   assert.equal(config.rateLimitStore, "memory");
   assert.deepEqual(config.seedUsers, []);
@@ -50,7 +50,7 @@ Deno.test("every setting is parsed and validated", () => {
       "rotate-every": "2m",
       "clock-skew": "5s",
       "key-retention": "0",
-      "trust-proxy": true,
+      "trust-proxy": "true",
       "rate-limit": "100/m",
       "rate-limit-store": "redis://127.0.0.1:6379",
       "seed-user": ["userABC:password123", "bob:pa:ss"],
@@ -68,7 +68,7 @@ Deno.test("every setting is parsed and validated", () => {
   assert.equal(config.policy.rotationInterval, 120);
   assert.equal(config.policy.maxAge, 30);
   assert.equal(config.policy.retention, 0);
-  assert.equal(config.trustProxy, true);
+  assert.equal(config.trustProxy.length, 2, "true is the proxy on this host: 127.0.0.0/8 and ::1");
   assert.deepEqual(config.rateLimit, { limit: 100, windowMs: 60_000 });
   assert.equal(config.rateLimitStore, "redis://127.0.0.1:6379");
   assert.deepEqual(config.seedUsers, [{ username: "userABC", password: "password123" }, {
@@ -89,7 +89,8 @@ Deno.test("every setting is parsed and validated", () => {
   });
   assert.equal(loadConfig({}, { DATABASE_URL: "postgres://u@h/db" }).db, "postgres://u@h/db");
   assert.equal(loadConfig({}, { JWKS_DB: "a.db", DATABASE_URL: "postgres://u@h/db" }).db, "a.db");
-  assert.equal(loadConfig({}, { TRUST_PROXY: "false" }).trustProxy, false);
+  assert.deepEqual(loadConfig({}, { TRUST_PROXY: "false" }).trustProxy, []);
+  assert.equal(loadConfig({}, { TRUST_PROXY: "10.0.0.0/8, fd00::/8,192.0.2.1" }).trustProxy.length, 3);
   assert.equal(loadConfig({ "rate-limit": "off" }, {}).rateLimit, null);
 });
 
@@ -106,7 +107,18 @@ Deno.test("a bad value fails with one message naming the setting as the user wro
       [{ "token-ttl": "0" }, {}, {}, 'Invalid --token-ttl "0": must be at least 1 seconds'],
       [{ "rotate-every": "30s" }, {}, {}, 'Invalid --rotate-every "30s": must be at least 60 seconds'],
       [{ issuer: "not a url" }, {}, {}, 'Invalid --issuer "not a url": expected a URL'],
-      [{}, { TRUST_PROXY: "maybe" }, {}, 'Invalid TRUST_PROXY "maybe": expected true or false'],
+      [
+        {},
+        { TRUST_PROXY: "maybe" },
+        {},
+        'Invalid TRUST_PROXY "maybe": expected addresses or CIDRs such as "10.0.0.0/8,::1", or "loopback"',
+      ],
+      [
+        {},
+        { TRUST_PROXY: "10.0.0.0/33" },
+        {},
+        'Invalid TRUST_PROXY "10.0.0.0/33": expected addresses or CIDRs such as "10.0.0.0/8,::1", or "loopback"',
+      ],
       [
         { "rate-limit": "fast" },
         {},

@@ -68,20 +68,28 @@ export async function readText(request: Request, limit = MAX_BODY_BYTES): Promis
   return utf8Text(await readBody(request, limit));
 }
 
+/** The media type of a request body, lower case, without parameters ("" when none was sent). */
+export function mediaType(request: Request): string {
+  return (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
 /**
- * Parses a JSON or form body into a flat record of fields. A form-typed body that starts with
- * `{` is read as JSON (what `curl -d '{…}'` sends). Empty body: empty record.
+ * Parses a JSON or form body into a flat record of fields. Only `application/json` (or
+ * `…+json`) and `application/x-www-form-urlencoded` are bodies; anything else, `text/plain`
+ * included (the type a cross-site page may send without a preflight), is 415 before the body is
+ * read. A form-typed or untyped body that starts with `{` is read as JSON (what `curl -d '{…}'`
+ * sends). No body at all is an empty record, whatever the type says.
  */
 export async function readFields(request: Request): Promise<Record<string, unknown>> {
+  const type = mediaType(request);
+  const known = type === "" || type === JSON_TYPE || type.endsWith("+json") || type === FORM_TYPE;
+  if (!known && request.body !== null && request.headers.get("content-length") !== "0") throw unsupported();
   const bytes = await readBody(request);
   if (bytes.byteLength === 0) return {};
+  if (!known) throw unsupported();
   const text = utf8Text(bytes);
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const looksJson = text.trimStart().startsWith("{");
-  if (
-    type === JSON_TYPE || type.endsWith("+json") ||
-    ((type === "" || type === FORM_TYPE || type === "text/plain") && looksJson)
-  ) {
+  if (type === JSON_TYPE || type.endsWith("+json") || looksJson) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -93,8 +101,11 @@ export async function readFields(request: Request): Promise<Record<string, unkno
     }
     return parsed as Record<string, unknown>;
   }
-  if (type === FORM_TYPE || type === "") return Object.fromEntries(new URLSearchParams(text));
-  throw new AppError(
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+function unsupported(): AppError {
+  return new AppError(
     "unsupported_media_type",
     "Send the body as application/json or application/x-www-form-urlencoded",
   );

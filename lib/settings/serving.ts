@@ -4,9 +4,13 @@
  * @module
  */
 import { parseBoolean, parseDuration, parseRateLimit, type RateLimit } from "../core/units.ts";
+import { type Cidr, parseCidr } from "../http/client_ip.ts";
 import type { LoginBackoffPolicy } from "../users/backoff.ts";
 import type { AuthMode } from "../users/login.ts";
 import { integer, Invalid, oneOf, type SeedUser, setting } from "./define.ts";
+
+/** The addresses `--trust-proxy loopback` stands for. */
+const LOOPBACK = ["127.0.0.0/8", "::1"];
 
 /** The serving settings. */
 export const SERVING_SETTINGS = Object.freeze({
@@ -62,17 +66,23 @@ export const SERVING_SETTINGS = Object.freeze({
     fallback: null,
     parse: (text) => text,
   }),
-  trustProxy: setting({
+  trustProxy: setting<readonly Cidr[]>({
     flag: "trust-proxy",
     env: ["TRUST_PROXY"],
-    arg: "",
-    help: "believe X-Forwarded-For for the client IP (default off: the socket peer)",
+    arg: "CIDRS",
+    help: "proxies whose X-Forwarded-For is believed: addresses or CIDRs, comma-separated, or loopback (default none)",
     scope: "serve",
-    fallback: false,
+    fallback: Object.freeze([]),
     parse: (text) => {
-      const value = parseBoolean(text);
-      if (value === undefined) throw new Invalid("expected true or false");
-      return value;
+      const value = text.trim().toLowerCase();
+      if (value === "" || parseBoolean(value) === false || value === "none") return Object.freeze([]);
+      // "true" meant "believe the header" before proxies were named: the proxy on this host.
+      const names = value === "loopback" || parseBoolean(value) === true ? LOOPBACK : value.split(",");
+      const blocks = names.map((name) => parseCidr(name));
+      if (blocks.some((block) => block === null)) {
+        throw new Invalid('expected addresses or CIDRs such as "10.0.0.0/8,::1", or "loopback"');
+      }
+      return Object.freeze(blocks as Cidr[]);
     },
   }),
   rateLimit: setting<RateLimit | null>({

@@ -131,6 +131,7 @@ Deno.test({
           "--rate-limit-store",
           env.rateLimitStore,
           "--trust-proxy",
+          "loopback",
           "--hash-concurrency",
           "1",
         ],

@@ -146,8 +146,35 @@ Deno.test("POST /auth in open mode", async (t) => {
       );
       assert.equal(await subject({ headers: { authorization: `Basic ${btoa("basic-user:pw")}` } }), "basic-user");
       assert.equal(await subject({ headers: GRADER_BEARER }), "anonymous");
-      assert.equal(await subject({ body: '{"username":"curl-user"}' }), "curl-user", "curl -d sends form type");
+      const curl = { "content-type": "application/x-www-form-urlencoded" };
+      assert.equal(await subject({ headers: curl, body: '{"username":"curl-user"}' }), "curl-user", "curl -d '{…}'");
+      assert.equal(await subject({}), "anonymous", "curl -X POST with no body");
     });
+    await t.step(
+      "a body of any other type is 415 before it is read: text/plain is what a cross-site page sends",
+      async () => {
+        for (
+          const type of ["text/plain", "text/plain;charset=UTF-8", "multipart/form-data; boundary=x", "application/xml"]
+        ) {
+          const response = await app.fetch("/auth", {
+            method: "POST",
+            headers: { "content-type": type },
+            body: '{"username":"cross-site"}',
+          });
+          assert.equal(response.status, 415, type);
+          assert.equal((await body(response)).error, "unsupported_media_type");
+        }
+        const registered = await app.fetch("/register", {
+          method: "POST",
+          headers: { "content-type": "text/plain" },
+          body: '{"username":"csrf","email":"csrf@example.com"}',
+        });
+        assert.equal(registered.status, 415, "a cross-site text/plain post registers no one");
+        const empty = await app.fetch("/auth", { method: "POST", headers: { "content-type": "text/plain" } });
+        assert.equal(empty.status, 200, "no body is not a body, whatever its declared type");
+        await empty.body?.cancel();
+      },
+    );
     await t.step("?expired=true signs with an expired key whose kid is not in the JWKS", async () => {
       for (const query of ["?expired=true", "?expired", "?expired=1&x=y"]) {
         const jwt = await token(app, `/auth${query}`);

@@ -236,6 +236,8 @@ Deno.test("GET /readyz follows the database file", async (t) => {
   }
 });
 
+const JSON_TYPE = { "content-type": "application/json" };
+
 Deno.test("every response carries X-Request-Id: the caller's when sane, else a fresh UUID", async () => {
   await withApp({ auth: "password" }, async (app) => {
     const etag = (await app.fetch("/jwks")).headers.get("etag")!;
@@ -248,9 +250,13 @@ Deno.test("every response carries X-Request-Id: the caller's when sane, else a f
       ["/nowhere", {}],
       ["/auth", { method: "POST" }],
       ["/auth?expired=maybe", { method: "POST" }],
-      ["/auth", { method: "POST", body: "x".repeat(70_000) }],
-      ["/register", { method: "POST", body: "{" }],
-      ["/register", { method: "POST", body: JSON.stringify({ username: "dora", email: "dora@example.com" }) }],
+      ["/auth", { method: "POST", headers: JSON_TYPE, body: "x".repeat(70_000) }],
+      ["/auth", { method: "POST", body: '{"username":"text-plain"}' }],
+      ["/register", { method: "POST", headers: JSON_TYPE, body: "{" }],
+      [
+        "/register",
+        { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ username: "dora", email: "dora@example.com" }) },
+      ],
       ["/.well-known/openid-configuration", {}],
       ["/healthz", {}],
       ["/readyz", {}],
@@ -266,7 +272,7 @@ Deno.test("every response carries X-Request-Id: the caller's when sane, else a f
       assert.match(fresh.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/, `${init.method ?? "GET"} ${path}`);
       await fresh.body?.cancel();
     }
-    assert.deepEqual([...statuses].sort(), [200, 201, 204, 304, 400, 401, 404, 405, 413]);
+    assert.deepEqual([...statuses].sort(), [200, 201, 204, 304, 400, 401, 404, 405, 413, 415]);
     for (const bad of ["x".repeat(200), "has space", 'quote"d', ""]) {
       const response = await app.fetch("/healthz", { headers: { "x-request-id": bad } });
       assert.match(response.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/, JSON.stringify(bad));

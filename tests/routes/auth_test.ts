@@ -202,6 +202,21 @@ Deno.test("the client IP comes from X-Forwarded-For only with --trust-proxy", as
   }
 });
 
+Deno.test("forwarded headers are believed only from the named proxies", async () => {
+  await withDbApp({ auth: "open", "rate-limit": "2/s", "trust-proxy": "10.0.0.0/8" }, async (app) => {
+    const post = (xff: string, ip: string) =>
+      app.fetch("/auth", { method: "POST", headers: { "x-forwarded-for": xff }, ip });
+    // A client that reaches the port itself cannot pick its rate-limit identity.
+    assert.equal((await post("1.1.1.1", "198.51.100.7")).status, 200);
+    assert.equal((await post("2.2.2.2", "198.51.100.7")).status, 200);
+    assert.equal((await post("3.3.3.3", "198.51.100.7")).status, 429);
+    // Behind the proxy, each client is its own identity: the rightmost hop that is not a proxy.
+    for (const client of ["4.4.4.4", "5.5.5.5", "6.6.6.6"]) {
+      assert.equal((await post(`9.9.9.9, ${client}, 10.0.0.3`, "10.1.2.3")).status, 200, client);
+    }
+  });
+});
+
 Deno.test("login hashing beyond the queue answers 503 with Retry-After", async () => {
   const gates: (() => void)[] = [];
   const gated: Hasher = {
