@@ -11,6 +11,7 @@ import { KeyRing, type KeyView } from "../core/key_ring.ts";
 import { isEmptyPlan, type KeyIntent, type KeyRecord, type LifecyclePolicy, planKeys } from "../core/key_lifecycle.ts";
 import { type Alg, generateKeyMaterial, type KeyMaterial } from "../core/key_material.ts";
 import type { AppliedKeyChanges, KeyInsert, KeyStore } from "../store/ports.ts";
+import type { ImportSigner } from "../signing/backend.ts";
 
 /** A lifecycle event, for logs and metrics. Times are unix seconds. */
 export type KeyEvent =
@@ -50,6 +51,8 @@ export interface KeyManagerOptions {
   generate?: (alg: Alg) => Promise<KeyMaterial>;
   /** Told about every lifecycle event. */
   onEvent?: (event: KeyEvent) => void;
+  /** Imports private keys for signing; default non-extractable WebCrypto keys. */
+  importSigner?: ImportSigner;
 }
 
 /** What one {@linkcode KeyManager.apply} did. */
@@ -85,7 +88,7 @@ export class KeyManager {
     this.#clock = options.clock;
     this.#generate = options.generate ?? generateKeyMaterial;
     this.#onEvent = options.onEvent ?? (() => {});
-    this.ring = new KeyRing(options.sealer);
+    this.ring = new KeyRing(options.sealer, options.importSigner ? { importSigner: options.importSigner } : {});
   }
 
   /** Now, in unix seconds, from the injected clock. */
