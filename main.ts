@@ -15,6 +15,7 @@ import { handle } from "./lib/http/router.ts";
 import { WorkerHasher } from "./lib/users/hash_worker.ts";
 import { createLogger } from "./lib/ops/log.ts";
 import { withMasterSecret } from "./lib/store/master_secret.ts";
+import { chooseSigningBackend } from "./lib/signing/choose.ts";
 
 const encoder = new TextEncoder();
 const clock = () => Date.now();
@@ -90,6 +91,16 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
       }
     },
   });
+  const signing = chooseSigningBackend({
+    onKeyFallback: (alg, error) =>
+      log.warn("signing_key_fallback", { alg, backend: "webcrypto", reason: (error as Error).message }),
+  });
+  log.info("signing_backend", {
+    backend: signing.backend.name,
+    library: signing.backend.library,
+    algs: signing.algs,
+    ...(signing.fallbackReason === null ? {} : { fallback: signing.fallbackReason }),
+  });
   let started;
   try {
     started = await withMasterSecret(config, (masterSecret) =>
@@ -97,6 +108,7 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
         clock,
         masterSecret,
         hasher,
+        signing: signing.backend,
         hashConcurrency: config.hashConcurrency ?? Math.max(1, navigator.hardwareConcurrency - 1),
         log,
         onRequest: accessLog(log),
@@ -204,6 +216,7 @@ async function serve(config: Config, sink: ReturnType<typeof stdoutSink>): Promi
         return 1;
       } finally {
         hasher.close();
+        signing.backend.close?.();
       }
       log.info("stopped", { signal });
       return drained === "drained" ? 0 : 1;

@@ -20,6 +20,7 @@ import { openRedisRateLimiter, RedisRateLimiter } from "./store/redis.ts";
 import { isBusyError, openSqliteStore } from "./store/sqlite.ts";
 import type { Store } from "./store/ports.ts";
 import { DEFAULT_BACKOFF, type Hasher, HashQueue, LoginBackoff, UserService } from "./users/users.ts";
+import type { SigningBackend } from "./signing/backend.ts";
 
 /** What the app needs from outside. */
 export interface AppOptions {
@@ -34,6 +35,8 @@ export interface AppOptions {
   /** Logins allowed to wait for hashing. Default `config.hashQueue`. */
   hashQueue?: number;
   log?: Logger;
+  /** Holds the signing keys; default non-extractable WebCrypto keys. `main.ts` passes the chosen one. */
+  signing?: SigningBackend;
   /** Key generation override, for tests. */
   generate?: (alg: Alg) => Promise<KeyMaterial>;
   /** Storage override; by default opened from `config.db`. */
@@ -108,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       clock: options.clock,
       onEvent,
       ...(options.generate ? { generate: options.generate } : {}),
+      ...(options.signing ? { importSigner: (jwk, alg) => options.signing!.importKey(jwk, alg) } : {}),
     });
     await keys.apply();
     keys.view();
@@ -143,7 +147,13 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     if (rateLimiter instanceof RedisRateLimiter) log.info("rate_limits_shared", { store: rateLimiter.description });
 
     const metrics = new Metrics({ clock: options.clock });
-    metrics.watch({ keys, hasher, loginLog, rateLimiter });
+    metrics.watch({
+      keys,
+      hasher,
+      loginLog,
+      rateLimiter,
+      signing: options.signing ?? { name: "webcrypto", library: "WebCrypto" },
+    });
     let databaseDown = false;
     const ping = async () => {
       try {
@@ -213,9 +223,10 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         }
       },
       async close() {
-        await loginLog.flush();
+        await loginLog.close();
         await rateLimiter?.close?.();
         await store.close();
+        keys.ring.close();
       },
     };
   } catch (error) {
