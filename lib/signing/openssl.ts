@@ -102,11 +102,14 @@ class OpenSslSigner implements Signer {
     checkSigningInput(data);
     if (this.#closed) throw new AppError("no_signing_key", "The signing key was released; try again shortly");
     const s = this.#s;
-    // Owned for the whole native call: a copy the caller cannot change or free under it.
-    const input = new Uint8Array(Math.max(1, data.byteLength));
+    // One allocation per signature (length word, signature, input), owned for the whole native
+    // call: a copy of the input that the caller cannot change or free under it.
+    const buffer = new ArrayBuffer(8 + this.#maxSignature + Math.max(1, data.byteLength));
+    const length = new BigUint64Array(buffer, 0, 1);
+    const signature = new Uint8Array(buffer, 8, this.#maxSignature);
+    const input = new Uint8Array(buffer, 8 + this.#maxSignature);
+    length[0] = BigInt(this.#maxSignature);
     input.set(data);
-    const signature = new Uint8Array(this.#maxSignature);
-    const length = new BigUint64Array([BigInt(signature.byteLength)]);
     const ctx = s.EVP_MD_CTX_new();
     if (ctx === null) throw new AppError("internal", "OpenSSL could not allocate a signing context");
     this.#inFlight++;
@@ -122,7 +125,7 @@ class OpenSslSigner implements Signer {
       if (this.#closed && this.#inFlight === 0) this.#release();
     }
     const bytes = signature.subarray(0, Number(length[0]));
-    return this.alg === "ES256" ? derToJose(bytes) : bytes;
+    return this.alg === "ES256" ? derToJose(bytes) : bytes.slice();
   }
 
   /** Signatures already started finish; the native key is freed after the last of them. */
