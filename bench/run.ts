@@ -7,7 +7,8 @@
  * 2) under a login flood. Prints req/s, p50, p99 and each ratio ours/reference, memory
  * (VmRSS/VmHWM) and start-up times, and which targets pass. Loopback only; every run is bounded.
  *
- *     deno task bench [--seconds 3] [--rounds 5] [--no-micro] [--no-http] [--json FILE] [--strict]
+ *     deno task bench [--seconds 3] [--rounds 5] [--no-micro] [--no-http] [--only jwks,rs256,peer,es256-eddsa,hashing,startup]
+ *                     [--json FILE] [--strict]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -56,6 +57,8 @@ interface Options {
   http: boolean;
   json: string | null;
   strict: boolean;
+  /** Scenarios to run (`--only jwks,rs256,...`); null runs all. */
+  only: ReadonlySet<string> | null;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -68,6 +71,7 @@ function parseOptions(argv: string[]): Options {
       "no-http": { type: "boolean", default: false },
       json: { type: "string" },
       strict: { type: "boolean", default: false },
+      only: { type: "string" },
     },
   });
   const seconds = Number(values.seconds);
@@ -75,6 +79,10 @@ function parseOptions(argv: string[]): Options {
   if (!(seconds >= 1 && seconds <= 30) || !(rounds >= 1 && rounds <= 9)) {
     throw new Error("--seconds must be 1..30 and --rounds 1..9");
   }
+  const unknown = (values.only ?? "").split(",").filter((name) =>
+    name !== "" && !(SCENARIOS as readonly string[]).includes(name)
+  );
+  if (unknown.length > 0) throw new Error(`--only takes ${SCENARIOS.join(", ")}; not ${unknown.join(", ")}`);
   return {
     seconds,
     rounds,
@@ -82,6 +90,7 @@ function parseOptions(argv: string[]): Options {
     http: !values["no-http"],
     json: values.json ?? null,
     strict: values.strict,
+    only: values.only === undefined ? null : new Set(values.only.split(",")),
   };
 }
 
@@ -273,8 +282,12 @@ async function startPeer(bench: Bench): Promise<Proc | string> {
   }
 }
 
+/** The scenarios `--only` can name, in the order they run. */
+const SCENARIOS = ["jwks", "rs256", "peer", "es256-eddsa", "hashing", "startup"] as const;
+
 async function runHttp(bench: Bench, results: Results): Promise<void> {
   const { dir } = bench;
+  const want = (name: (typeof SCENARIOS)[number]) => bench.options.only === null || bench.options.only.has(name);
 
   // Open mode, RS256: JWKS against (a), /auth against (b).
   say("starting our server (open mode, RS256, fresh database)");
@@ -284,128 +297,142 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
   await sleep(1000);
   const idle = open.memory();
   Deno.writeFileSync(`${dir}/jwks.json`, body);
-  const refStatic = await bench.reference("reference-a", REF_STATIC, [`${dir}/jwks.json`]);
-  const refBody = new Uint8Array(await (await fetch(`${refStatic.url}/`)).arrayBuffer());
-  if (refBody.byteLength !== body.byteLength) throw new Error("reference (a) does not serve our JWKS body");
-  say(`GET /.well-known/jwks.json (${body.byteLength} bytes) vs reference (a), ${JWKS_CONNECTIONS} connections`);
-  const jwks = await bench.pair(
-    { url: jwksUrl, connections: JWKS_CONNECTIONS, serverPid: open.pid },
-    { url: `${refStatic.url}/`, connections: JWKS_CONNECTIONS, serverPid: refStatic.pid },
-  );
-  results.jwks = { ...jwks, bodyBytes: body.byteLength };
-  await bench.stop("reference-a", refStatic);
+  if (want("jwks")) {
+    const refStatic = await bench.reference("reference-a", REF_STATIC, [`${dir}/jwks.json`]);
+    const refBody = new Uint8Array(await (await fetch(`${refStatic.url}/`)).arrayBuffer());
+    if (refBody.byteLength !== body.byteLength) throw new Error("reference (a) does not serve our JWKS body");
+    say(`GET /.well-known/jwks.json (${body.byteLength} bytes) vs reference (a), ${JWKS_CONNECTIONS} connections`);
+    const jwks = await bench.pair(
+      { url: jwksUrl, connections: JWKS_CONNECTIONS, serverPid: open.pid },
+      { url: `${refStatic.url}/`, connections: JWKS_CONNECTIONS, serverPid: refStatic.pid },
+    );
+    results.jwks = { ...jwks, bodyBytes: body.byteLength };
+    await bench.stop("reference-a", refStatic);
+  }
 
   const post = { method: "POST" as const, body: OPEN_BODY, contentType: JSON_TYPE };
   const init = { body: OPEN_BODY, headers: { "content-type": JSON_TYPE } };
   if (await tokenAlg(`${open.url}/auth`, init) !== "RS256") throw new Error("our server did not sign RS256");
   results.signingBackend = signingBackendOf(open.logFile);
   say(`signing backend: ${results.signingBackend}`);
-  const refRs = await bench.node("reference-b-rs256", REF_NODE, ["RS256"]);
-  say(`POST /auth (open, RS256) vs reference (b) Node http + crypto.sign RS256, ${AUTH_CONNECTIONS} connections`);
-  results.rs256 = await bench.pair(
-    { url: `${open.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: open.pid, ...post },
-    { url: `${refRs.url}/`, connections: AUTH_CONNECTIONS, serverPid: refRs.pid, ...post },
-  );
-  await bench.stop("reference-b-rs256", refRs);
-  const peer = await startPeer(bench);
-  if (typeof peer === "string") {
-    say(`peer (c) skipped: ${peer}`);
-    results.rs256Peer = { skipped: peer };
-  } else {
-    say(`POST /auth (open, RS256) vs peer (c) node-oidc-provider client_credentials, ${AUTH_CONNECTIONS} connections`);
-    results.rs256Peer = await bench.pair(
+  if (want("rs256")) {
+    const refRs = await bench.node("reference-b-rs256", REF_NODE, ["RS256"]);
+    say(`POST /auth (open, RS256) vs reference (b) Node http + crypto.sign RS256, ${AUTH_CONNECTIONS} connections`);
+    results.rs256 = await bench.pair(
       { url: `${open.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: open.pid, ...post },
-      {
-        url: `${peer.url}/token`,
-        connections: AUTH_CONNECTIONS,
-        serverPid: peer.pid,
-        method: "POST",
-        body: "grant_type=client_credentials&scope=api",
-        contentType: "application/x-www-form-urlencoded",
-        authorization: PEER_AUTH,
-      },
+      { url: `${refRs.url}/`, connections: AUTH_CONNECTIONS, serverPid: refRs.pid, ...post },
     );
-    await bench.stop("peer-c", peer);
+    await bench.stop("reference-b-rs256", refRs);
+  }
+  if (want("peer")) {
+    const peer = await startPeer(bench);
+    if (typeof peer === "string") {
+      say(`peer (c) skipped: ${peer}`);
+      results.rs256Peer = { skipped: peer };
+    } else {
+      say(
+        `POST /auth (open, RS256) vs peer (c) node-oidc-provider client_credentials, ${AUTH_CONNECTIONS} connections`,
+      );
+      results.rs256Peer = await bench.pair(
+        { url: `${open.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: open.pid, ...post },
+        {
+          url: `${peer.url}/token`,
+          connections: AUTH_CONNECTIONS,
+          serverPid: peer.pid,
+          method: "POST",
+          body: "grant_type=client_credentials&scope=api",
+          contentType: "application/x-www-form-urlencoded",
+          authorization: PEER_AUTH,
+        },
+      );
+      await bench.stop("peer-c", peer);
+    }
   }
   // The /token client_credentials row joins here once the OAuth endpoint lands: the same pairs
   // against (b) RS256 and (c), with our /token in place of /auth.
   await bench.stop("open-rs256", open);
 
-  for (const alg of ["ES256", "EdDSA"] as const) {
-    say(`starting our server (open mode, ${alg}, fresh database)`);
-    const ours = await bench.server(`open-${alg}`, `${dir}/${alg}.db`, [
-      "--auth",
-      "open",
-      "--alg",
-      alg,
-      "--rate-limit",
-      "off",
-    ]);
-    if (await tokenAlg(`${ours.url}/auth`, init) !== alg) throw new Error(`our server did not sign ${alg}`);
-    const ref = await bench.node(`reference-b-${alg}`, REF_NODE, [alg]);
-    say(`POST /auth (open, ${alg}) vs reference (b) Node http + crypto.sign ${alg}, ${AUTH_CONNECTIONS} connections`);
-    const pair = await bench.pair(
-      { url: `${ours.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: ours.pid, ...post },
-      { url: `${ref.url}/`, connections: AUTH_CONNECTIONS, serverPid: ref.pid, ...post },
-    );
-    if (alg === "ES256") results.es256 = pair;
-    else results.eddsa = pair;
-    await bench.stop(`reference-b-${alg}`, ref);
-    await bench.stop(`open-${alg}`, ours);
+  if (want("es256-eddsa")) {
+    for (const alg of ["ES256", "EdDSA"] as const) {
+      say(`starting our server (open mode, ${alg}, fresh database)`);
+      const ours = await bench.server(`open-${alg}`, `${dir}/${alg}.db`, [
+        "--auth",
+        "open",
+        "--alg",
+        alg,
+        "--rate-limit",
+        "off",
+      ]);
+      if (await tokenAlg(`${ours.url}/auth`, init) !== alg) throw new Error(`our server did not sign ${alg}`);
+      const ref = await bench.node(`reference-b-${alg}`, REF_NODE, [alg]);
+      say(`POST /auth (open, ${alg}) vs reference (b) Node http + crypto.sign ${alg}, ${AUTH_CONNECTIONS} connections`);
+      const pair = await bench.pair(
+        { url: `${ours.url}/auth`, connections: AUTH_CONNECTIONS, serverPid: ours.pid, ...post },
+        { url: `${ref.url}/`, connections: AUTH_CONNECTIONS, serverPid: ref.pid, ...post },
+      );
+      if (alg === "ES256") results.es256 = pair;
+      else results.eddsa = pair;
+      await bench.stop(`reference-b-${alg}`, ref);
+      await bench.stop(`open-${alg}`, ours);
+    }
   }
 
   // Password mode: JWKS idle, then JWKS while /auth is saturated with real Argon2id logins, for
   // each hashing concurrency: the default on this machine (cores - 1) and 2.
-  results.hashing = {};
-  const concurrencies = [...new Set([Math.max(1, navigator.hardwareConcurrency - 1), 2])];
-  for (const concurrency of concurrencies) {
-    const password = crypto.randomUUID();
-    say(`starting our server (password mode, seeded user, rate limit off, HASH_CONCURRENCY=${concurrency})`);
-    const pw = await bench.server(`password-${concurrency}`, `${dir}/password-${concurrency}.db`, [
-      "--auth",
-      "password",
-      "--seed-user",
-      `bench:${password}`,
-      "--rate-limit",
-      "off",
-    ], { env: { HASH_CONCURRENCY: String(concurrency) } });
-    const login = JSON.stringify({ username: "bench", password });
-    await tokenAlg(`${pw.url}/auth`, { body: login, headers: { "content-type": JSON_TYPE } });
-    const pwJwks = { url: `${pw.url}/.well-known/jwks.json`, connections: PROBE_CONNECTIONS };
-    say(`GET /.well-known/jwks.json idle (password mode), ${PROBE_CONNECTIONS} connections`);
-    const idleJwks = await bench.repeat({ ...pwJwks, serverPid: pw.pid });
-    say(`GET /.well-known/jwks.json while POST /auth (password, ${AUTH_CONNECTIONS} connections) is saturated`);
-    const auth = { url: `${pw.url}/auth`, connections: AUTH_CONNECTIONS, method: "POST" as const, body: login };
-    await bench.load({ ...auth, contentType: JSON_TYPE, seconds: 1 });
-    const underLoad: LoadResult[] = [];
-    const logins: LoadResult[] = [];
-    for (let round = 0; round < bench.options.rounds; round++) {
-      const saturating = bench.load({ ...auth, contentType: JSON_TYPE, seconds: bench.options.seconds + 2 });
-      await sleep(1000);
-      underLoad.push(await bench.load(pwJwks));
-      logins.push(await saturating);
-    }
-    const measured = { idle: idleJwks, jwks: summarize(underLoad), auth: summarize(logins) };
-    results.hashing[String(concurrency)] = measured;
-    if (concurrency === concurrencies[0]) results.saturated = measured;
-    await bench.stop(`password-${concurrency}`, pw);
-  }
-  // Start-up: spawn to first 200 on /healthz, with the existing open-mode database and fresh ones.
-  say("start-up to first 200: existing database and fresh databases");
-  const existingMs: number[] = [];
-  const freshMs: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    for (const [kind, db] of [["existing", `${dir}/open.db`], ["fresh", `${dir}/fresh-${round}.db`]] as const) {
-      const port = freePort();
-      const started = performance.now();
-      // No load generator runs now, so the server gets the machine, as it does when users start it.
-      const proc = await bench.server(`startup-${kind}-${round}`, db, [], { port, wait: false, pinned: false });
-      const ms = await firstOk(`http://127.0.0.1:${port}/healthz`, started);
-      await bench.stop(`startup-${kind}-${round}`, proc);
-      (kind === "existing" ? existingMs : freshMs).push(ms);
+  if (want("hashing")) {
+    results.hashing = {};
+    const concurrencies = [...new Set([Math.max(1, navigator.hardwareConcurrency - 1), 2])];
+    for (const concurrency of concurrencies) {
+      const password = crypto.randomUUID();
+      say(`starting our server (password mode, seeded user, rate limit off, HASH_CONCURRENCY=${concurrency})`);
+      const pw = await bench.server(`password-${concurrency}`, `${dir}/password-${concurrency}.db`, [
+        "--auth",
+        "password",
+        "--seed-user",
+        `bench:${password}`,
+        "--rate-limit",
+        "off",
+      ], { env: { HASH_CONCURRENCY: String(concurrency) } });
+      const login = JSON.stringify({ username: "bench", password });
+      await tokenAlg(`${pw.url}/auth`, { body: login, headers: { "content-type": JSON_TYPE } });
+      const pwJwks = { url: `${pw.url}/.well-known/jwks.json`, connections: PROBE_CONNECTIONS };
+      say(`GET /.well-known/jwks.json idle (password mode), ${PROBE_CONNECTIONS} connections`);
+      const idleJwks = await bench.repeat({ ...pwJwks, serverPid: pw.pid });
+      say(`GET /.well-known/jwks.json while POST /auth (password, ${AUTH_CONNECTIONS} connections) is saturated`);
+      const auth = { url: `${pw.url}/auth`, connections: AUTH_CONNECTIONS, method: "POST" as const, body: login };
+      await bench.load({ ...auth, contentType: JSON_TYPE, seconds: 1 });
+      const underLoad: LoadResult[] = [];
+      const logins: LoadResult[] = [];
+      for (let round = 0; round < bench.options.rounds; round++) {
+        const saturating = bench.load({ ...auth, contentType: JSON_TYPE, seconds: bench.options.seconds + 2 });
+        await sleep(1000);
+        underLoad.push(await bench.load(pwJwks));
+        logins.push(await saturating);
+      }
+      const measured = { idle: idleJwks, jwks: summarize(underLoad), auth: summarize(logins) };
+      results.hashing[String(concurrency)] = measured;
+      if (concurrency === concurrencies[0]) results.saturated = measured;
+      await bench.stop(`password-${concurrency}`, pw);
     }
   }
-  results.startup = { existingMs, freshMs };
+  if (want("startup")) {
+    // Start-up: spawn to first 200 on /healthz, with the existing open-mode database and fresh ones.
+    say("start-up to first 200: existing database and fresh databases");
+    const existingMs: number[] = [];
+    const freshMs: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const [kind, db] of [["existing", `${dir}/open.db`], ["fresh", `${dir}/fresh-${round}.db`]] as const) {
+        const port = freePort();
+        const started = performance.now();
+        // No load generator runs now, so the server gets the machine, as it does when users start it.
+        const proc = await bench.server(`startup-${kind}-${round}`, db, [], { port, wait: false, pinned: false });
+        const ms = await firstOk(`http://127.0.0.1:${port}/healthz`, started);
+        await bench.stop(`startup-${kind}-${round}`, proc);
+        (kind === "existing" ? existingMs : freshMs).push(ms);
+      }
+    }
+    results.startup = { existingMs, freshMs };
+  }
 
   const peakKb = Math.max(...Object.values(bench.memory).map((m) => m?.hwmKb ?? 0));
   results.memory = { idleKb: idle?.rssKb ?? NaN, peakKb, perServer: bench.memory };
