@@ -276,6 +276,8 @@ export interface WrkOptions {
   method?: "GET" | "POST";
   body?: string;
   contentType?: string;
+  /** An `Authorization` header value. */
+  authorization?: string;
   pin?: readonly string[];
   /** The server's PID, to measure its CPU time per request. */
   serverPid?: number;
@@ -300,6 +302,7 @@ export async function runWrk(wrk: LoadGenerator, options: WrkOptions): Promise<L
     WRK_METHOD: options.method ?? "GET",
     WRK_BODY: options.body ?? "",
     WRK_CONTENT_TYPE: options.contentType ?? "",
+    WRK_AUTHORIZATION: options.authorization ?? "",
   };
   const cpuBefore = options.serverPid === undefined ? null : cpuSecondsOf(options.serverPid);
   const result = await capture(command!, args, { env });

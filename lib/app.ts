@@ -26,6 +26,7 @@ import { probeRoutes } from "./routes/probe.ts";
 import { registerRoutes } from "./routes/register.ts";
 import type { Config } from "./settings.ts";
 import { openStore as openStoreAt } from "./store/registry.ts";
+import type { SigningBackend } from "./core/signer.ts";
 import type { Store } from "./store/ports.ts";
 import { openRedisRateLimiter, RedisRateLimiter } from "./store/redis.ts";
 import { DEFAULT_BACKOFF, LoginBackoff } from "./users/backoff.ts";
@@ -60,6 +61,8 @@ export interface AppOptions {
   onRequest?: (record: RequestRecord) => void;
   /** Told about unexpected errors while answering; by default they are logged. */
   onError?: (error: unknown, requestId: string) => void;
+  /** Holds the signing keys; default non-extractable WebCrypto keys. The server passes the chosen one. */
+  signing?: SigningBackend;
   /** How often the console page polls for key changes, in ms. Default 2000. */
   consolePollMs?: number;
 }
@@ -145,6 +148,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       clock,
       onEvent,
       ...(options.generate ? { generate: options.generate } : {}),
+      ...(options.signing ? { importSigner: (jwk, alg) => options.signing!.importKey(jwk, alg) } : {}),
     });
     await keys.apply();
     keys.view();
@@ -167,7 +171,13 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     });
     const rateLimiter = options.rateLimiter !== undefined ? options.rateLimiter : await openRateLimiter(config, log);
     const metrics = new Metrics({ clock });
-    metrics.watch({ keys, hasher, loginLog, rateLimiter });
+    metrics.watch({
+      keys,
+      hasher,
+      loginLog,
+      rateLimiter,
+      signing: options.signing ?? { name: "webcrypto", library: "WebCrypto" },
+    });
 
     const limited = (name: string) =>
       rateLimit(rateLimiter, { name, clock, onLimited: (route) => metrics.rateLimited(route) });
@@ -243,7 +253,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         }
       },
       async close() {
-        await loginLog.flush();
+        await loginLog.close();
+        keys.ring.close();
         await rateLimiter?.close?.();
         await store.close();
       },

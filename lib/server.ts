@@ -16,6 +16,8 @@ import { type MasterSecret, withMasterSecret } from "./store/master_secret.ts";
 import { argon2Hasher } from "./users/argon2.ts";
 import type { Hasher } from "./users/hash_queue.ts";
 import { WorkerHasher } from "./users/hash_worker.ts";
+import type { SigningBackend } from "./core/signer.ts";
+import { chooseSigningBackend } from "./signing/choose.ts";
 
 /** How long a graceful stop waits for in-flight requests before it gives up (exit 1). */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -49,6 +51,8 @@ export interface Runtime {
   cpus: number;
   /** The password hasher; Argon2id in a lower-priority worker by default. */
   hasher?: Hasher & { arm?(): void; close?(): void };
+  /** Holds the signing keys; chosen at start by default (OpenSSL where it is faster, else WebCrypto). */
+  signing?: SigningBackend;
   /** Timers; the globals by default. */
   setInterval?: (run: () => void, ms: number) => TimerId;
   clearInterval?: (id: TimerId) => void;
@@ -85,6 +89,21 @@ function defaultHasher(log: Logger): WorkerHasher {
       }
     },
   });
+}
+
+/** The signing backend chosen at start, named in the log. */
+function defaultSigning(log: Logger): SigningBackend {
+  const chosen = chooseSigningBackend({
+    onKeyFallback: (alg, error) =>
+      log.warn("signing_key_fallback", { alg, backend: "webcrypto", reason: (error as Error).message }),
+  });
+  log.info("signing_backend", {
+    backend: chosen.backend.name,
+    library: chosen.backend.library,
+    algs: chosen.algs,
+    ...(chosen.fallbackReason === null ? {} : { fallback: chosen.fallbackReason }),
+  });
+  return chosen.backend;
 }
 
 /** The issuer, once the port is known: an ephemeral port (`--port 0`) is only known when bound. */
@@ -124,12 +143,14 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
 
   const served = bound(config, addr);
   const hasher = runtime.hasher ?? defaultHasher(log);
+  const signing = runtime.signing ?? defaultSigning(log);
   try {
     const started = await withMasterSecret(served, (masterSecret) =>
       createApp(served, {
         clock,
         masterSecret,
         hasher,
+        signing,
         hashConcurrency: served.hashConcurrency ?? Math.max(1, runtime.cpus - 1),
         log,
         onRequest: accessLog(log),
@@ -138,6 +159,7 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
     reportSecret(log, started.secret);
   } catch (error) {
     hasher.close?.();
+    signing.close?.();
     await listener.shutdown();
     sink.flush();
     throw error;
@@ -145,7 +167,7 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
   hasher.arm?.();
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   log.info("listening", { url: `http://${host}:${addr.port}`, issuer: served.issuer, db: app.store.description });
-  return await lifecycle(app, { runtime, log, listener, hasher, every, cancel });
+  return await lifecycle(app, { runtime, log, listener, hasher, signing, every, cancel });
 }
 
 interface LifecycleParts {
@@ -153,6 +175,7 @@ interface LifecycleParts {
   readonly log: Logger;
   readonly listener: Listener;
   readonly hasher: { close?(): void };
+  readonly signing: { close?(): void };
   readonly every: (run: () => void, ms: number) => TimerId;
   readonly cancel: (id: TimerId) => void;
 }
@@ -222,6 +245,7 @@ function lifecycle(app: App, parts: LifecycleParts): Promise<number> {
         return 1;
       } finally {
         hasher.close?.();
+        parts.signing.close?.();
       }
       log.info("stopped", { signal });
       runtime.sink.flush();

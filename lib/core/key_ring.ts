@@ -1,20 +1,24 @@
 /**
- * The in-memory view of the key set that requests read: signing keys imported once as
- * non-extractable `CryptoKey`s, and the JWKS body and its strong ETag serialized once per
+ * The in-memory view of the key set that requests read: signing keys imported once through an
+ * injected `importSigner` (a signing backend; non-extractable WebCrypto keys by default) and
+ * released when they leave the ring, and the JWKS body and its strong ETag serialized once per
  * key-set change. Nothing here touches storage; the owner feeds it records and a clock.
  * @module
  */
 import { createHash } from "node:crypto";
 import type { Sealer } from "./seal.ts";
 import { type KeyRecord, keyState } from "./key_lifecycle.ts";
-import { type Alg, importSigningKey, type PublicJwk } from "./key_material.ts";
+import type { Alg, PublicJwk } from "./key_material.ts";
+import { importWebCryptoSigner } from "./signer.ts";
+import type { ImportSigner, Signer } from "./signer.ts";
 
 /** A key ready to sign. */
 export interface SigningKey {
   /** The public kid (JWK thumbprint). */
   readonly kid: string;
   readonly alg: Alg;
-  readonly key: CryptoKey;
+  /** Signs with the private key, which only its backend holds. */
+  readonly signer: Signer;
   /** End of the key's published life, unix seconds: no token may outlive it. */
   readonly exp: number;
   /** When the key was published, unix seconds. */
@@ -62,6 +66,12 @@ function sameKids(a: readonly PublicJwk[], b: readonly PublicJwk[]): boolean {
   return a.length === b.length && a.every((key, i) => key.kid === b[i]!.kid);
 }
 
+/** Options of {@linkcode KeyRing}. */
+export interface KeyRingOptions {
+  /** Turns an opened private JWK into a signer; default {@linkcode importWebCryptoSigner}. */
+  importSigner?: ImportSigner;
+}
+
 /**
  * Holds the imported keys. `load()` brings in new records (importing only keys it has not seen),
  * `view(now)` answers from a cached view that is rebuilt only when `now` crosses a lifecycle
@@ -69,46 +79,74 @@ function sameKids(a: readonly PublicJwk[], b: readonly PublicJwk[]): boolean {
  */
 export class KeyRing {
   #sealer: Sealer;
+  #importSigner: ImportSigner;
   #entries = new Map<number, Entry>();
   #view: KeyView | null = null;
   #lastJwks: JwksDocument | null = null;
 
-  constructor(sealer: Sealer) {
+  constructor(sealer: Sealer, options: KeyRingOptions = {}) {
     this.#sealer = sealer;
+    this.#importSigner = options.importSigner ?? importWebCryptoSigner;
   }
 
   /**
    * Replaces the known records with `records`, importing the private keys of those that are
-   * published or may sign `?expired=true` tokens. Throws when a needed key does not open; the
-   * ring is then left as it was.
+   * published or may sign `?expired=true` tokens (each once) and releasing the keys that are
+   * no longer needed. Throws when a needed key does not open; the ring is then left as it was.
    */
   async load(records: readonly KeyRecord[], now: number): Promise<void> {
     const entries = new Map<number, Entry>();
+    const imported: Signer[] = [];
     const newestExpired = records
       .filter((record) => record.revokedAt === null && record.exp <= now)
       .reduce<KeyRecord | null>((best, record) => (best === null || record.exp >= best.exp ? record : best), null);
-    for (const record of records) {
-      const known = this.#entries.get(record.id);
-      const needed = keyState(record, now) !== "expired" || record === newestExpired;
-      let signer = known !== undefined && known.record.kid === record.kid ? known.signer : null;
-      if (needed && signer === null) signer = await this.#import(record);
-      entries.set(record.id, {
-        record,
-        signer: signer === null
-          ? null
-          : { ...signer, exp: record.exp, activatesAt: record.activatesAt, retiresAt: record.retiresAt },
-      });
+    try {
+      for (const record of records) {
+        const known = this.#entries.get(record.id);
+        const needed = keyState(record, now) !== "expired" || record === newestExpired;
+        let signer = needed && known !== undefined && known.record.kid === record.kid ? known.signer : null;
+        if (needed && signer === null) {
+          signer = await this.#import(record);
+          imported.push(signer.signer);
+        }
+        entries.set(record.id, {
+          record,
+          signer: signer === null
+            ? null
+            : { ...signer, exp: record.exp, activatesAt: record.activatesAt, retiresAt: record.retiresAt },
+        });
+      }
+    } catch (error) {
+      for (const signer of imported) signer.close?.();
+      throw error;
+    }
+    const kept = new Set([...entries.values()].map((entry) => entry.signer?.signer));
+    for (const { signer } of this.#entries.values()) {
+      if (signer !== null && !kept.has(signer.signer)) signer.signer.close?.();
     }
     this.#entries = entries;
     this.#view = null;
   }
 
+  /** Releases every key (native memory too); the ring is empty afterwards. */
+  close(): void {
+    for (const { signer } of this.#entries.values()) signer?.signer.close?.();
+    this.#entries = new Map();
+    this.#view = null;
+  }
+
   async #import(record: KeyRecord): Promise<SigningKey> {
-    const jwk = JSON.parse(new TextDecoder().decode(this.#sealer.open(record.id, record.blob)));
+    const plaintext = this.#sealer.open(record.id, record.blob);
+    let jwk;
+    try {
+      jwk = JSON.parse(new TextDecoder().decode(plaintext));
+    } finally {
+      plaintext.fill(0);
+    }
     return {
       kid: record.kid,
       alg: record.alg,
-      key: await importSigningKey(jwk, record.alg),
+      signer: await this.#importSigner(jwk, record.alg),
       exp: record.exp,
       publishedAt: record.createdAt,
       activatesAt: record.activatesAt,

@@ -1,12 +1,14 @@
 /**
- * Issues JWTs: the only importer of jose for signing. A token carries `alg`, `kid` and
- * `typ: "JWT"` in its header and `iss`, `sub`, `iat`, `exp`, `jti` (and `aud` when configured)
- * as claims. A token never outlives the key that signed it. Time is a parameter.
+ * Issues JWTs. A token carries `alg`, `kid` and `typ: "JWT"` in its header and `iss`, `sub`,
+ * `iat`, `exp`, `jti` (and `aud` when configured) as claims; it never outlives the key that
+ * signed it. Builds the compact JWS itself and signs through a `Signer`, so the private key can
+ * live in any backend (jose signs only with keys it can see). Time is a parameter.
  * @module
  */
-import { SignJWT } from "jose";
 import { AppError } from "./errors.ts";
+import { isAlg } from "./key_material.ts";
 import type { KeyView, SigningKey } from "./key_ring.ts";
+import { checkSigningInput, cryptoKeySigner, type Signer } from "./signer.ts";
 
 /** Options of {@linkcode issueToken}. */
 export interface IssueOptions {
@@ -35,6 +37,50 @@ export interface IssuedToken {
   readonly exp: number;
 }
 
+const encoder = new TextEncoder();
+
+function base64url(bytes: Uint8Array): string {
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || proto === Object.prototype;
+}
+
+/**
+ * Builds and signs a compact JWS (RFC 7515 §7.1) of the JSON `claims`. The rules jose applied
+ * hold: the claims are a plain object, copied (never aliased); `iss`, `sub` and `jti` are
+ * strings and `iat`, `nbf`, `exp` finite numbers when present.
+ */
+async function compactJws(
+  signer: Signer,
+  header: { readonly alg: string; readonly kid: string },
+  claims: Readonly<Record<string, unknown>>,
+): Promise<string> {
+  if (header.alg !== signer.alg) {
+    throw new AppError("invalid_key", `A key for ${signer.alg} cannot sign "${header.alg}"`);
+  }
+  if (!isPlainObject(claims)) throw new TypeError("JWT Claims Set MUST be an object");
+  for (const claim of ["iss", "sub", "jti"]) {
+    if (claim in claims && typeof claims[claim] !== "string") throw new TypeError(`"${claim}" claim must be a string`);
+  }
+  for (const claim of ["iat", "nbf", "exp"]) {
+    const value = claims[claim];
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      throw new TypeError(`"${claim}" claim must be a finite number`);
+    }
+  }
+  const protectedHeader = base64url(encoder.encode(JSON.stringify({ alg: header.alg, kid: header.kid, typ: "JWT" })));
+  const payload = base64url(encoder.encode(JSON.stringify(claims)));
+  const input = `${protectedHeader}.${payload}`;
+  const data = encoder.encode(input);
+  // Refused before any backend sees it: the same limit whichever backend holds the key.
+  checkSigningInput(data);
+  return `${input}.${base64url(await signer.sign(data))}`;
+}
+
 /** Signs a token for `subject` with the key `view` says signs now (or the expired key). */
 export async function issueToken(view: KeyView, subject: string, options: IssueOptions): Promise<IssuedToken> {
   const key: SigningKey | null = options.expired ? view.expired : view.active;
@@ -49,28 +95,33 @@ export async function issueToken(view: KeyView, subject: string, options: IssueO
   // a second before its key did (or before now), so it is expired on arrival.
   const exp = options.expired ? Math.min(now, key.exp) - 1 : Math.min(now + ttl, key.exp);
   const iat = options.expired ? exp - ttl : now;
-  const payload: Record<string, unknown> = { ...options.claims };
+  if (options.claims !== undefined && !isPlainObject(options.claims)) {
+    throw new TypeError("JWT Claims Set MUST be an object");
+  }
+  // A deep copy, as jose made: the caller's object is never aliased into the token.
+  const payload: Record<string, unknown> = options.claims === undefined ? {} : structuredClone(options.claims);
   if (options.audience) payload.aud = options.audience;
-  const token = await new SignJWT(payload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
-    .setIssuer(options.issuer)
-    .setSubject(subject)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(options.jti ?? crypto.randomUUID())
-    .sign(key.key);
+  payload.iss = options.issuer;
+  payload.sub = subject;
+  payload.iat = iat;
+  payload.exp = exp;
+  payload.jti = options.jti ?? crypto.randomUUID();
+  const token = await compactJws(key.signer, key, payload);
   return { token, kid: key.kid, alg: key.alg, exp };
 }
 
 /**
  * Signs `claims` exactly as given with `key` (the `sign` command: no claim is added or
- * overridden). The header is `alg`, `kid` and `typ: "JWT"`.
+ * overridden). The header is `alg`, `kid` and `typ: "JWT"`. `key` is a `Signer`, or a
+ * WebCrypto private key for `header.alg`.
  */
 export async function signClaims(
-  key: CryptoKey,
+  key: CryptoKey | Signer,
   header: { readonly alg: string; readonly kid: string },
   claims: Readonly<Record<string, unknown>>,
 ): Promise<string> {
-  return await new SignJWT({ ...claims }).setProtectedHeader({ alg: header.alg, kid: header.kid, typ: "JWT" })
-    .sign(key);
+  if (!isAlg(header.alg)) throw new AppError("invalid_key", `Unsupported algorithm "${header.alg}"`);
+  const signer = key instanceof CryptoKey ? cryptoKeySigner(key, header.alg) : key;
+  if (!isPlainObject(claims)) throw new TypeError("JWT Claims Set MUST be an object");
+  return await compactJws(signer, header, structuredClone(claims));
 }

@@ -12,6 +12,7 @@ import { isEmptyPlan, type KeyIntent, type KeyRecord, planKeys } from "../core/k
 import { type LifecyclePolicy } from "../core/key_policy.ts";
 import { type Alg, generateKeyMaterial, type KeyMaterial } from "../core/key_material.ts";
 import type { AppliedKeyChanges, KeyInsert, KeyStore } from "../store/ports.ts";
+import type { ImportSigner } from "../core/signer.ts";
 
 /** A lifecycle event, for logs and metrics. Times are unix seconds. */
 export type KeyEvent =
@@ -51,6 +52,8 @@ export interface KeyManagerOptions {
   generate?: (alg: Alg) => Promise<KeyMaterial>;
   /** Told about every lifecycle event. */
   onEvent?: (event: KeyEvent) => void;
+  /** Imports private keys for signing; default non-extractable WebCrypto keys. */
+  importSigner?: ImportSigner;
 }
 
 /** What one {@linkcode KeyManager.apply} did. */
@@ -86,7 +89,7 @@ export class KeyManager {
     this.#clock = options.clock;
     this.#generate = options.generate ?? generateKeyMaterial;
     this.#onEvent = options.onEvent ?? (() => {});
-    this.ring = new KeyRing(options.sealer);
+    this.ring = new KeyRing(options.sealer, options.importSigner ? { importSigner: options.importSigner } : {});
   }
 
   /** Now, in unix seconds, from the injected clock. */

@@ -25,6 +25,8 @@ export interface MetricSources {
     readonly failures: number;
     readonly dropped: number;
   };
+  /** The signing backend chosen at start. */
+  readonly signing?: { readonly name: string; readonly library: string };
   /** The rate limiter; its `size` (keys tracked) is reported when it has one (in memory). */
   readonly rateLimiter?: object | null;
 }
@@ -46,9 +48,15 @@ export function renderKeyGauges(out: Exposition, sources: MetricSources): void {
   const byAlg = new Map<string, number>();
   for (const key of view.jwks.keys) byAlg.set(key.alg, (byAlg.get(key.alg) ?? 0) + 1);
   for (const [alg, count] of byAlg) out.sample("jwks_published_keys", labelText({ alg }), count);
-  out.family("jwks_signing_key_info", "gauge", "The key that signs now (value 1), by kid and algorithm.");
+  const signing = sources.signing;
+  if (signing !== undefined) {
+    out.family("jwks_signing_backend_info", "gauge", "The signing backend chosen at start (value 1).")
+      .sample("jwks_signing_backend_info", labelText({ backend: signing.name, library: signing.library }), 1);
+  }
+  out.family("jwks_signing_key_info", "gauge", "The key that signs now (value 1), by kid, algorithm and backend.");
   if (view.active !== null) {
-    out.sample("jwks_signing_key_info", labelText({ kid: view.active.kid, alg: view.active.alg }), 1);
+    const { kid, alg, signer } = view.active;
+    out.sample("jwks_signing_key_info", labelText({ kid, alg, backend: signer.backend }), 1);
   }
   out.family("jwks_active_key_age_seconds", "gauge", "Seconds since the signing key started signing.");
   if (view.active !== null) out.sample("jwks_active_key_age_seconds", "", now - view.active.activatesAt);

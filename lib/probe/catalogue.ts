@@ -6,7 +6,8 @@
  * silently dropped. No clock and no network: the runner and the route do the I/O.
  * @module
  */
-import { type JWTHeaderParameters, SignJWT } from "jose";
+import type { Signer } from "../core/signer.ts";
+import { forge } from "./jws.ts";
 import { type AttackerKeys, attackerUrls, type ForeignKey } from "./attacker.ts";
 import type { ProbeKeys, ProbeSigner } from "./keys.ts";
 import {
@@ -39,7 +40,7 @@ export interface CaseInputs {
 /** Every case, in the order they are sent. */
 export const CASES: readonly CaseSpec[] = Object.freeze([...CLAIM_CASES, ...SIGNATURE_CASES, ...KEY_CASES]);
 
-function signerOf(key: ProbeSigner | ForeignKey): { kid: string; alg: string; key: CryptoKey } {
+function signerOf(key: ProbeSigner | ForeignKey): { kid: string; alg: string; key: CryptoKey | Signer } {
   return "privateKey" in key ? { kid: key.kid, alg: key.alg, key: key.privateKey } : key;
 }
 
@@ -66,9 +67,7 @@ export async function buildCatalogue(inputs: CaseInputs): Promise<Catalogue> {
   const sign: CaseContext["sign"] = async (payload, options = {}) => {
     const signer = signerOf(options.key ?? keys.active);
     const protectedHeader = options.header ?? { alg: signer.alg, kid: signer.kid, typ: "JWT" };
-    return await new SignJWT({ ...payload })
-      .setProtectedHeader(protectedHeader as JWTHeaderParameters)
-      .sign(signer.key, options.crit === undefined ? {} : { crit: { [options.crit]: true } });
+    return await forge(protectedHeader, { ...payload }, { key: signer.key });
   };
   const control = await sign(claims());
   const ctx: CaseContext = {

@@ -7,6 +7,7 @@
  */
 import { createPublicKey } from "node:crypto";
 import type { JWK } from "jose";
+import type { Signer } from "../core/signer.ts";
 
 const encoder = new TextEncoder();
 
@@ -31,8 +32,15 @@ function encodePart(part: JsonPart): string {
   return b64url(typeof part === "string" ? part : JSON.stringify(part));
 }
 
-/** Signs `input` with `key`, with the parameters its WebCrypto algorithm needs for JWS. */
-export async function signBytes(key: CryptoKey, input: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * Signs `input` with `key`: a server key through its `Signer` (whichever backend holds it), a
+ * WebCrypto key with the parameters its algorithm needs for JWS.
+ */
+export async function signBytes(
+  key: CryptoKey | Signer,
+  input: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (!(key instanceof CryptoKey)) return new Uint8Array(await key.sign(input));
   const name = key.algorithm.name;
   const params: AlgorithmIdentifier | RsaPssParams | EcdsaParams = name === "RSA-PSS"
     ? { name, saltLength: 32 }
@@ -44,7 +52,7 @@ export async function signBytes(key: CryptoKey, input: Uint8Array<ArrayBuffer>):
 
 /** How a forged token is signed: with a key, with fixed signature bytes, or not at all. */
 export type Signature =
-  | { readonly key: CryptoKey }
+  | { readonly key: CryptoKey | Signer }
   | { readonly hmac: "HS256" | "HS384" | "HS512"; readonly secret: Uint8Array<ArrayBuffer> }
   | { readonly bytes: Uint8Array }
   | null;

@@ -11,12 +11,14 @@ import { type KeyRecord, keyState } from "../core/key_lifecycle.ts";
 import { type Alg, importSigningKey, type PublicJwk } from "../core/key_material.ts";
 import type { KeyView, SigningKey } from "../core/key_ring.ts";
 import type { Sealer } from "../core/seal.ts";
+import type { Signer } from "../core/signer.ts";
 
 /** A key of the server that can sign. */
 export interface ProbeSigner {
   readonly kid: string;
   readonly alg: Alg;
-  readonly key: CryptoKey;
+  /** A key unsealed by the probe, or the live key ring's `Signer` (whichever backend holds it). */
+  readonly key: CryptoKey | Signer;
 }
 
 /** The key that signs now. */
@@ -77,7 +79,7 @@ export async function probeKeysFromRecords(
 }
 
 function signer(key: SigningKey): ProbeSigner {
-  return { kid: key.kid, alg: key.alg, key: key.key };
+  return { kid: key.kid, alg: key.alg, key: key.signer };
 }
 
 /** The probe keys from a live key view: no revoked key and no private JWK. */

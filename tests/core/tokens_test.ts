@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
+import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT } from "jose";
 import type { AppError } from "../../lib/core/errors.ts";
 import type { KeyView, SigningKey } from "../../lib/core/key_ring.ts";
 import { jwksDocument } from "../../lib/core/key_ring.ts";
 import { importSigningKey } from "../../lib/core/key_material.ts";
-import { issueToken } from "../../lib/core/tokens.ts";
+import { cryptoKeySigner } from "../../lib/core/signer.ts";
+import { issueToken, signClaims } from "../../lib/core/tokens.ts";
+import { MAX_SIGNING_INPUT } from "../../lib/core/signer.ts";
 import { freshKey } from "../support/helpers.ts";
 
 const NOW = 1_800_000_000;
@@ -17,7 +19,7 @@ async function signer(exp: number): Promise<{ key: SigningKey; verifyKey: Crypto
     key: {
       kid: material.kid,
       alg: "ES256",
-      key: await importSigningKey(jwk, "ES256"),
+      signer: cryptoKeySigner(await importSigningKey(jwk, "ES256"), "ES256"),
       exp,
       publishedAt: NOW - 100,
       activatesAt: NOW - 100,
@@ -88,4 +90,87 @@ Deno.test("without a key to sign with, issueToken() fails with no_signing_key", 
     issueToken(view(key, null), "a", { issuer: "i", ttl: 1, now: NOW, expired: true }),
     (e: AppError) => e.code === "no_signing_key" && /No expired key/.test(e.message),
   );
+});
+
+Deno.test("an RS256 token is byte for byte the token jose signs from the same claims", async () => {
+  const material = await freshKey("RS256");
+  const jwk = JSON.parse(new TextDecoder().decode(material.privateBytes));
+  const cryptoKey = await importSigningKey(jwk, "RS256");
+  const key: SigningKey = {
+    kid: material.kid,
+    alg: "RS256",
+    signer: cryptoKeySigner(cryptoKey, "RS256"),
+    exp: NOW + 5000,
+    publishedAt: NOW - 100,
+    activatesAt: NOW - 100,
+    retiresAt: NOW + 100,
+  };
+  const claims = { scope: "read write", nested: { a: [1, "ü", null] }, sub: "overridden" };
+  const issued = await issueToken(view(key, null), "alice", {
+    issuer: "https://issuer.example",
+    ttl: 900,
+    now: NOW,
+    audience: "api",
+    jti: "fixed-id",
+    claims,
+  });
+  const expected = await new SignJWT({ ...claims, aud: "api" })
+    .setProtectedHeader({ alg: "RS256", kid: material.kid, typ: "JWT" })
+    .setIssuer("https://issuer.example")
+    .setSubject("alice")
+    .setIssuedAt(NOW)
+    .setExpirationTime(NOW + 900)
+    .setJti("fixed-id")
+    .sign(cryptoKey);
+  assert.equal(issued.token, expected);
+  assert.equal(
+    await signClaims(cryptoKey, { alg: "RS256", kid: "k" }, { a: 1 }),
+    await signClaims(key.signer, { alg: "RS256", kid: "k" }, { a: 1 }),
+  );
+});
+
+Deno.test("the claim rules jose enforced still hold", async (t) => {
+  const { key } = await signer(NOW + 5000);
+  await t.step("iss, sub and jti must be strings", async () => {
+    for (const claim of ["iss", "sub", "jti"]) {
+      await assert.rejects(signClaims(key.signer, key, { [claim]: 1 }), TypeError);
+    }
+  });
+  await t.step("iat, nbf and exp must be finite numbers", async () => {
+    for (const claim of ["iat", "nbf", "exp"]) {
+      await assert.rejects(signClaims(key.signer, key, { [claim]: Infinity }), TypeError);
+    }
+  });
+  await t.step("the claims must be a plain object", async () => {
+    await assert.rejects(signClaims(key.signer, key, [] as unknown as Record<string, unknown>), TypeError);
+    await assert.rejects(
+      issueToken(view(key, null), "a", { issuer: "i", ttl: 1, now: NOW, claims: new Map() as never }),
+      TypeError,
+    );
+  });
+  await t.step("the caller's claims are copied, not aliased", async () => {
+    const claims = { scope: "read" };
+    const issued = await issueToken(view(key, null), "a", { issuer: "i", ttl: 1, now: NOW, claims });
+    assert.deepEqual(claims, { scope: "read" }, "the caller's object is untouched");
+    assert.equal(decodeJwt(issued.token).scope, "read");
+  });
+  await t.step("a key signs only its own algorithm", async () => {
+    await assert.rejects(
+      signClaims(key.signer, { alg: "RS256", kid: "k" }, {}),
+      (e: AppError) => e.code === "invalid_key",
+    );
+    await assert.rejects(
+      signClaims(key.signer, { alg: "none", kid: "k" }, {}),
+      (e: AppError) => e.code === "invalid_key",
+    );
+  });
+  await t.step("a signing input over the cap is refused before any backend sees it", async () => {
+    let calls = 0;
+    const counting = { ...key.signer, sign: (data: Uint8Array) => (calls++, key.signer.sign(data)) };
+    await assert.rejects(
+      signClaims(counting, key, { pad: "x".repeat(MAX_SIGNING_INPUT) }),
+      (e: AppError) => e.code === "payload_too_large",
+    );
+    assert.equal(calls, 0);
+  });
 });

@@ -234,7 +234,11 @@ Deno.test("auth_logs writes are reported: written, pending, failures and drops",
       body: JSON.stringify({ username: "bob", email: "bob@example.com" }),
     });
     const { password } = await registered.json();
-    const login = await app.fetch("/auth", { method: "POST", body: JSON.stringify({ username: "bob", password }) });
+    const login = await app.fetch("/auth", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "bob", password }),
+    });
     assert.equal(login.status, 200);
     await app.loginLog.flush();
     const families = await scrape(app);

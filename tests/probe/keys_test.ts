@@ -21,8 +21,10 @@ Deno.test("probeKeysFromRecords() unseals the active, expired and revoked keys",
     assert.equal(keys.active.kid, view.active!.kid);
     assert.equal(keys.active.privateJwk?.kty, "RSA");
     assert.equal(typeof keys.active.privateJwk?.d, "string");
-    assert.equal(keys.active.key.type, "private");
-    assert.equal(keys.active.key.extractable, false);
+    const key = keys.active.key;
+    assert.ok(key instanceof CryptoKey, "unsealed by the probe into a WebCrypto key");
+    assert.equal(key.type, "private");
+    assert.equal(key.extractable, false);
     assert.equal(keys.expired?.kid, view.expired!.kid);
     assert.equal(keys.revoked?.kid, view.next!.kid);
     assert.deepEqual(keys.published.map((key) => key.kid), app.keys.view().jwks.keys.map((key) => key.kid));

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { compactVerify, createLocalJWKSet, importJWK, jwtVerify, SignJWT } from "jose";
+import { compactVerify, createLocalJWKSet, importJWK, jwtVerify } from "jose";
+import { signClaims } from "../../lib/core/tokens.ts";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import { KeyManager } from "../../lib/keys/key_manager.ts";
 import { loadConfig } from "../../lib/settings.ts";
@@ -136,8 +137,7 @@ async function upgradeScenario(db: string, snapshot: Snapshot): Promise<void> {
       await compactVerify(made.tokens.expired, await importJWK(stored.publicJwk, stored.alg));
 
       // The sealed private key of the earlier code opens under the current code and signs.
-      const fresh = await new SignJWT({ sub: "x" }).setProtectedHeader({ alg: view.active!.alg, kid: view.active!.kid })
-        .sign(view.active!.key);
+      const fresh = await signClaims(view.active!.signer, view.active!, { sub: "x" });
       await jwtVerify(fresh, jwks, { currentDate });
 
       const alice = await store.findUser("userABC");
