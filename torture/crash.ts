@@ -21,7 +21,7 @@ import {
   canonicalJwk,
   type Outcome,
   postJson,
-  type Proc,
+  type ServerProcess,
   sleep,
   spawnServer,
   table,
@@ -109,7 +109,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
   let tokens: Token[] = [];
   const counts = { startupKills: 0, loadKills: 0, logins: 0, tokensChecked: 0, rotations: 0, integrity: 0 };
   let finalLogins = 0;
-  let server: Proc | null = null;
+  let server: ServerProcess | null = null;
   let url = "";
   let userSeq = 0;
 
@@ -367,7 +367,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
     }
 
     // At the end every user ever registered logs in, not just a sample.
-    if (failures.length === 0 && server !== null && (server as Proc).running()) {
+    if (failures.length === 0 && server !== null && (server as ServerProcess).running()) {
       const queue = [...users];
       const login = async () => {
         for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
@@ -380,12 +380,12 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
         }
       };
       await Promise.all([login(), login()]);
-      const code = await (server as Proc).stop("SIGTERM");
+      const code = await (server as ServerProcess).stop("SIGTERM");
       if (code !== 0) fail(`a graceful stop after the run exited ${code}`);
       integrity();
     }
   } finally {
-    if (server !== null) await (server as Proc).stop("SIGKILL");
+    if (server !== null) await (server as ServerProcess).stop("SIGKILL");
     if (failures.length === 0) await Deno.remove(dir, { recursive: true });
     else log(`kept ${dir} for inspection`);
   }

@@ -9,7 +9,7 @@
  * Run alone: `deno run -A torture/fuzz.ts [REQUESTS]` (SEED=… to replay).
  * @module
  */
-import { call, type Proc, sleep, spawnServer, table, waitListening } from "./harness.ts";
+import { call, type ServerProcess, sleep, spawnServer, table, waitListening } from "./harness.ts";
 import { createRng, type Rng, seedFrom } from "./prng.ts";
 
 /** One generated request. `path` includes the query string. */
@@ -478,7 +478,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   let raw = 0;
   let parserRejected = 0;
   let sent = 0;
-  let server: Proc | null = null;
+  let server: ServerProcess | null = null;
   try {
     server = spawnServer({
       cwd: dir,

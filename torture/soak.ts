@@ -8,7 +8,17 @@
  * Run alone: `deno run -A torture/soak.ts [SECONDS]` (SEED=… to replay the mix).
  * @module
  */
-import { call, fdCount, type Outcome, type Proc, rssKiB, sleep, spawnServer, table, waitListening } from "./harness.ts";
+import {
+  call,
+  fdCount,
+  type Outcome,
+  rssKiB,
+  type ServerProcess,
+  sleep,
+  spawnServer,
+  table,
+  waitListening,
+} from "./harness.ts";
 import { createRng, type Rng, seedFrom } from "./prng.ts";
 
 /** Options of {@linkcode runSoak}. */
@@ -76,7 +86,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const samples: SoakSample[] = [];
   let requests = 0;
   let notReady = 0;
-  let server: Proc | null = null;
+  let server: ServerProcess | null = null;
   let idleFdsBefore = 0;
   let idleFdsAfter = 0;
   // A client of our own, so closing it hangs up every kept-alive connection at the end.

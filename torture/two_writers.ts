@@ -20,7 +20,7 @@ import {
   canonicalJwk,
   type Outcome,
   postJson,
-  type Proc,
+  type ServerProcess,
   sleep,
   spawnServer,
   table,
@@ -106,7 +106,7 @@ export async function runTwoWriters(options: TwoWritersOptions): Promise<TwoWrit
   let maxLag = 0;
   const pendingTokens: { token: string; at: number; from: number }[] = [];
   const users: { username: string; password: string; on: number }[] = [];
-  const servers: Proc[] = [];
+  const servers: ServerProcess[] = [];
   let running = true;
 
   const note = (outcome: Outcome, what: string) => {

@@ -1,31 +1,18 @@
+/**
+ * The CLI as a user runs it, against the real program: `--help` and usage errors of every
+ * command, and keygen → keys import → sign → verify, keys rotate and users add on the database
+ * of a running server, which picks the changes up without a restart.
+ * @module
+ */
 import assert from "node:assert/strict";
-import { helpFor, parseCommand } from "../../lib/cli/commands.ts";
-import { ENV_VARS, loadConfig } from "../../lib/settings.ts";
-import { AppError } from "../../lib/core/errors.ts";
-import {
-  compilePermissions,
-  runCli,
-  type RunResult,
-  type ServerProcess,
-  startServer,
-} from "../support/server_process.ts";
+import { waitFor } from "../support/helpers.ts";
+import { runCli, type RunResult, type StartedServer, withServer, withTempDir } from "../support/server_process.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const SECRET = "cli test secret, 32 bytes long!!";
 const ADMIN_TOKEN = "cli-test-admin-token-0123456789";
 
-/** Polls `check` until it returns a value, for at most `timeoutMs`: waiting for an event, not for time. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function jwks(server: ServerProcess): Promise<{ etag: string; kids: string[] }> {
+async function jwks(server: StartedServer): Promise<{ etag: string; kids: string[] }> {
   const response = await fetch(`${server.url}/.well-known/jwks.json`);
   const doc = await response.json() as { keys: { kid: string }[] };
   return { etag: response.headers.get("etag")!, kids: doc.keys.map((key) => key.kid) };
@@ -38,103 +25,11 @@ function oneLine(result: RunResult): string {
   return lines[0]!;
 }
 
-Deno.test("parseCommand: command words, flags, positionals and usage errors", async (t) => {
-  await t.step("no command is serve; flags are parsed per command", () => {
-    assert.equal(parseCommand([]).name, "serve");
-    assert.equal(parseCommand(["--port", "0"]).flags.port, "0");
-    const revoke = parseCommand(["keys", "revoke", "abc", "--json", "--db", "x.db"]);
-    assert.equal(revoke.name, "keys revoke");
-    assert.deepEqual(revoke.args, ["abc"]);
-    assert.equal(revoke.flags.json, true);
-    assert.equal(revoke.flags.db, "x.db");
-    assert.deepEqual(parseCommand(["verify", "-"]).args, ["-"]);
-  });
-  await t.step("help for the program, a group and every command", () => {
-    assert.equal(parseCommand(["--help"]).help, true);
-    assert.equal(parseCommand(["keys", "--help"]).name, "keys");
-    assert.equal(parseCommand(["keys", "import", "--help"]).help, true);
-    assert.match(helpFor(""), /keys revoke KID/);
-    assert.match(helpFor("keys"), /keys import FILE/);
-    assert.match(helpFor("users"), /users add USERNAME/);
-    for (
-      const name of [
-        "serve",
-        "keys list",
-        "keys rotate",
-        "keys revoke",
-        "keys import",
-        "users add",
-        "keygen",
-        "sign",
-        "verify",
-      ]
-    ) {
-      assert.match(helpFor(name), new RegExp(`^Usage: jwks-server ${name === "serve" ? "\\[serve\\]" : name}`), name);
-    }
-  });
-  await t.step("usage errors name what is wrong and where to look", () => {
-    const cases: [string[], RegExp][] = [
-      [["bogus"], /Unknown command "bogus"; run "jwks-server --help"/],
-      [["keys"], /Missing subcommand after "keys"/],
-      [["keys", "--json"], /Missing subcommand after "keys"/],
-      [["users", "delete"], /Unknown command "users delete"; run "jwks-server users --help"/],
-      [["keys", "revoke"], /Missing KID \(see "jwks-server keys revoke --help"\)/],
-      [["keys", "list", "extra"], /Unexpected argument "extra"/],
-      [["users", "add"], /Missing USERNAME/],
-      [["sign", "--nope"], /Unknown option '--nope'.*\(see "jwks-server sign --help"\)/],
-      [["keygen", "--out"], /--out/],
-    ];
-    for (const [argv, pattern] of cases) {
-      assert.throws(() => parseCommand(argv), (error: unknown) => {
-        assert.ok(error instanceof AppError && error.code === "usage", argv.join(" "));
-        assert.match(error.message, pattern);
-        return true;
-      });
-    }
-  });
-});
-
-Deno.test("the compiled binary's permissions: exactly the variables the program reads, no subprocesses", async (t) => {
-  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  const permissions = compilePermissions();
-  await t.step("--allow-env lists ENV_VARS, and loadConfig reads no other variable", () => {
-    const allowEnv = permissions.find((flag) => flag.startsWith("--allow-env="));
-    assert.ok(allowEnv, "--allow-env is narrowed to names");
-    assert.deepEqual(allowEnv.slice("--allow-env=".length).split(",").sort(), [...ENV_VARS].sort());
-    const read = new Set<string>();
-    const env = new Proxy({}, {
-      get: (_, name) => {
-        read.add(String(name));
-        return undefined;
-      },
-    });
-    loadConfig({}, env, env);
-    assert.deepEqual([...read].filter((name) => !ENV_VARS.includes(name)), []);
-  });
-  await t.step("no --allow-run and no blanket --allow-sys; cron enabled; one output file", () => {
-    assert.ok(!permissions.some((flag) => flag.startsWith("--allow-run") || flag === "--allow-all" || flag === "-A"));
-    assert.ok(!permissions.includes("--allow-sys"));
-    assert.ok(permissions.includes("--no-prompt"));
-    assert.match(config.tasks.compile, /--unstable-cron/);
-    assert.match(config.tasks.compile, /--output dist\/jwks-server main\.ts$/);
-  });
-  await t.step("start, dev and cli run with the same permissions as the binary", () => {
-    assert.equal(config.tasks.start, "deno task cli serve");
-    for (const task of ["dev", "cli"]) {
-      const flags = config.tasks[task].split(/\s+/).filter((word: string) =>
-        /^--(allow|deny|ignore)-|^--no-prompt$/.test(word)
-      );
-      assert.deepEqual(flags, permissions, task);
-    }
-  });
-});
-
 Deno.test({
   name: "every command answers --help with exit 0, and bad usage with one line and exit 2",
   ...opts,
   async fn(t) {
-    const cwd = await Deno.makeTempDir();
-    try {
+    await withTempDir(async (cwd) => {
       await t.step("--help", async () => {
         const commands = [
           ["keys"],
@@ -194,9 +89,7 @@ Deno.test({
         assert.equal(missing.code, 1);
         assert.match(oneLine(missing), /Key file "missing.pem" does not exist/);
       });
-    } finally {
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });
 
@@ -204,10 +97,8 @@ Deno.test({
   name: "keygen → keys import → sign → verify round trip against a running server, and why tokens fail",
   ...opts,
   async fn(t) {
-    const cwd = await Deno.makeTempDir();
     const env = { NOT_MY_KEY: SECRET, JWKS_ALG: "ES256", ADMIN_TOKEN };
-    const server = await startServer({ cwd, env, args: ["--auth", "open"] });
-    try {
+    await withServer({ env, args: ["--auth", "open"] }, async (server, cwd) => {
       const jwksUrl = `${server.url}/.well-known/jwks.json`;
       const keygen = await runCli(["keygen", "--alg", "RS256", "--out", "mine.pem"], { cwd });
       assert.equal(keygen.code, 0, keygen.stderr);
@@ -283,10 +174,8 @@ Deno.test({
         assert.equal(result.code, 1);
         assert.match(oneLine(result), new RegExp(`Unknown kid "${kid}": no such key in ${jwksUrl}`));
       });
-    } finally {
       assert.equal(await server.stop(), 0);
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });
 
@@ -294,10 +183,8 @@ Deno.test({
   name: "keys rotate on a running server's database changes its JWKS and ETag without a restart",
   ...opts,
   async fn() {
-    const cwd = await Deno.makeTempDir();
     const env = { NOT_MY_KEY: SECRET, JWKS_ALG: "ES256" };
-    const server = await startServer({ cwd, env });
-    try {
+    await withServer({ env }, async (server, cwd) => {
       const before = await jwks(server);
       const rotated = await runCli(["keys", "rotate", "--json"], { cwd, env });
       assert.equal(rotated.code, 0, rotated.stderr);
@@ -317,10 +204,8 @@ Deno.test({
           .sort(),
         after.kids.toSorted(),
       );
-    } finally {
       assert.equal(await server.stop(), 0);
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });
 
@@ -328,10 +213,8 @@ Deno.test({
   name: "users add prints a password once, and the running server accepts it",
   ...opts,
   async fn() {
-    const cwd = await Deno.makeTempDir();
     const env = { NOT_MY_KEY: SECRET, JWKS_ALG: "ES256" };
-    const server = await startServer({ cwd, env });
-    try {
+    await withServer({ env }, async (server, cwd) => {
       const added = await runCli(["users", "add", "carol", "--json"], { cwd, env });
       assert.equal(added.code, 0, added.stderr);
       const { password } = JSON.parse(added.stdout);
@@ -345,9 +228,7 @@ Deno.test({
       const again = await runCli(["users", "add", "carol"], { cwd, env });
       assert.equal(again.code, 1);
       assert.match(oneLine(again), /already registered/);
-    } finally {
       assert.equal(await server.stop(), 0);
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });

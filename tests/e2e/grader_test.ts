@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify } from "jose";
 import { libFiles } from "../support/helpers.ts";
-import { startServer } from "../support/server_process.ts";
+import { withServer } from "../support/server_process.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const DB = "totally_not_my_privateKeys.db";
@@ -38,9 +38,7 @@ async function graderAuth(url: string, expired: boolean): Promise<string> {
 }
 
 async function project1And2(args: string[]) {
-  const cwd = await Deno.makeTempDir();
-  const server = await startServer({ cwd, args });
-  try {
+  await withServer({ args }, async (server, cwd) => {
     const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`), { headers: BEARER });
     const valid = await graderAuth(server.url, false);
     await jwtVerify(valid, jwks);
@@ -65,10 +63,8 @@ async function project1And2(args: string[]) {
     db.close();
     assert.ok(rows.some((row) => Number(row.exp) > now), "a valid key in the DB");
     assert.ok(rows.some((row) => Number(row.exp) <= now), "an expired key in the DB");
-  } finally {
     assert.equal(await server.stop(), 0);
-    await Deno.remove(cwd, { recursive: true });
-  }
+  });
 }
 
 Deno.test({ name: "grader project 1 and 2 pass in open mode", ...opts, fn: () => project1And2(["--auth", "open"]) });
@@ -92,13 +88,10 @@ Deno.test({
   name: "grader project 3 passes: registration, encrypted keys, auth logging, rate limiting",
   ...opts,
   async fn() {
-    const cwd = await Deno.makeTempDir();
-    const server = await startServer({
-      cwd,
+    await withServer({
       args: ["--seed-user", "userABC:password123"],
       env: { NOT_MY_KEY: "grader project 3 secret value!!" },
-    });
-    try {
+    }, async (server, cwd) => {
       const username = `testor_${crypto.randomUUID().slice(0, 8)}`;
       const registered = await fetch(`${server.url}/register`, {
         method: "POST",
@@ -147,9 +140,7 @@ Deno.test({
       }
       assert.equal(statuses.at(-1), 429);
       assert.ok(statuses.filter((s) => s === 200).length <= 10);
-    } finally {
       assert.equal(await server.stop(), 0);
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });

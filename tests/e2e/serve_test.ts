@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify } from "jose";
-import { runCli, startServer } from "../support/server_process.ts";
+import { runCli, startServer, withServer, withTempDir } from "../support/server_process.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -15,10 +15,8 @@ Deno.test({
   name: "a fresh start creates the database and serves tokens that verify like real consumers do",
   ...opts,
   async fn() {
-    const cwd = await Deno.makeTempDir();
     const started = performance.now();
-    const server = await startServer({ cwd, args: ["--auth", "open"] });
-    try {
+    await withServer({ args: ["--auth", "open"] }, async (server, cwd) => {
       const stat = await Deno.stat(`${cwd}/totally_not_my_privateKeys.db`);
       assert.ok(stat.isFile, "the DB file is created in the working directory");
       assert.ok(performance.now() - started < 15_000);
@@ -49,10 +47,7 @@ Deno.test({
       }
       db.close();
       assert.equal(await server.stop("SIGTERM"), 0, "a graceful stop exits 0");
-    } finally {
-      await server.stop("SIGKILL");
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });
 
@@ -60,9 +55,8 @@ Deno.test({
   name: "keys survive a restart: a token issued before it verifies after it",
   ...opts,
   async fn() {
-    const cwd = await Deno.makeTempDir();
-    const env = { NOT_MY_KEY: "restart test secret 0123456789" };
-    try {
+    await withTempDir(async (cwd) => {
+      const env = { NOT_MY_KEY: "restart test secret 0123456789" };
       const first = await startServer({ cwd, env, args: ["--auth", "open"] });
       const token = await postToken(first.url);
       const before = await (await fetch(`${first.url}/jwks`)).text();
@@ -75,9 +69,7 @@ Deno.test({
       } finally {
         await second.stop();
       }
-    } finally {
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });
 
@@ -85,8 +77,7 @@ Deno.test({
   name: "a wrong NOT_MY_KEY stops the start with one line, exit 1, and leaves the database untouched",
   ...opts,
   async fn() {
-    const cwd = await Deno.makeTempDir();
-    try {
+    await withTempDir(async (cwd) => {
       const server = await startServer({ cwd, env: { NOT_MY_KEY: "the right secret, 32 bytes long!" } });
       assert.equal(await server.stop(), 0);
       const db = `${cwd}/totally_not_my_privateKeys.db`;
@@ -101,9 +92,7 @@ Deno.test({
       assert.match(lines[0]!, /NOT_MY_KEY does not match the secret .* was created with/);
       assert.ok(!result.stderr.includes("wrong secret") && !result.stderr.includes("right secret"));
       assert.deepEqual(await Deno.readFile(db), before);
-    } finally {
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });
 
@@ -111,8 +100,7 @@ Deno.test({
   name: "invalid configuration fails at start with one line naming the setting and exit code 2",
   ...opts,
   async fn() {
-    const cwd = await Deno.makeTempDir();
-    try {
+    await withTempDir(async (cwd) => {
       const cases: [string[], Record<string, string>, RegExp][] = [
         [["--port", "abc"], {}, /Invalid --port "abc"/],
         [[], { PORT: "70000" }, /Invalid PORT "70000"/],
@@ -131,8 +119,6 @@ Deno.test({
       assert.equal(dotenv.code, 2);
       assert.match(dotenv.stderr, /Invalid TOKEN_TTL in \.env "forever"/);
       assert.deepEqual([...Deno.readDirSync(cwd)].map((e) => e.name), [".env"], "nothing created");
-    } finally {
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { postJson, spawnServer, waitListening } from "../../torture/harness.ts";
+import { postJson } from "../../torture/harness.ts";
 import { createRng, seedFrom } from "../../torture/prng.ts";
+import { spawnServer, waitListening, withTempDir } from "../support/server_process.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const DB = "totally_not_my_privateKeys.db";
@@ -139,17 +140,14 @@ Deno.test({
 
     for (const [what, bytes] of cases) {
       await t.step(`${what} (seed ${seed})`, async () => {
-        const dir = await Deno.makeTempDir();
-        try {
+        await withTempDir(async (dir) => {
           Deno.writeFileSync(`${dir}/${DB}`, bytes);
           const { code, stderr } = await refusedStart(dir, { NOT_MY_KEY: RIGHT });
           assert.equal(code, 1);
           assertOneCleanLine(stderr, damaged);
           assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), [DB], "no file added");
           assert.deepEqual(Deno.readFileSync(`${dir}/${DB}`), bytes, "the file is byte-identical");
-        } finally {
-          await Deno.remove(dir, { recursive: true });
-        }
+        });
       });
     }
   },

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { decodeProtectedHeader } from "jose";
-import { adminRoutes } from "../../lib/routes/admin.ts";
 import { createRouter } from "../../lib/http/router.ts";
 import { privateKeyText } from "../../lib/keys/key_files.ts";
 import { createLogger } from "../../lib/ops/log.ts";
+import { adminRoutes } from "../../lib/routes/admin.ts";
 import { body, freshKey, from, testApp } from "../support/helpers.ts";
 
 const TOKEN = "admin-token-for-tests-0123456789";
