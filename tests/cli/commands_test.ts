@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { parseCommand, runCommand } from "../../lib/cli/commands.ts";
+import { COMMANDS, helpFor, parseCommand, runCommand, VERSION } from "../../lib/cli/commands.ts";
+import denoConfig from "../../deno.json" with { type: "json" };
+import { cli } from "../support/cli.ts";
 import { AppError } from "../../lib/core/errors.ts";
 import { testClock } from "../support/helpers.ts";
 
@@ -24,5 +26,54 @@ Deno.test("serve runs through the io's serve hook with the settings it parsed, a
       readStdin: () => Promise.resolve(""),
     }),
     (error: unknown) => error instanceof AppError && error.code === "internal",
+  );
+});
+
+Deno.test("version and --version print the version from deno.json", async () => {
+  assert.equal(VERSION, denoConfig.version);
+  for (const argv of [["version"], ["--version"]]) {
+    const result = await cli(argv);
+    assert.equal(result.code, 0, argv.join(" "));
+    assert.equal(result.stdout, `jwks-server ${denoConfig.version}\n`);
+  }
+});
+
+Deno.test("the command table: one entry per command, each with usage, summary, help and a runner", () => {
+  const names = COMMANDS.map((spec) => spec.name);
+  assert.deepEqual(names, [
+    "serve",
+    "keys list",
+    "keys rotate",
+    "keys revoke",
+    "keys import",
+    "users add",
+    "keygen",
+    "sign",
+    "verify",
+    "version",
+  ]);
+  for (const spec of COMMANDS) {
+    assert.ok(spec.summary !== "" && spec.about !== "", spec.name);
+    assert.match(
+      helpFor(spec.name),
+      new RegExp(`^Usage: jwks-server ${spec.name === "serve" ? "\\[serve\\]" : spec.name}`),
+    );
+    for (const [option, o] of Object.entries(spec.options ?? {})) {
+      assert.ok(helpFor(spec.name).includes(`--${option}`), `${spec.name} --${option} is in its help`);
+      assert.notEqual(o.help, "");
+    }
+  }
+});
+
+Deno.test("runCommand() refuses a command the table does not have", async () => {
+  await assert.rejects(
+    runCommand({ name: "keys delete", args: [], flags: {}, help: false }, {
+      env: {},
+      clock: testClock(),
+      write() {},
+      warn() {},
+      readStdin: () => Promise.resolve(""),
+    }),
+    (error: unknown) => error instanceof AppError && error.code === "usage" && /"keys delete"/.test(error.message),
   );
 });

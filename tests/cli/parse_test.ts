@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { helpFor, parseCommand } from "../../lib/cli/commands.ts";
+import { closest } from "../../lib/cli/parse.ts";
 import { AppError } from "../../lib/core/errors.ts";
 
 Deno.test("parseCommand: command words, flags, positionals and usage errors", async (t) => {
@@ -56,4 +57,22 @@ Deno.test("parseCommand: command words, flags, positionals and usage errors", as
       });
     }
   });
+});
+
+Deno.test("closest() suggests a near name for a typo, and nothing for a far one", () => {
+  const names = ["rotate", "revoke", "list", "import"];
+  assert.equal(closest("rotat", names), "rotate");
+  assert.equal(closest("revkoe", names), "revoke", "a transposition is one edit");
+  assert.equal(closest("lsit", names), "list");
+  assert.equal(closest("xyz", names), null);
+  assert.equal(closest("anything", []), null);
+});
+
+Deno.test("a typo'd option or command gets a suggestion", () => {
+  assert.throws(
+    () => parseCommand(["sgin"]),
+    /Unknown command "sgin" \(did you mean "sign"\?\); run "jwks-server --help"/,
+  );
+  assert.throws(() => parseCommand(["sign", "--kye", "x"]), /Unknown option '--kye', did you mean '--key'\?/);
+  assert.throws(() => parseCommand(["rotat"]), /Unknown command "rotat"; run/, "no suggestion when nothing is near");
 });

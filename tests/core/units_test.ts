@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseDuration, parseRateLimit } from "../../lib/core/units.ts";
+import { parseBoolean, parseDuration, parseRateLimit, parseSize } from "../../lib/core/units.ts";
 
 Deno.test("parseDuration() and parseRateLimit() accept what the help text promises", () => {
   assert.equal(parseDuration("900"), 900);
@@ -13,4 +13,36 @@ Deno.test("parseDuration() and parseRateLimit() accept what the help text promis
   assert.deepEqual(parseRateLimit("60 / h"), { limit: 60, windowMs: 3_600_000 });
   assert.equal(parseRateLimit("off"), null);
   assert.equal(parseRateLimit("0/s"), undefined);
+});
+
+Deno.test("parseDuration() takes whole numbers with an optional unit, and nothing else", () => {
+  assert.equal(parseDuration(" 30s "), 30);
+  assert.equal(parseDuration("0"), 0);
+  assert.equal(parseDuration("2 m"), 120);
+  for (const text of ["", "m", "-5s", "5w", "1h30m", "five"]) assert.equal(parseDuration(text), null, text);
+});
+
+Deno.test("parseRateLimit() reads N per window, off, and refuses empty windows", () => {
+  assert.deepEqual(parseRateLimit("100/m"), { limit: 100, windowMs: 60_000 });
+  assert.deepEqual(parseRateLimit("3/2s"), { limit: 3, windowMs: 2000 });
+  assert.deepEqual(parseRateLimit(" 10/S "), { limit: 10, windowMs: 1000 });
+  for (const text of ["OFF", "none", "0"]) assert.equal(parseRateLimit(text), null, text);
+  for (const text of ["fast", "10", "10/d", "10/0s", "/s", "-1/s"]) assert.equal(parseRateLimit(text), undefined, text);
+});
+
+Deno.test("parseSize() reads bytes with binary or decimal units", () => {
+  assert.equal(parseSize("1048576"), 1_048_576);
+  assert.equal(parseSize("64KiB"), 65_536);
+  assert.equal(parseSize("64 kib"), 65_536);
+  assert.equal(parseSize("2kB"), 2000);
+  assert.equal(parseSize("1MiB"), 1_048_576);
+  assert.equal(parseSize("3MB"), 3_000_000);
+  assert.equal(parseSize("7b"), 7);
+  for (const text of ["", "1GiB", "1.5MiB", "-1", "KiB"]) assert.equal(parseSize(text), null, text);
+});
+
+Deno.test("parseBoolean() reads the usual words, empty as false, and nothing else", () => {
+  for (const text of ["1", "true", "YES", " on "]) assert.equal(parseBoolean(text), true, text);
+  for (const text of ["0", "false", "No", "off", ""]) assert.equal(parseBoolean(text), false, text);
+  for (const text of ["2", "maybe", "truee"]) assert.equal(parseBoolean(text), undefined, text);
 });

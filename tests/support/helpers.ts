@@ -141,6 +141,20 @@ export async function tokenFrom(
   return (await body<{ token: string }>(response)).token;
 }
 
+/** `POST /register` as JSON; returns the response and its parsed body. */
+export async function register(
+  app: Pick<TestApp, "fetch">,
+  username: string,
+  email = `${username}@test.com`,
+): Promise<{ response: Response; json: Record<string, unknown> }> {
+  const response = await app.fetch("/register", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, email }),
+  });
+  return { response, json: await body(response) };
+}
+
 /** A logger that keeps every line (parsed) for the test to read. */
 export function captureLog(clock: () => number = testClock()): Logger & { lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
