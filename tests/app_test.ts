@@ -21,6 +21,7 @@ import {
   testClock,
   testConfig,
   withApp,
+  withTempDir,
 } from "./support/helpers.ts";
 import { postgresService, query, redisService, serviceEnvironment } from "./support/services.ts";
 
@@ -105,8 +106,7 @@ Deno.test("every response carries X-Request-Id: the caller's when sane, else a f
 Deno.test("key lifecycle events reach the log with the kid and their times", async () => {
   const clock = testClock();
   const log = captureLog(clock);
-  const app = await testApp({ "rotate-every": "1h", "key-retention": "0", alg: "RS256" }, { clock, log });
-  try {
+  await withApp({ "rotate-every": "1h", "key-retention": "0", alg: "RS256" }, async (app) => {
     const events = (name: string) => log.lines.filter((line) => line.msg === name);
     const created = events("key_created");
     assert.equal(created.length, 3, "active, next and expired keys at first start");
@@ -147,24 +147,20 @@ Deno.test("key lifecycle events reach the log with the kid and their times", asy
     assert.ok(purged.length >= 1, "expired keys past retention are purged");
     for (const line of purged) assert.equal(typeof line.exp, "number");
     assert.ok(purged.some((line) => line.kid === third.kid || line.kid === first.kid));
-  } finally {
-    await app.close();
-  }
+  }, { clock, log });
 });
 
 Deno.test("changing --alg publishes a key of the new type and switches after the lead time", async (t) => {
-  const dir = await Deno.makeTempDir();
-  const db = `${dir}/keys.db`;
-  const clock = testClock();
-  try {
+  await withTempDir(async (dir) => {
+    const db = `${dir}/keys.db`;
+    const clock = testClock();
     const before = await testApp({ db, alg: "RS256" }, { clock });
     const oldToken = (await body<{ token: string }>(await before.fetch("/auth", { method: "POST" }))).token;
     const oldNext = before.keys.view().next!.kid;
     await before.close();
 
     const log = captureLog(clock);
-    const after = await testApp({ db, alg: "EdDSA" }, { clock, log });
-    try {
+    await withApp({ db, alg: "EdDSA" }, async (after) => {
       const jwks = async () => (await body<{ keys: Record<string, string>[] }>(await after.fetch("/jwks"))).keys;
       await t.step("both key types are published during the change, each with kid, alg and use", async () => {
         const keys = await jwks();
@@ -196,22 +192,16 @@ Deno.test("changing --alg publishes a key of the new type and switches after the
         assert.deepEqual((await jwks()).map((key) => key.kid), kids);
         assert.equal(after.keys.view().next!.alg, "EdDSA");
       });
-    } finally {
-      await after.close();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    }, { clock, log });
+  });
 });
 
 Deno.test("switching back before the new key signed withdraws it; the next key is of the old type again", async () => {
-  const dir = await Deno.makeTempDir();
-  const db = `${dir}/keys.db`;
-  const clock = testClock();
-  try {
+  await withTempDir(async (dir) => {
+    const db = `${dir}/keys.db`;
+    const clock = testClock();
     for (const alg of ["RS256", "ES256"] as Alg[]) await (await testApp({ db, alg }, { clock })).close();
-    const app = await testApp({ db, alg: "RS256" }, { clock });
-    try {
+    await withApp({ db, alg: "RS256" }, (app) => {
       const view = app.keys.view();
       assert.equal(view.active!.alg, "RS256");
       assert.equal(view.next!.alg, "RS256");
@@ -219,12 +209,8 @@ Deno.test("switching back before the new key signed withdraws it; the next key i
       assert.ok(view.next!.activatesAt >= view.next!.publishedAt + app.config.policy.lead);
       const algs = view.jwks.keys.map((key) => key.alg);
       assert.deepEqual(algs, ["RS256", "RS256"], "the ES256 key that never signed is gone");
-    } finally {
-      await app.close();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    }, { clock });
+  });
 });
 
 Deno.test("while a graceful stop drains, every new request gets 503 with Retry-After and Connection: close", async () => {
@@ -243,7 +229,7 @@ Deno.test("while a graceful stop drains, every new request gets 503 with Retry-A
 
 Deno.test("2,000 hostile requests through handle() get no 5xx, only JSON errors, and leave the service working", async () => {
   const seed = seedFrom(Deno.env.toObject(), 20261122);
-  console.log(`fuzz seed ${seed} (replay: SEED=${seed} deno task test tests/fuzz_test.ts)`);
+  console.log(`fuzz seed ${seed} (replay: SEED=${seed} deno task test tests/app_test.ts)`);
   const dir = await Deno.makeTempDir();
   const db = `${dir}/fuzz.db`;
   const reported: unknown[] = [];
@@ -348,8 +334,7 @@ Deno.test("a restart with a shorter token lifetime keeps each key published unti
 
 Deno.test("refresh() publishes a successor as soon as the next key starts signing, without waiting for the cron minute", async () => {
   const clock = testClock();
-  const app = await testApp({ "rotate-every": "60s" }, { clock });
-  try {
+  await withApp({ "rotate-every": "60s" }, async (app) => {
     const first = app.keys.view();
     assert.ok(first.next !== null);
     clock.set(first.next.activatesAt * 1000);
@@ -361,9 +346,7 @@ Deno.test("refresh() publishes a successor as soon as the next key starts signin
     assert.ok(view.next.activatesAt - view.next.publishedAt >= app.config.policy.lead, "a full lead time ahead");
     assert.equal((await app.fetch("/readyz")).status, 200);
     assert.equal(view.active?.kid, first.next.kid);
-  } finally {
-    await app.close();
-  }
+  }, { clock });
 });
 
 Deno.test("while the database cannot be written, /auth and /register answer 503 JSON, the JWKS keeps serving, and all recovers", async (t) => {

@@ -4,9 +4,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/settings.ts";
+import { type ConnInfo } from "../lib/http/router.ts";
 import { type Listener, runServer, type Runtime, SHUTDOWN_DEADLINE_MS, TICK_MS } from "../lib/server.ts";
-import type { ConnInfo } from "../lib/http/router.ts";
+import { loadConfig } from "../lib/settings.ts";
 import { argon2AtMinimumCost, from, type TestClock, testClock } from "./support/helpers.ts";
 
 interface Fake {

@@ -7,27 +7,18 @@
  * key signs. Rotation pressure comes from a `KeyManager` in this process on the same file, which
  * takes the same immediate-transaction path as the server's own rotation.
  *
- * Run alone: `deno run -A torture/crash.ts [ROUNDS]` (SEED=… to replay).
+ * Run alone: `CRASH_ROUNDS=50 deno task torture crash` (SEED=… to replay).
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from "jose";
-import { loadConfig } from "../lib/settings.ts";
 import { createSealer, secretCheck } from "../lib/core/seal.ts";
 import { KeyManager } from "../lib/keys/key_manager.ts";
+import { loadConfig } from "../lib/settings.ts";
 import { openSqliteStore } from "../lib/store/sqlite.ts";
-import {
-  call,
-  canonicalJwk,
-  type Outcome,
-  postJson,
-  type ServerProcess,
-  sleep,
-  spawnServer,
-  table,
-  waitListening,
-} from "./harness.ts";
-import { createRng, type Rng, seedFrom } from "./prng.ts";
+import { type ServerProcess, spawnServer, waitListening } from "../tests/support/server_process.ts";
+import { call, canonicalJwk, failureLog, type Outcome, postJson, sleep } from "./harness.ts";
+import { createRng, type Rng } from "./prng.ts";
 
 /** Options of {@linkcode runCrash}. */
 export interface CrashOptions {
@@ -99,11 +90,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
   const args = [...SERVER_ARGS, "--db", dbPath];
   const policy = loadConfig({ "rotate-every": "60s" }, {}).policy;
 
-  const failures: string[] = [];
-  const fail = (message: string) => {
-    if (failures.length < 100) failures.push(message);
-    log(`FAIL ${message}`);
-  };
+  const { failures, fail } = failureLog(log);
   const users = new Map<string, User>();
   const jwkByKid = new Map<string, string>();
   let tokens: Token[] = [];
@@ -408,14 +395,4 @@ export function crashRows(report: CrashReport): [string, string | number][] {
     ["failures", report.failures.length],
     ["seconds", report.seconds],
   ];
-}
-
-if (import.meta.main) {
-  const seed = seedFrom(Deno.env.toObject());
-  const rounds = Number(Deno.args[0] ?? 200);
-  console.log(`crash: seed ${seed} (replay: SEED=${seed} deno run -A torture/crash.ts ${rounds})`);
-  const report = await runCrash({ rounds, seed, log: (line) => console.log(line) });
-  console.log(table("crash safety", crashRows(report)));
-  for (const failure of report.failures) console.log(`FAIL ${failure}`);
-  Deno.exit(report.failures.length === 0 ? 0 : 1);
 }

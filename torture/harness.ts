@@ -1,11 +1,10 @@
 /**
- * HTTP plumbing for the reliability runs: bounded HTTP calls that report a dead server as an
- * outcome rather than a throw, RSS and descriptor sampling from `/proc`, and the summary table.
- * The servers themselves come from the one launcher the tests use
+ * Plumbing for the reliability runs: bounded HTTP calls that report a dead server as an outcome
+ * rather than a throw, RSS and descriptor sampling from `/proc`, the failure log and the
+ * summary table. The servers come from the one launcher the tests use
  * (`tests/support/server_process.ts`). Loopback only, ephemeral ports only.
  * @module
  */
-export { type ServerProcess, spawnServer, waitListening } from "../tests/support/server_process.ts";
 
 /** Resolves after `ms`. Used only where the scenario itself is about time (kill moments, trickles, soak). */
 export function sleep(ms: number): Promise<void> {
@@ -73,4 +72,16 @@ export function table(
 /** Canonical text of a public JWK (sorted members), to compare keys published under one kid. */
 export function canonicalJwk(jwk: Readonly<Record<string, unknown>>): string {
   return JSON.stringify(Object.fromEntries(Object.entries(jwk).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+/** The failures a run collects: the first 100 are kept, every one is logged as it happens. */
+export function failureLog(log: (line: string) => void): { failures: string[]; fail(message: string): void } {
+  const failures: string[] = [];
+  return {
+    failures,
+    fail(message) {
+      if (failures.length < 100) failures.push(message);
+      log(`FAIL ${message}`);
+    },
+  };
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { COMMANDS, helpFor, parseCommand, runCommand, VERSION } from "../../lib/cli/commands.ts";
+import { AppError } from "../../lib/core/errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { cli } from "../support/cli.ts";
-import { AppError } from "../../lib/core/errors.ts";
 import { testClock } from "../support/helpers.ts";
 
 Deno.test("serve runs through the io's serve hook with the settings it parsed, and its exit code", async () => {
@@ -38,7 +38,7 @@ Deno.test("version and --version print the version from deno.json", async () => 
   }
 });
 
-Deno.test("the command table: one entry per command, each with usage, summary, help and a runner", () => {
+Deno.test("the command table: one entry per command, each with a summary, help and every option in its help", () => {
   const names = COMMANDS.map((spec) => spec.name);
   assert.deepEqual(names, [
     "serve",
@@ -54,10 +54,7 @@ Deno.test("the command table: one entry per command, each with usage, summary, h
   ]);
   for (const spec of COMMANDS) {
     assert.ok(spec.summary !== "" && spec.about !== "", spec.name);
-    assert.match(
-      helpFor(spec.name),
-      new RegExp(`^Usage: jwks-server ${spec.name === "serve" ? "\\[serve\\]" : spec.name}`),
-    );
+    assert.ok(helpFor(spec.name).includes(spec.about.split("\n")[0]!), `${spec.name}: its help says what it does`);
     for (const [option, o] of Object.entries(spec.options ?? {})) {
       assert.ok(helpFor(spec.name).includes(`--${option}`), `${spec.name} --${option} is in its help`);
       assert.notEqual(o.help, "");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readInput } from "../../lib/cli/files.ts";
 import { AppError } from "../../lib/core/errors.ts";
-import { withTempDir } from "../support/server_process.ts";
+import { withTempDir } from "../support/helpers.ts";
 
 const noStdin = { readStdin: () => Promise.reject(new Error("stdin was not to be read")) };
 

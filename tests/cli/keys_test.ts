@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { decodeProtectedHeader } from "jose";
 import { privateKeyText } from "../../lib/keys/key_files.ts";
 import { cli, SECRET, workspace } from "../support/cli.ts";
-import { body, freshKey, testApp, testClock } from "../support/helpers.ts";
+import { body, freshKey, testClock, withApp } from "../support/helpers.ts";
 
 Deno.test("keys import accepts PKCS#1, SEC1, PKCS#8 and JWK files, and stdin", async (t) => {
   await using ws = await workspace();
@@ -124,8 +124,7 @@ Deno.test("keys list, rotate and revoke work on the server's database file", asy
     assert.ok(report.keys.some((key: { status: string }) => key.status === "active"));
   });
   const clock = testClock();
-  const app = await testApp({ db: ws.db, alg: "ES256" }, { clock, secret: SECRET });
-  try {
+  await withApp({ db: ws.db, alg: "ES256" }, async (app) => {
     await t.step("a rotation by the CLI changes the server's JWKS and its ETag once the server refreshes", async () => {
       const before = (await app.fetch("/jwks")).headers.get("etag");
       const result = await cli(["keys", "rotate"], { env: ws.env, clock });
@@ -161,9 +160,7 @@ Deno.test("keys list, rotate and revoke work on the server's database file", asy
       assert.equal(unknown.code, 1);
       assert.match(unknown.stderr, /No key with kid "no-such-kid"/);
     });
-  } finally {
-    await app.close();
-  }
+  }, { clock, secret: SECRET });
   await t.step("a wrong NOT_MY_KEY is refused and a :memory: database is a usage error", async () => {
     const wrong = await cli(["keys", "list"], { env: { ...ws.env, NOT_MY_KEY: "another secret entirely!!" } });
     assert.equal(wrong.code, 1);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { helpFor, parseCommand } from "../../lib/cli/commands.ts";
+import { COMMANDS, helpFor, parseCommand } from "../../lib/cli/commands.ts";
 import { closest } from "../../lib/cli/parse.ts";
 import { AppError } from "../../lib/core/errors.ts";
 
@@ -21,19 +21,7 @@ Deno.test("parseCommand: command words, flags, positionals and usage errors", as
     assert.match(helpFor(""), /keys revoke KID/);
     assert.match(helpFor("keys"), /keys import FILE/);
     assert.match(helpFor("users"), /users add USERNAME/);
-    for (
-      const name of [
-        "serve",
-        "keys list",
-        "keys rotate",
-        "keys revoke",
-        "keys import",
-        "users add",
-        "keygen",
-        "sign",
-        "verify",
-      ]
-    ) {
+    for (const { name } of COMMANDS) {
       assert.match(helpFor(name), new RegExp(`^Usage: jwks-server ${name === "serve" ? "\\[serve\\]" : name}`), name);
     }
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { cli, SECRET, workspace } from "../support/cli.ts";
-import { testApp, testClock } from "../support/helpers.ts";
+import { testClock, withApp } from "../support/helpers.ts";
 
 Deno.test("users add registers a user with a generated password shown once", async (t) => {
   await using ws = await workspace();
@@ -10,8 +10,7 @@ Deno.test("users add registers a user with a generated password shown once", asy
   const password = /Password, shown once: ([0-9a-f-]{36})$/m.exec(added.stdout)?.[1];
   assert.ok(password, added.stdout);
   await t.step("the user logs in with it on the server", async () => {
-    const app = await testApp({ db: ws.db, alg: "ES256", auth: "password" }, { clock, secret: SECRET });
-    try {
+    await withApp({ db: ws.db, alg: "ES256", auth: "password" }, async (app) => {
       const ok = await app.fetch("/auth", {
         method: "POST",
         body: new URLSearchParams({ username: "alice", password }),
@@ -22,9 +21,7 @@ Deno.test("users add registers a user with a generated password shown once", asy
         body: new URLSearchParams({ username: "alice", password: "x" }),
       });
       assert.equal(wrong.status, 401);
-    } finally {
-      await app.close();
-    }
+    }, { clock, secret: SECRET });
   });
   await t.step("only a hash is stored", async () => {
     const bytes = await Deno.readFile(ws.db);

@@ -150,13 +150,16 @@ Deno.test("a token signed at any instant verifies until it expires", () => {
   }
 });
 
+/** A fresh key set at T, rotated at `now`: the keys after, and their states at `now`. */
+function rotatedAt(now: number) {
+  const counter = { id: 0 };
+  const rotated = step(step([], T, counter), now, counter, { kind: "rotate" });
+  return { rotated, s: states(rotated, now) };
+}
+
 Deno.test("rotate publishes the next key before it signs", async (t) => {
   await t.step("a next key younger than the lead time waits for it", () => {
-    const counter = { id: 0 };
-    const keys = step([], T, counter);
-    const now = T + 10;
-    const rotated = step(keys, now, counter, { kind: "rotate" });
-    const s = states(rotated, now);
+    const { rotated, s } = rotatedAt(T + 10);
     assert.equal(s.active[0]!.id, 1, "the current key keeps signing");
     const next = s.next.sort((a, b) => a.activatesAt - b.activatesAt);
     assert.equal(next[0]!.id, 2);
@@ -166,11 +169,8 @@ Deno.test("rotate publishes the next key before it signs", async (t) => {
     assert.equal(states(rotated, T + policy.lead).active[0]!.id, 2);
   });
   await t.step("a next key older than the lead time takes over at once", () => {
-    const counter = { id: 0 };
-    const keys = step([], T, counter);
     const now = T + 400;
-    const rotated = step(keys, now, counter, { kind: "rotate" });
-    const s = states(rotated, now);
+    const { s } = rotatedAt(now);
     assert.equal(s.active[0]!.id, 2);
     assert.equal(s.retired[0]!.id, 1);
     assert.equal(s.retired[0]!.exp, now + policy.window, "the old key stays published for the window");

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
+import { ALGS, isAlg } from "../../lib/core/key_material.ts";
 import {
-  ALGS,
   defaultAlgFor,
   generateKeyMaterial,
   importSigningKey,
-  isAlg,
   materialFromJwk,
   publicJwk,
 } from "../../lib/core/key_material.ts";

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
-import type { AppError } from "../../lib/core/errors.ts";
-import type { KeyView, SigningKey } from "../../lib/core/key_ring.ts";
-import { jwksDocument } from "../../lib/core/key_ring.ts";
+import { type AppError } from "../../lib/core/errors.ts";
 import { importSigningKey } from "../../lib/core/key_material.ts";
+import { jwksDocument, type KeyView, type SigningKey } from "../../lib/core/key_ring.ts";
 import { issueToken } from "../../lib/core/tokens.ts";
 import { freshKey } from "../support/helpers.ts";
 

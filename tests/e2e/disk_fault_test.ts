@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { describeSqliteError } from "../../lib/store/sqlite.ts";
 import { call, postJson } from "../../torture/harness.ts";
-import { waitFor } from "../support/helpers.ts";
-import { spawnServer, waitListening, withTempDir } from "../support/server_process.ts";
+import { waitFor, withTempDir } from "../support/helpers.ts";
+import { scenario, spawnServer, waitListening } from "../support/server_process.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
 const ALICE = { username: "alice", password: "alice-password-0123" };
 
 /** Runs a command; true when it exited 0. */
@@ -132,11 +131,9 @@ async function realFault(dir: string, inject: (db: string) => Promise<() => Prom
   }
 }
 
-Deno.test({
-  name: "on a real full disk the server answers 503 JSON, keeps serving the JWKS, and recovers when space returns",
-  ignore: !canMountTmpfs(),
-  ...opts,
-  async fn() {
+scenario(
+  "on a real full disk the server answers 503 JSON, keeps serving the JWKS, and recovers when space returns",
+  async () => {
     const dir = await Deno.makeTempDir();
     assert.ok(run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", dir), "mount an 8 MiB tmpfs");
     try {
@@ -157,13 +154,12 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+  { ignore: !canMountTmpfs() },
+);
 
-Deno.test({
-  name: "when the database files turn unwritable at run time the server answers 503 JSON, keeps the JWKS, and recovers",
-  ignore: !canFreezeOpenFiles(),
-  ...opts,
-  async fn() {
+scenario(
+  "when the database files turn unwritable at run time the server answers 503 JSON, keeps the JWKS, and recovers",
+  async () => {
     await withTempDir(async (dir) => {
       await realFault(dir, (db) => {
         // The -shm index stays writable: it is memory-mapped, and freezing it kills any SQLite process with SIGBUS.
@@ -176,7 +172,8 @@ Deno.test({
       });
     });
   },
-});
+  { ignore: !canFreezeOpenFiles() },
+);
 
 Deno.test("describeSqliteError() sorts driver failures into damaged, unavailable and internal", () => {
   const code = (message: string) => describeSqliteError(new Error(message), "x.db").code;

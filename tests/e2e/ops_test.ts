@@ -8,11 +8,10 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { waitFor } from "../support/helpers.ts";
+import { waitFor, withTempDir } from "../support/helpers.ts";
 import { parseMetrics, sampleValue } from "../support/prometheus.ts";
-import { type StartedServer, startServer, withServer, withTempDir } from "../support/server_process.ts";
+import { scenario, type StartedServer, startServer, withServer } from "../support/server_process.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
 const DB = "totally_not_my_privateKeys.db";
 
 function logLines(server: StartedServer): Record<string, unknown>[] {
@@ -24,10 +23,9 @@ async function inFlight(url: string): Promise<number> {
   return sampleValue(parseMetrics(await response.text()), "jwks_http_requests_in_flight") ?? 0;
 }
 
-Deno.test({
-  name: "SIGTERM with 50 requests in flight: all 50 complete, the process exits 0 and the database is intact",
-  ...opts,
-  async fn() {
+scenario(
+  "SIGTERM with 50 requests in flight: all 50 complete, the process exits 0 and the database is intact",
+  async () => {
     const password = "shutdown test password 1";
     await withServer({
       env: { NOT_MY_KEY: "shutdown test master secret 0123" },
@@ -91,12 +89,11 @@ Deno.test({
       }
     });
   },
-});
+);
 
-Deno.test({
-  name: "the real server's /readyz goes 503 when the database file is moved away and 200 when it returns",
-  ...opts,
-  async fn() {
+scenario(
+  "the real server's /readyz goes 503 when the database file is moved away and 200 when it returns",
+  async () => {
     await withServer({ env: { NOT_MY_KEY: "readyz test master secret 01234" } }, async (server, cwd) => {
       const ready = async () => {
         const response = await fetch(`${server.url}/readyz`);
@@ -116,12 +113,11 @@ Deno.test({
       assert.deepEqual(events, ["database_unavailable", "database_available"], "the outage is logged once");
     });
   },
-});
+);
 
-Deno.test({
-  name: "logs are JSON lines, one per request and per key event, and never hold a secret, password or token",
-  ...opts,
-  async fn() {
+scenario(
+  "logs are JSON lines, one per request and per key event, and never hold a secret, password or token",
+  async () => {
     const secrets = {
       master: "master secret that must not leak 7f3a",
       admin: "admin token that must not leak 9c1e",
@@ -213,12 +209,11 @@ Deno.test({
       }
     });
   },
-});
+);
 
-Deno.test({
-  name: "after a restart with another --alg both key types are published and a discovery client verifies old tokens",
-  ...opts,
-  async fn() {
+scenario(
+  "after a restart with another --alg both key types are published and a discovery client verifies old tokens",
+  async () => {
     await withTempDir(async (cwd) => {
       const env = { NOT_MY_KEY: "alg change test master secret 012" };
       const first = await startServer({ cwd, env, args: ["--auth", "open"] });
@@ -244,4 +239,4 @@ Deno.test({
       }
     });
   },
-});
+);

@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from "jose";
 import { call, canonicalJwk } from "../../torture/harness.ts";
-import { spawnServer, waitListening, withTempDir } from "../support/server_process.ts";
+import { withTempDir } from "../support/helpers.ts";
+import { scenario, spawnServer, waitListening } from "../support/server_process.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
-
-Deno.test({
-  name: "restarts, even with a new algorithm, interval or token lifetime, keep every kid's key and every token valid",
-  ...opts,
-  async fn() {
+scenario(
+  "restarts, even with a new algorithm, interval or token lifetime, keep every kid's key and every token valid",
+  async () => {
     await withTempDir(async (cwd) => {
       const env = { NOT_MY_KEY: "restart test master secret, 32 by" };
       const tokens: string[] = [];
@@ -57,4 +55,4 @@ Deno.test({
       assert.equal(tokens.length, configs.length);
     });
   },
-});
+);

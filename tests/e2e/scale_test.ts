@@ -5,7 +5,7 @@ import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import { KeyManager } from "../../lib/keys/key_manager.ts";
 import { loadConfig } from "../../lib/settings.ts";
 import { MIGRATION_LOCK, openPostgresStore } from "../../lib/store/postgres.ts";
-import { type StartedServer, startServer } from "../support/server_process.ts";
+import { scenario, type StartedServer, startServer } from "../support/server_process.ts";
 import { postgresService, query, redisService, serviceEnvironment } from "../support/services.ts";
 
 const postgres = await postgresService("scale_test");
@@ -84,12 +84,9 @@ async function login(server: StartedServer, username: string, password: string, 
   });
 }
 
-Deno.test({
-  name: "three instances started at once on one empty database act as one: keys, tokens, users, rate limits",
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+scenario(
+  "three instances started at once on one empty database act as one: keys, tokens, users, rate limits",
+  async () => {
     const env = environment();
     const cwd = await Deno.makeTempDir();
     let servers: StartedServer[] = [];
@@ -183,95 +180,90 @@ Deno.test({
       await Deno.remove(cwd, { recursive: true });
     }
   },
-});
+  { ignore },
+);
 
-Deno.test({
-  name: "a rotation step that falls due on three instances at once runs exactly once",
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const env = environment();
-    const cwd = await Deno.makeTempDir();
-    let servers: StartedServer[] = [];
+scenario("a rotation step that falls due on three instances at once runs exactly once", async () => {
+  const env = environment();
+  const cwd = await Deno.makeTempDir();
+  let servers: StartedServer[] = [];
+  try {
+    // An instance that ran 70 s ago with one-minute rotation: its next key is due now.
+    const config = loadConfig({ "rotate-every": "60s", alg: "EdDSA" }, {});
+    const startedAt = Date.now() - 70_000;
+    const store = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
     try {
-      // An instance that ran 70 s ago with one-minute rotation: its next key is due now.
-      const config = loadConfig({ "rotate-every": "60s", alg: "EdDSA" }, {});
-      const startedAt = Date.now() - 70_000;
-      const store = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
-      try {
-        const keys = new KeyManager({
-          store,
-          sealer: createSealer(NOT_MY_KEY),
-          policy: config.policy,
-          clock: () => startedAt,
-        });
-        await keys.apply();
-      } finally {
-        await store.close();
-      }
-      const before = await keyStates(env.raw, Date.now() / 1000);
-      assert.deepEqual([...before].sort(), ["active", "expired", "retired"], "the due step has not run yet");
-
-      servers = await startMany(
-        3,
-        [
-          "--db",
-          env.db,
-          "--rate-limit-store",
-          env.rateLimitStore,
-          "--rotate-every",
-          "60s",
-          "--alg",
-          "EdDSA",
-          "--auth",
-          "open",
-        ],
-        cwd,
-        env.schema,
-      );
-
-      assert.equal(created(servers).length, 1, `one new next key in all:\n${created(servers).join("\n")}`);
-      const after = await keyStates(env.raw, Date.now() / 1000);
-      assert.equal(after.length, before.length + 1);
-      assert.equal(after.filter((state) => state === "active").length, 1, "exactly one active key");
-      assert.equal(after.filter((state) => state === "next").length, 1, "exactly one next key");
-      const published = await Promise.all(servers.map(jwksOf));
-      assert.equal(new Set(published.map((p) => p.etag)).size, 1, "every instance publishes the same key set");
-      for (const server of servers) {
-        const response = await fetch(`${server.url}/auth`, { method: "POST" });
-        const { token } = await response.json();
-        for (const { jwks } of published) await jwtVerify(token, createLocalJWKSet(jwks));
-      }
-
-      // A change made elsewhere (an operator's rotation) reaches every instance's JWKS by polling.
-      const operator = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
-      try {
-        const keys = new KeyManager({
-          store: operator,
-          sealer: createSealer(NOT_MY_KEY),
-          policy: config.policy,
-          clock: () => Date.now(),
-        });
-        const { events } = await keys.apply({ kind: "rotate" });
-        const kid = events.find((event) => event.event === "key_created")!.kid;
-        const deadline = Date.now() + 15_000;
-        let seen: boolean[] = [];
-        while (Date.now() < deadline) {
-          seen = await Promise.all(
-            servers.map(async (server) => (await jwksOf(server)).jwks.keys.some((key) => key.kid === kid)),
-          );
-          if (seen.every(Boolean)) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        assert.deepEqual(seen, [true, true, true], "every instance publishes the new key");
-      } finally {
-        await operator.close();
-      }
+      const keys = new KeyManager({
+        store,
+        sealer: createSealer(NOT_MY_KEY),
+        policy: config.policy,
+        clock: () => startedAt,
+      });
+      await keys.apply();
     } finally {
-      await Promise.all(servers.map((server) => server.stop()));
-      await env.dispose();
-      await Deno.remove(cwd, { recursive: true });
+      await store.close();
     }
-  },
-});
+    const before = await keyStates(env.raw, Date.now() / 1000);
+    assert.deepEqual([...before].sort(), ["active", "expired", "retired"], "the due step has not run yet");
+
+    servers = await startMany(
+      3,
+      [
+        "--db",
+        env.db,
+        "--rate-limit-store",
+        env.rateLimitStore,
+        "--rotate-every",
+        "60s",
+        "--alg",
+        "EdDSA",
+        "--auth",
+        "open",
+      ],
+      cwd,
+      env.schema,
+    );
+
+    assert.equal(created(servers).length, 1, `one new next key in all:\n${created(servers).join("\n")}`);
+    const after = await keyStates(env.raw, Date.now() / 1000);
+    assert.equal(after.length, before.length + 1);
+    assert.equal(after.filter((state) => state === "active").length, 1, "exactly one active key");
+    assert.equal(after.filter((state) => state === "next").length, 1, "exactly one next key");
+    const published = await Promise.all(servers.map(jwksOf));
+    assert.equal(new Set(published.map((p) => p.etag)).size, 1, "every instance publishes the same key set");
+    for (const server of servers) {
+      const response = await fetch(`${server.url}/auth`, { method: "POST" });
+      const { token } = await response.json();
+      for (const { jwks } of published) await jwtVerify(token, createLocalJWKSet(jwks));
+    }
+
+    // A change made elsewhere (an operator's rotation) reaches every instance's JWKS by polling.
+    const operator = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
+    try {
+      const keys = new KeyManager({
+        store: operator,
+        sealer: createSealer(NOT_MY_KEY),
+        policy: config.policy,
+        clock: () => Date.now(),
+      });
+      const { events } = await keys.apply({ kind: "rotate" });
+      const kid = events.find((event) => event.event === "key_created")!.kid;
+      const deadline = Date.now() + 15_000;
+      let seen: boolean[] = [];
+      while (Date.now() < deadline) {
+        seen = await Promise.all(
+          servers.map(async (server) => (await jwksOf(server)).jwks.keys.some((key) => key.kid === kid)),
+        );
+        if (seen.every(Boolean)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(seen, [true, true, true], "every instance publishes the new key");
+    } finally {
+      await operator.close();
+    }
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await env.dispose();
+    await Deno.remove(cwd, { recursive: true });
+  }
+}, { ignore });

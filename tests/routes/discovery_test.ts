@@ -9,8 +9,8 @@ Deno.test("discovery", async (t) => {
   await withApp({ issuer: "https://issuer.example/tenant" }, async (app) => {
     await t.step("GET /.well-known/openid-configuration names the issuer, its JWKS and token endpoint", async () => {
       const response = await app.fetch("/.well-known/openid-configuration");
-      assert.equal(response.status, 200);
       assert.equal(response.headers.get("content-type"), "application/json");
+      assert.equal(response.status, 200);
       assert.equal(response.headers.get("access-control-allow-origin"), "*");
       assert.match(response.headers.get("cache-control")!, /^public, max-age=\d+$/);
       const doc = await body(response);

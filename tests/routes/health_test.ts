@@ -25,8 +25,7 @@ Deno.test("GET /healthz answers while the process is alive, whatever the key set
 });
 
 Deno.test("GET /readyz", async (t) => {
-  const app = await testApp({});
-  try {
+  await withApp({}, async (app) => {
     await t.step("is 200 when the database answers, a key signs and the next key is published in time", async () => {
       const response = await app.fetch("/readyz");
       assert.equal(response.status, 200);
@@ -54,9 +53,7 @@ Deno.test("GET /readyz", async (t) => {
         assert.equal(doc.checks.length, 1);
       });
     }
-  } finally {
-    await app.close();
-  }
+  });
 });
 
 Deno.test("GET /readyz follows the database file", async (t) => {

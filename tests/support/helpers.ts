@@ -6,12 +6,12 @@
  * @module
  */
 import { type App, type AppOptions, createApp } from "../../lib/app.ts";
-import { type Config, loadConfig } from "../../lib/settings.ts";
-import type { ConnInfo } from "../../lib/http/router.ts";
 import { type Alg, generateKeyMaterial, type KeyMaterial } from "../../lib/core/key_material.ts";
-import type { Hasher } from "../../lib/users/hash_queue.ts";
+import { type ConnInfo } from "../../lib/http/router.ts";
 import { createLogger, type Logger } from "../../lib/ops/log.ts";
+import { type Config, loadConfig } from "../../lib/settings.ts";
 import { argon2Hasher } from "../../lib/users/argon2.ts";
+import { type Hasher } from "../../lib/users/hash_queue.ts";
 
 /** A clock the test controls, in unix milliseconds. */
 export interface TestClock {
@@ -176,6 +176,16 @@ export function libFiles(): string[] {
   return out.sort();
 }
 
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir();
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /**
  * Runs `fn` with a {@linkcode TestApp} and closes it afterwards. With `onDisk` the database is
  * `totally_not_my_privateKeys.db` in a fresh temporary directory (its path is `app.config.db`),
@@ -183,21 +193,21 @@ export function libFiles(): string[] {
  */
 export async function withApp<T>(
   flags: TestFlags,
-  fn: (app: TestApp) => Promise<T>,
+  fn: (app: TestApp) => T | Promise<T>,
   options: TestAppOptions & { onDisk?: boolean } = {},
 ): Promise<T> {
   const { onDisk, ...rest } = options;
-  const dir = onDisk ? await Deno.makeTempDir() : null;
-  try {
-    const app = await testApp(dir === null ? flags : { ...flags, db: `${dir}/totally_not_my_privateKeys.db` }, rest);
+  const run = async (testFlags: TestFlags) => {
+    const app = await testApp(testFlags, rest);
     try {
       return await fn(app);
     } finally {
       await app.close();
     }
-  } finally {
-    if (dir !== null) await Deno.remove(dir, { recursive: true });
-  }
+  };
+  return onDisk
+    ? await withTempDir((dir) => run({ ...flags, db: `${dir}/totally_not_my_privateKeys.db` }))
+    : await run(flags);
 }
 
 /**

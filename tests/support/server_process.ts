@@ -8,6 +8,8 @@
  * @module
  */
 
+import { withTempDir } from "./helpers.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 /** Stdout lines kept per server: a soak writes millions; the tests read a few hundred. */
@@ -190,16 +192,6 @@ export async function startServer(options: StartOptions): Promise<StartedServer>
   return Object.assign(server, { url });
 }
 
-/** Runs `fn` with a fresh temporary directory, removed afterwards. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir();
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 /**
  * Runs `fn` with a server started in a fresh temporary working directory (or `options.cwd`).
  * Afterwards the server is killed if `fn` left it running, and the directory is removed.
@@ -248,4 +240,16 @@ export async function runCli(
   const output = await child.output();
   const decoder = new TextDecoder();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+}
+
+/** Options of {@linkcode scenario}: anything `Deno.test` takes but the name and the function. */
+export type ScenarioOptions = Omit<Deno.TestDefinition, "name" | "fn">;
+
+/**
+ * Registers an end-to-end test. Subprocesses, their pipes and their timers outlive a test
+ * step by design (a server is stopped by PID and drained), so the resource and op sanitizers
+ * are off; every test still stops what it started.
+ */
+export function scenario(name: string, fn: (t: Deno.TestContext) => Promise<void>, options: ScenarioOptions = {}) {
+  Deno.test({ name, sanitizeResources: false, sanitizeOps: false, ...options, fn });
 }

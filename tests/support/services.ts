@@ -5,8 +5,8 @@
  * the reason is printed once. Also makes and drops the per-test schemas.
  * @module
  */
-import pg from "pg";
 import { Redis } from "ioredis";
+import pg from "pg";
 
 /** A service the tests can use, or why they are skipped. */
 export type Service = { readonly url: string; readonly skip: null } | { readonly url: null; readonly skip: string };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { HashReply, HashRequest, WorkerInit } from "../../lib/users/hash_worker.ts";
+import { type HashReply, type HashRequest, type WorkerInit } from "../../lib/users/hash_worker.ts";
 
 /** Runs the worker module and talks its protocol: one init, then requests answered by id. */
 async function withWorker(fn: (send: (message: WorkerInit | HashRequest) => Promise<unknown>) => Promise<void>) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { type LoginEvent } from "../../lib/store/ports.ts";
 import { LoginLog } from "../../lib/users/login_log.ts";
-import type { LoginEvent } from "../../lib/store/ports.ts";
 
 function fakeStore() {
   const rows: LoginEvent[][] = [];
