@@ -4,10 +4,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/settings.ts";
+import { type ConnInfo } from "../lib/http/router.ts";
 import { type Listener, runServer, type Runtime, SHUTDOWN_DEADLINE_MS, TICK_MS } from "../lib/server.ts";
-import type { ConnInfo } from "../lib/http/router.ts";
-import { fastHasher, from, type TestClock, testClock } from "./support/helpers.ts";
+import { loadConfig } from "../lib/settings.ts";
+import { argon2AtMinimumCost, from, type TestClock, testClock } from "./support/helpers.ts";
 
 interface Fake {
   runtime: Runtime;
@@ -64,7 +64,7 @@ function fakeRuntime(options: { bind?: () => void; port?: number } = {}): Fake {
         flush: () => {},
       },
       cpus: 2,
-      hasher: fastHasher,
+      hasher: argon2AtMinimumCost,
       setInterval: (run, ms) => {
         assert.equal(ms, TICK_MS);
         tickFn = run;
@@ -143,8 +143,8 @@ Deno.test("a stop waits for the request in flight, and gives up with exit 1 when
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       fake.runtime.hasher = {
-        hash: (password) => fastHasher.hash(password),
-        verify: async (hash, password) => (await gate, await fastHasher.verify(hash, password)),
+        hash: (password) => argon2AtMinimumCost.hash(password),
+        verify: async (hash, password) => (await gate, await argon2AtMinimumCost.verify(hash, password)),
       };
       const code = runServer(
         loadConfig({ db, "seed-user": ["alice:pw-alice"], "rate-limit": "off" }, { NOT_MY_KEY: "server test secret" }),
@@ -161,7 +161,7 @@ Deno.test("a stop waits for the request in flight, and gives up with exit 1 when
     });
     await t.step("a request that never finishes makes the stop exit 1 at the deadline", async () => {
       const fake = fakeRuntime();
-      fake.runtime.hasher = { hash: (p) => fastHasher.hash(p), verify: () => new Promise(() => {}) };
+      fake.runtime.hasher = { hash: (p) => argon2AtMinimumCost.hash(p), verify: () => new Promise(() => {}) };
       const code = runServer(
         loadConfig({ db, "rate-limit": "off" }, { NOT_MY_KEY: "server test secret" }),
         fake.runtime,

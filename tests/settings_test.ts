@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { DEFAULT_DB } from "../lib/settings/database.ts";
-import { loadConfig, parseDotenv, SETTINGS } from "../lib/settings.ts";
-import { parseDuration, parseRateLimit } from "../lib/core/units.ts";
-import type { ConfigError } from "../lib/core/errors.ts";
 import { helpFor, parseCommand } from "../lib/cli/commands.ts";
-import type { Scope, Setting } from "../lib/settings/define.ts";
+import { ConfigError } from "../lib/core/errors.ts";
+import { ENV_VARS, loadConfig, parseDotenv, SETTINGS } from "../lib/settings.ts";
+import { DEFAULT_DB } from "../lib/settings/database.ts";
+import { type Scope, type Setting } from "../lib/settings/define.ts";
+import { compilePermissions } from "./support/server_process.ts";
 
 Deno.test("defaults match the product contract", () => {
   const config = loadConfig({}, {});
@@ -187,20 +187,6 @@ Deno.test("parseDotenv() reads KEY=value lines with comments, quotes and export"
   });
 });
 
-Deno.test("parseDuration() and parseRateLimit() accept what the help text promises", () => {
-  assert.equal(parseDuration("900"), 900);
-  assert.equal(parseDuration("15m"), 900);
-  assert.equal(parseDuration("1h"), 3600);
-  assert.equal(parseDuration("7d"), 604_800);
-  assert.equal(parseDuration("1500ms"), 1.5);
-  assert.equal(parseDuration("1.5h"), null);
-  assert.deepEqual(parseRateLimit("10/s"), { limit: 10, windowMs: 1000 });
-  assert.deepEqual(parseRateLimit("5/500ms"), { limit: 5, windowMs: 500 });
-  assert.deepEqual(parseRateLimit("60 / h"), { limit: 60, windowMs: 3_600_000 });
-  assert.equal(parseRateLimit("off"), null);
-  assert.equal(parseRateLimit("0/s"), undefined);
-});
-
 /** What is missing for each setting of `table`, given the command table and the task flags. */
 function settingProblems(
   table: Readonly<Record<string, Setting<unknown>>>,
@@ -263,5 +249,40 @@ Deno.test("every setting has its flag, its environment variable, its help line a
       "unlisted: --brand-new not accepted (serve)",
       "unlisted: --brand-new not in the serve help",
     ]);
+  });
+});
+
+Deno.test("the compiled binary's permissions: exactly the variables the program reads, no subprocesses", async (t) => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const permissions = compilePermissions();
+  await t.step("--allow-env lists ENV_VARS, and loadConfig reads no other variable", () => {
+    const allowEnv = permissions.find((flag) => flag.startsWith("--allow-env="));
+    assert.ok(allowEnv, "--allow-env is narrowed to names");
+    assert.deepEqual(allowEnv.slice("--allow-env=".length).split(",").sort(), [...ENV_VARS].sort());
+    const read = new Set<string>();
+    const env = new Proxy({}, {
+      get: (_, name) => {
+        read.add(String(name));
+        return undefined;
+      },
+    });
+    loadConfig({}, env, env);
+    assert.deepEqual([...read].filter((name) => !ENV_VARS.includes(name)), []);
+  });
+  await t.step("no --allow-run and no blanket --allow-sys; cron enabled; one output file", () => {
+    assert.ok(!permissions.some((flag) => flag.startsWith("--allow-run") || flag === "--allow-all" || flag === "-A"));
+    assert.ok(!permissions.includes("--allow-sys"));
+    assert.ok(permissions.includes("--no-prompt"));
+    assert.match(config.tasks.compile, /--unstable-cron/);
+    assert.match(config.tasks.compile, /--output dist\/jwks-server main\.ts$/);
+  });
+  await t.step("start, dev and cli run with the same permissions as the binary", () => {
+    assert.equal(config.tasks.start, "deno task cli serve");
+    for (const task of ["dev", "cli"]) {
+      const flags = config.tasks[task].split(/\s+/).filter((word: string) =>
+        /^--(allow|deny|ignore)-|^--no-prompt$/.test(word)
+      );
+      assert.deepEqual(flags, permissions, task);
+    }
   });
 });

@@ -7,27 +7,18 @@
  * key signs. Rotation pressure comes from a `KeyManager` in this process on the same file, which
  * takes the same immediate-transaction path as the server's own rotation.
  *
- * Run alone: `deno run -A torture/crash.ts [ROUNDS]` (SEED=… to replay).
+ * Run alone: `CRASH_ROUNDS=50 deno task torture crash` (SEED=… to replay).
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from "jose";
-import { loadConfig } from "../lib/settings.ts";
 import { createSealer, secretCheck } from "../lib/core/seal.ts";
 import { KeyManager } from "../lib/keys/key_manager.ts";
+import { loadConfig } from "../lib/settings.ts";
 import { openSqliteStore } from "../lib/store/sqlite.ts";
-import {
-  call,
-  canonicalJwk,
-  type Outcome,
-  postJson,
-  type Proc,
-  sleep,
-  spawnServer,
-  table,
-  waitListening,
-} from "./harness.ts";
-import { createRng, type Rng, seedFrom } from "./prng.ts";
+import { type ServerProcess, spawnServer, waitListening } from "../tests/support/server_process.ts";
+import { call, canonicalJwk, failureLog, type Outcome, postJson, sleep } from "./harness.ts";
+import { createRng, type Rng } from "./prng.ts";
 
 /** Options of {@linkcode runCrash}. */
 export interface CrashOptions {
@@ -99,17 +90,13 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
   const args = [...SERVER_ARGS, "--db", dbPath];
   const policy = loadConfig({ "rotate-every": "60s" }, {}).policy;
 
-  const failures: string[] = [];
-  const fail = (message: string) => {
-    if (failures.length < 100) failures.push(message);
-    log(`FAIL ${message}`);
-  };
+  const { failures, fail } = failureLog(log);
   const users = new Map<string, User>();
   const jwkByKid = new Map<string, string>();
   let tokens: Token[] = [];
   const counts = { startupKills: 0, loadKills: 0, logins: 0, tokensChecked: 0, rotations: 0, integrity: 0 };
   let finalLogins = 0;
-  let server: Proc | null = null;
+  let server: ServerProcess | null = null;
   let url = "";
   let userSeq = 0;
 
@@ -367,7 +354,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
     }
 
     // At the end every user ever registered logs in, not just a sample.
-    if (failures.length === 0 && server !== null && (server as Proc).running()) {
+    if (failures.length === 0 && server !== null && (server as ServerProcess).running()) {
       const queue = [...users];
       const login = async () => {
         for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
@@ -380,12 +367,12 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
         }
       };
       await Promise.all([login(), login()]);
-      const code = await (server as Proc).stop("SIGTERM");
+      const code = await (server as ServerProcess).stop("SIGTERM");
       if (code !== 0) fail(`a graceful stop after the run exited ${code}`);
       integrity();
     }
   } finally {
-    if (server !== null) await (server as Proc).stop("SIGKILL");
+    if (server !== null) await (server as ServerProcess).stop("SIGKILL");
     if (failures.length === 0) await Deno.remove(dir, { recursive: true });
     else log(`kept ${dir} for inspection`);
   }
@@ -408,14 +395,4 @@ export function crashRows(report: CrashReport): [string, string | number][] {
     ["failures", report.failures.length],
     ["seconds", report.seconds],
   ];
-}
-
-if (import.meta.main) {
-  const seed = seedFrom(Deno.env.toObject());
-  const rounds = Number(Deno.args[0] ?? 200);
-  console.log(`crash: seed ${seed} (replay: SEED=${seed} deno run -A torture/crash.ts ${rounds})`);
-  const report = await runCrash({ rounds, seed, log: (line) => console.log(line) });
-  console.log(table("crash safety", crashRows(report)));
-  for (const failure of report.failures) console.log(`FAIL ${failure}`);
-  Deno.exit(report.failures.length === 0 ? 0 : 1);
 }

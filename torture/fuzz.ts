@@ -6,11 +6,12 @@
  * The same cases drive `handle()` in-process (`tests/fuzz_test.ts`) and the real server over
  * loopback (`runFuzz`), where a share is sent as raw bytes no `fetch` would produce.
  *
- * Run alone: `deno run -A torture/fuzz.ts [REQUESTS]` (SEED=… to replay).
+ * Run alone: `FUZZ_REQUESTS=2000 deno task torture fuzz` (SEED=… to replay).
  * @module
  */
-import { call, type Proc, sleep, spawnServer, table, waitListening } from "./harness.ts";
-import { createRng, type Rng, seedFrom } from "./prng.ts";
+import { type ServerProcess, spawnServer, waitListening } from "../tests/support/server_process.ts";
+import { call, failureLog, sleep } from "./harness.ts";
+import { createRng, type Rng } from "./prng.ts";
 
 /** One generated request. `path` includes the query string. */
 export interface FuzzCase {
@@ -469,16 +470,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const log = options.log ?? (() => {});
   const dir = await Deno.makeTempDir({ prefix: "jwks-fuzz-" });
-  const failures: string[] = [];
-  const fail = (message: string) => {
-    if (failures.length < 100) failures.push(message);
-    log(`FAIL ${message}`);
-  };
+  const { failures, fail } = failureLog(log);
   const byStatus: Record<string, number> = {};
   let raw = 0;
   let parserRejected = 0;
   let sent = 0;
-  let server: Proc | null = null;
+  let server: ServerProcess | null = null;
   try {
     server = spawnServer({
       cwd: dir,
@@ -571,14 +568,4 @@ export function fuzzRows(report: FuzzReport): [string, string | number][] {
     ["failures", report.failures.length],
     ["seconds", report.seconds],
   ];
-}
-
-if (import.meta.main) {
-  const seed = seedFrom(Deno.env.toObject());
-  const requests = Number(Deno.args[0] ?? 20_000);
-  console.log(`fuzz: seed ${seed} (replay: SEED=${seed} deno run -A torture/fuzz.ts ${requests})`);
-  const report = await runFuzz({ requests, seed, log: (line) => console.log(line) });
-  console.log(table("hostile input over loopback", fuzzRows(report)));
-  for (const failure of report.failures) console.log(`FAIL ${failure}`);
-  Deno.exit(report.failures.length === 0 ? 0 : 1);
 }

@@ -4,7 +4,7 @@
  * `two-writers` (3 minutes, two servers on one file), `soak` (10 minutes, RSS and descriptors).
  * Prints the seed first (SEED=… replays every part), each part's table, then a summary; exits 1
  * when any part broke a promise. Sizes: FUZZ_REQUESTS, CRASH_ROUNDS, TWO_WRITERS_SECONDS,
- * SOAK_SECONDS.
+ * SOAK_SECONDS. One part alone: `deno task torture crash` (the others: fuzz, two-writers, soak).
  * @module
  */
 import { crashRows, runCrash } from "./crash.ts";
@@ -16,7 +16,14 @@ import { runTwoWriters, twoWritersRows } from "./two_writers.ts";
 
 interface Part {
   /** Runs the part; returns its table rows, its failures and a one-line figure for the summary. */
-  run(seed: number): Promise<{ rows: [string, string | number][]; failures: readonly string[]; figure: string }>;
+  run(seed: number): Promise<{
+    rows: [string, string | number][];
+    failures: readonly string[];
+    /** One line for the summary. */
+    figure: string;
+    /** Lines printed after the part's table. */
+    notes: string[];
+  }>;
 }
 
 const env = Deno.env.toObject();
@@ -29,53 +36,53 @@ const size = (name: string, fallback: number) => {
 };
 const log = (line: string) => console.log(`  ${line}`);
 
+/** A part from its runner, its table rows and its summary figure. */
+function part<R extends { readonly failures: readonly string[] }>(
+  run: (seed: number) => Promise<R>,
+  rows: (report: R) => [string, string | number][],
+  figure: (report: R) => string,
+  notes: (report: R) => string[] = () => [],
+): Part {
+  return {
+    async run(seed) {
+      const report = await run(seed);
+      return { rows: rows(report), failures: report.failures, figure: figure(report), notes: notes(report) };
+    },
+  };
+}
+
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+
 const PARTS: Record<string, Part> = {
-  fuzz: {
-    async run(seed) {
-      const report = await runFuzz({ requests: size("FUZZ_REQUESTS", 20_000), seed, log });
+  fuzz: part(
+    (seed) => runFuzz({ requests: size("FUZZ_REQUESTS", 20_000), seed, log }),
+    fuzzRows,
+    (report) => {
       const fivexx = Object.entries(report.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
-      return {
-        rows: fuzzRows(report),
-        failures: report.failures,
-        figure: `${report.requests} requests (${report.raw} raw), ${fivexx} 5xx, ${report.seconds} s`,
-      };
+      return `${report.requests} requests (${report.raw} raw), ${fivexx} 5xx, ${report.seconds} s`;
     },
-  },
-  crash: {
-    async run(seed) {
-      const report = await runCrash({ rounds: size("CRASH_ROUNDS", 200), seed, log });
-      return {
-        rows: crashRows(report),
-        failures: report.failures,
-        figure:
-          `${report.rounds} kills, ${report.registered} users, ${report.tokensChecked} token checks, ${report.seconds} s`,
-      };
-    },
-  },
-  "two-writers": {
-    async run(seed) {
-      const report = await runTwoWriters({ seconds: size("TWO_WRITERS_SECONDS", 180), seed, log });
-      return {
-        rows: twoWritersRows(report),
-        failures: report.failures,
-        figure:
-          `${report.seconds} s, ${report.requests} requests, ${report.rotations} rotations, max lag ${report.maxLagMs} ms`,
-      };
-    },
-  },
-  soak: {
-    async run(seed) {
-      const report = await runSoak({ seconds: size("SOAK_SECONDS", 600), seed, log });
-      const mib = (kib: number) => (kib / 1024).toFixed(1);
-      return {
-        rows: soakRows(report),
-        failures: report.failures,
-        figure: `${report.requests} requests, RSS ${mib(report.baselineRssKiB)} → ${mib(report.finalRssKiB)} MiB (${
-          (report.growth * 100).toFixed(1)
-        }%), fds ${report.idleFdsBefore} → ${report.idleFdsAfter}`,
-      };
-    },
-  },
+  ),
+  crash: part(
+    (seed) => runCrash({ rounds: size("CRASH_ROUNDS", 200), seed, log }),
+    crashRows,
+    (report) =>
+      `${report.rounds} kills, ${report.registered} users, ${report.tokensChecked} token checks, ${report.seconds} s`,
+  ),
+  "two-writers": part(
+    (seed) => runTwoWriters({ seconds: size("TWO_WRITERS_SECONDS", 180), seed, log }),
+    twoWritersRows,
+    (report) =>
+      `${report.seconds} s, ${report.requests} requests, ${report.rotations} rotations, max lag ${report.maxLagMs} ms`,
+  ),
+  soak: part(
+    (seed) => runSoak({ seconds: size("SOAK_SECONDS", 600), seed, log }),
+    soakRows,
+    (report) =>
+      `${report.requests} requests, RSS ${mib(report.baselineRssKiB)} → ${mib(report.finalRssKiB)} MiB (${
+        (report.growth * 100).toFixed(1)
+      }%), fds ${report.idleFdsBefore} → ${report.idleFdsAfter}`,
+    (report) => [`RSS samples: ${report.samples.map((s) => `${s.t}s:${mib(s.rssKiB)}`).join(" ")}`],
+  ),
 };
 
 const chosen = Deno.args.length === 0 ? Object.keys(PARTS) : Deno.args;
@@ -92,9 +99,10 @@ let failed = false;
 for (const name of chosen) {
   console.log(`\n== ${name}`);
   const started = performance.now();
-  const { rows, failures, figure } = await PARTS[name]!.run(seed);
+  const { rows, failures, figure, notes } = await PARTS[name]!.run(seed);
   const seconds = Math.round((performance.now() - started) / 1000);
   console.log(table(name, rows));
+  for (const note of notes) console.log(note);
   for (const failure of failures) console.log(`FAIL ${failure}`);
   failed ||= failures.length > 0;
   summary.push([name, `${failures.length === 0 ? "ok" : `FAILED (${failures.length})`} in ${seconds} s: ${figure}`]);

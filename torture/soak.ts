@@ -5,11 +5,12 @@
  * it against the mean of the last minute), descriptors return to their idle count once the
  * clients hang up, and no request gets a 5xx (`/readyz` 503s are counted apart).
  *
- * Run alone: `deno run -A torture/soak.ts [SECONDS]` (SEED=… to replay the mix).
+ * Run alone: `SOAK_SECONDS=120 deno task torture soak` (SEED=… to replay the mix).
  * @module
  */
-import { call, fdCount, type Outcome, type Proc, rssKiB, sleep, spawnServer, table, waitListening } from "./harness.ts";
-import { createRng, type Rng, seedFrom } from "./prng.ts";
+import { type ServerProcess, spawnServer, waitListening } from "../tests/support/server_process.ts";
+import { call, failureLog, fdCount, type Outcome, rssKiB, sleep } from "./harness.ts";
+import { createRng, type Rng } from "./prng.ts";
 
 /** Options of {@linkcode runSoak}. */
 export interface SoakOptions {
@@ -67,16 +68,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const maxGrowth = options.maxGrowth ?? 0.1;
   const rng = createRng(options.seed);
   const dir = await Deno.makeTempDir({ prefix: "jwks-soak-" });
-  const failures: string[] = [];
-  const fail = (message: string) => {
-    if (failures.length < 100) failures.push(message);
-    log(`FAIL ${message}`);
-  };
+  const { failures, fail } = failureLog(log);
   const byStatus: Record<string, number> = {};
   const samples: SoakSample[] = [];
   let requests = 0;
   let notReady = 0;
-  let server: Proc | null = null;
+  let server: ServerProcess | null = null;
   let idleFdsBefore = 0;
   let idleFdsAfter = 0;
   // A client of our own, so closing it hangs up every kept-alive connection at the end.
@@ -246,15 +243,4 @@ export function soakRows(report: SoakReport): [string, string | number][] {
     ["open fds idle before / after", `${report.idleFdsBefore} / ${report.idleFdsAfter}`],
     ["failures", report.failures.length],
   ];
-}
-
-if (import.meta.main) {
-  const seed = seedFrom(Deno.env.toObject());
-  const seconds = Number(Deno.args[0] ?? 600);
-  console.log(`soak: seed ${seed} (replay: SEED=${seed} deno run -A torture/soak.ts ${seconds})`);
-  const report = await runSoak({ seconds, seed, log: (line) => console.log(line) });
-  console.log(table("soak", soakRows(report)));
-  console.log(report.samples.map((s) => `${s.t}s:${(s.rssKiB / 1024).toFixed(1)}`).join(" "));
-  for (const failure of report.failures) console.log(`FAIL ${failure}`);
-  Deno.exit(report.failures.length === 0 ? 0 : 1);
 }

@@ -6,27 +6,18 @@
  * refresh tick (2 s) plus slack; a token from one verifies against the other's JWKS after that;
  * no 5xx and no `SQLITE_BUSY`/"locked" text ever reaches a client.
  *
- * Run alone: `deno run -A torture/two_writers.ts [SECONDS]` (SEED=… to replay).
+ * Run alone: `TWO_WRITERS_SECONDS=60 deno task torture two-writers` (SEED=… to replay).
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
 import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from "jose";
-import { loadConfig } from "../lib/settings.ts";
 import { createSealer, secretCheck } from "../lib/core/seal.ts";
 import { KeyManager } from "../lib/keys/key_manager.ts";
+import { loadConfig } from "../lib/settings.ts";
 import { openSqliteStore } from "../lib/store/sqlite.ts";
-import {
-  call,
-  canonicalJwk,
-  type Outcome,
-  postJson,
-  type Proc,
-  sleep,
-  spawnServer,
-  table,
-  waitListening,
-} from "./harness.ts";
-import { createRng, type Rng, seedFrom } from "./prng.ts";
+import { type ServerProcess, spawnServer, waitListening } from "../tests/support/server_process.ts";
+import { call, canonicalJwk, failureLog, type Outcome, postJson, sleep } from "./harness.ts";
+import { createRng, type Rng } from "./prng.ts";
 
 /** Options of {@linkcode runTwoWriters}. */
 export interface TwoWritersOptions {
@@ -86,11 +77,7 @@ export async function runTwoWriters(options: TwoWritersOptions): Promise<TwoWrit
     "--seed-user",
     "shared:shared-password-0123",
   ];
-  const failures: string[] = [];
-  const fail = (message: string) => {
-    if (failures.length < 100) failures.push(message);
-    log(`FAIL ${message}`);
-  };
+  const { failures, fail } = failureLog(log);
   const counts = {
     requests: 0,
     registered: [0, 0],
@@ -106,7 +93,7 @@ export async function runTwoWriters(options: TwoWritersOptions): Promise<TwoWrit
   let maxLag = 0;
   const pendingTokens: { token: string; at: number; from: number }[] = [];
   const users: { username: string; password: string; on: number }[] = [];
-  const servers: Proc[] = [];
+  const servers: ServerProcess[] = [];
   let running = true;
 
   const note = (outcome: Outcome, what: string) => {
@@ -331,14 +318,4 @@ export function twoWritersRows(report: TwoWritersReport): [string, string | numb
     ["5xx or SQLITE_BUSY seen by clients", report.busyOr5xx],
     ["failures", report.failures.length],
   ];
-}
-
-if (import.meta.main) {
-  const seed = seedFrom(Deno.env.toObject());
-  const seconds = Number(Deno.args[0] ?? 180);
-  console.log(`two writers: seed ${seed} (replay: SEED=${seed} deno run -A torture/two_writers.ts ${seconds})`);
-  const report = await runTwoWriters({ seconds, seed, log: (line) => console.log(line) });
-  console.log(table("two processes on one database", twoWritersRows(report)));
-  for (const failure of report.failures) console.log(`FAIL ${failure}`);
-  Deno.exit(report.failures.length === 0 ? 0 : 1);
 }

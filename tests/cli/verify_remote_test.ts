@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
+import { verifyRemote, type VerifyRemoteOptions } from "../../lib/cli/verify_remote.ts";
 import { importSigningKey, type KeyMaterial } from "../../lib/core/key_material.ts";
 import { signClaims } from "../../lib/core/tokens.ts";
-import { verifyRemote, type VerifyRemoteOptions } from "../../lib/cli/verify_remote.ts";
 import { freshKey, T0 } from "../support/helpers.ts";
 
 const JWKS = new URL("https://issuer.example/.well-known/jwks.json");

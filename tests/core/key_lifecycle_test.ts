@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { AppError } from "../../lib/core/errors.ts";
 import {
   isEmptyPlan,
@@ -10,7 +9,6 @@ import {
   planKeys,
 } from "../../lib/core/key_lifecycle.ts";
 import { lifecyclePolicy } from "../../lib/core/key_policy.ts";
-import { defaultAlgFor, materialFromJwk, publicJwk } from "../../lib/core/key_material.ts";
 import { freshKey } from "../support/helpers.ts";
 
 /** Applies a plan the way a store would, with made-up kids and blobs. */
@@ -82,21 +80,6 @@ function newestExpired(keys: readonly KeyRecord[], now: number): KeyRecord | und
   return keys.filter((k) => k.exp <= now && k.revokedAt === null).sort((a, b) => b.exp - a.exp || b.id - a.id)[0];
 }
 
-Deno.test("lifecyclePolicy() derives max-age, lead and window from the rotation rule", () => {
-  assert.deepEqual(
-    { maxAge: policy.maxAge, lead: policy.lead, window: policy.window },
-    { maxAge: 150, lead: 180, window: 120 + 30 + 150 },
-  );
-  const daily = lifecyclePolicy();
-  assert.equal(daily.maxAge, 300, "max-age is capped at 5 minutes");
-  assert.equal(daily.lead, 330);
-  assert.equal(daily.rotationInterval, 86_400);
-  assert.throws(() => lifecyclePolicy({ rotationInterval: 59 }), /at least 60 seconds/);
-  assert.throws(() => lifecyclePolicy({ tokenTtl: 0 }), /Token TTL/);
-  assert.throws(() => lifecyclePolicy({ clockSkew: -1 }), /Clock skew/);
-  assert.throws(() => lifecyclePolicy({ retention: -1 }), /retention/);
-});
-
 Deno.test("planKeys() on an empty store creates an active, a next and an expired key", () => {
   const plan = planKeys([], T, policy);
   assert.equal(plan.generated, 3);
@@ -167,13 +150,16 @@ Deno.test("a token signed at any instant verifies until it expires", () => {
   }
 });
 
+/** A fresh key set at T, rotated at `now`: the keys after, and their states at `now`. */
+function rotatedAt(now: number) {
+  const counter = { id: 0 };
+  const rotated = step(step([], T, counter), now, counter, { kind: "rotate" });
+  return { rotated, s: states(rotated, now) };
+}
+
 Deno.test("rotate publishes the next key before it signs", async (t) => {
   await t.step("a next key younger than the lead time waits for it", () => {
-    const counter = { id: 0 };
-    const keys = step([], T, counter);
-    const now = T + 10;
-    const rotated = step(keys, now, counter, { kind: "rotate" });
-    const s = states(rotated, now);
+    const { rotated, s } = rotatedAt(T + 10);
     assert.equal(s.active[0]!.id, 1, "the current key keeps signing");
     const next = s.next.sort((a, b) => a.activatesAt - b.activatesAt);
     assert.equal(next[0]!.id, 2);
@@ -183,11 +169,8 @@ Deno.test("rotate publishes the next key before it signs", async (t) => {
     assert.equal(states(rotated, T + policy.lead).active[0]!.id, 2);
   });
   await t.step("a next key older than the lead time takes over at once", () => {
-    const counter = { id: 0 };
-    const keys = step([], T, counter);
     const now = T + 400;
-    const rotated = step(keys, now, counter, { kind: "rotate" });
-    const s = states(rotated, now);
+    const { s } = rotatedAt(now);
     assert.equal(s.active[0]!.id, 2);
     assert.equal(s.retired[0]!.id, 1);
     assert.equal(s.retired[0]!.exp, now + policy.window, "the old key stays published for the window");
@@ -286,48 +269,4 @@ Deno.test("two keys signing at once (a damaged schedule) heal to one", () => {
   const keys = step([], T, counter).map((key) => key.id === 2 ? { ...key, activatesAt: T, createdAt: T - 1000 } : key);
   const healed = step(keys, T + 1, counter);
   assert.equal(states(healed, T + 1).active.length, 1);
-});
-
-Deno.test("publicJwk() keeps only public members, from an allow-list", async () => {
-  for (const alg of ["RS256", "ES256", "EdDSA"] as const) {
-    const { privateKey } = await generateKeyPair(alg, { extractable: true });
-    const jwk = { ...await exportJWK(privateKey), extra: "x", key_ops: ["sign"] };
-    const pub = publicJwk(jwk, "kid", alg);
-    for (const member of ["d", "p", "q", "dp", "dq", "qi", "extra", "key_ops", "oth", "k"]) {
-      assert.ok(!(member in pub), `${alg} JWKS entry has no "${member}"`);
-    }
-    assert.equal(pub.use, "sig");
-    assert.equal(pub.alg, alg);
-    assert.equal(pub.kid, "kid");
-  }
-  assert.throws(() => publicJwk({ kty: "oct", k: "secret" }, "k", "RS256"), /Unsupported key type "oct"/);
-  assert.throws(() => publicJwk({ kty: "RSA", e: "AQAB" }, "k", "RS256"), /lacks its "n" member/);
-});
-
-Deno.test("materialFromJwk() makes RFC 7638 thumbprint kids and checks the key", async (t) => {
-  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk = await exportJWK(privateKey);
-  await t.step("the kid is the SHA-256 thumbprint of the public key, stable across calls", async () => {
-    const a = await materialFromJwk(jwk);
-    const b = await materialFromJwk({ ...jwk, kid: "ignored" });
-    assert.equal(a.kid, await calculateJwkThumbprint({ kty: "EC", crv: jwk.crv!, x: jwk.x!, y: jwk.y! }));
-    assert.equal(a.kid, b.kid);
-    assert.equal(a.alg, "ES256");
-    assert.ok(new TextDecoder().decode(a.privateBytes).includes('"d"'));
-  });
-  await t.step("a public key, a small RSA key or a key that does not fit the algorithm is refused", async () => {
-    const { d: _d, ...pub } = jwk;
-    await assert.rejects(materialFromJwk(pub), /no private part/);
-    await assert.rejects(materialFromJwk(jwk, "RS256"), /cannot sign RS256/);
-    const small = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
-    const smallJwk = await exportJWK(small.privateKey);
-    await assert.rejects(materialFromJwk({ ...smallJwk, n: smallJwk.n!.slice(0, 170) }), /at least 2048 bits/);
-  });
-  await t.step("defaultAlgFor() picks the algorithm from the key type", () => {
-    assert.equal(defaultAlgFor({ kty: "RSA" }), "RS256");
-    assert.equal(defaultAlgFor({ kty: "RSA", alg: "PS256" }), "PS256");
-    assert.equal(defaultAlgFor({ kty: "EC", crv: "P-256" }), "ES256");
-    assert.equal(defaultAlgFor({ kty: "OKP", crv: "Ed25519" }), "EdDSA");
-    assert.throws(() => defaultAlgFor({ kty: "EC", crv: "P-384" }), /Unsupported key type "EC" \(P-384\)/);
-  });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createSealer, randomSecret, SEAL_VERSION, secretCheck } from "../../lib/core/seal.ts";
 import { SealError } from "../../lib/core/errors.ts";
+import { createSealer, randomSecret, SEAL_VERSION, secretCheck } from "../../lib/core/seal.ts";
 
 const plaintext = new TextEncoder().encode('{"kty":"RSA","d":"private"}');
 

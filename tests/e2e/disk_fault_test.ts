@@ -1,134 +1,11 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { createApp } from "../../lib/app.ts";
-import { secretCheck } from "../../lib/core/seal.ts";
-import { describeSqliteError, openSqliteStore, runtimeSqliteError } from "../../lib/store/sqlite.ts";
-import type { Store } from "../../lib/store/ports.ts";
-import { call, postJson, spawnServer, waitListening } from "../../torture/harness.ts";
-import { fastHasher, freshKey, from, testClock, testConfig } from "../support/helpers.ts";
+import { describeSqliteError } from "../../lib/store/sqlite.ts";
+import { call, postJson } from "../../torture/harness.ts";
+import { waitFor, withTempDir } from "../support/helpers.ts";
+import { scenario, spawnServer, waitListening } from "../support/server_process.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
 const ALICE = { username: "alice", password: "alice-password-0123" };
-
-/**
- * A real SQLite store whose writes fail, while `fault` is set, exactly as the driver fails
- * them (the same message through the same mapping); reads keep working, as on a full disk.
- */
-function faultyStore(inner: Store, path: string): Store & { fault: string | null } {
-  const state = { fault: null as string | null };
-  const write = <A extends unknown[], R>(method: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
-    state.fault === null ? method(...args) : Promise.reject(runtimeSqliteError(new Error(state.fault), path));
-  return {
-    get fault() {
-      return state.fault;
-    },
-    set fault(value) {
-      state.fault = value;
-    },
-    description: inner.description,
-    listKeys: () => inner.listKeys(),
-    keysVersion: () => inner.keysVersion(),
-    updateKeys: write((plan) => inner.updateKeys(plan)),
-    createUser: write((user, now) => inner.createUser(user, now)),
-    upsertUser: write((user, now) => inner.upsertUser(user, now)),
-    findUser: (username) => inner.findUser(username),
-    recordLogins: write((events) => inner.recordLogins(events)),
-    ping: () => inner.ping(),
-    close: () => inner.close(),
-  };
-}
-
-const jsonPost = (body: unknown): RequestInit => ({
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
-
-Deno.test("while the database cannot be written, /auth and /register answer 503 JSON, the JWKS keeps serving, and all recovers", async (t) => {
-  for (const driverMessage of ["database or disk is full", "attempt to write a readonly database", "disk I/O error"]) {
-    await t.step(driverMessage, async () => {
-      const dir = await Deno.makeTempDir();
-      const path = `${dir}/faults.db`;
-      const clock = testClock();
-      let store: ReturnType<typeof faultyStore> | null = null;
-      const app = await createApp(
-        testConfig({ auth: "password", "rate-limit": "off", "seed-user": [`${ALICE.username}:${ALICE.password}`] }),
-        {
-          clock,
-          masterSecret: "disk fault test secret",
-          hasher: fastHasher,
-          generate: freshKey,
-          openStore: (sealer) => (store = faultyStore(openSqliteStore(path, { secret: secretCheck(sealer) }), path)),
-        },
-      );
-      const fetch = (route: string, init?: RequestInit) =>
-        app.handle(new Request(`http://127.0.0.1${route}`, init), from());
-      try {
-        const jwks = await (await fetch("/.well-known/jwks.json")).text();
-        assert.equal((await fetch("/auth", jsonPost(ALICE))).status, 200);
-        await app.loginLog.flush();
-
-        store!.fault = driverMessage;
-        const register = await fetch("/register", jsonPost({ username: "bob", email: "bob@example.com" }));
-        assert.equal(register.status, 503);
-        const refusal = await register.json();
-        assert.equal(refusal.error, "unavailable");
-        assert.ok(
-          !refusal.message.includes(path) && !refusal.message.includes(driverMessage),
-          "no path or driver text",
-        );
-        assert.ok(Number(register.headers.get("retry-after")) >= 1);
-        // The login that meets the fault is answered: its auth_logs row waits in memory.
-        assert.equal((await fetch("/auth", jsonPost(ALICE))).status, 200);
-        assert.equal(await app.loginLog.flush(), false, "its write fails");
-        const refused = await fetch("/auth", jsonPost(ALICE));
-        assert.equal(refused.status, 503, "later logins are refused while they cannot be recorded");
-        assert.equal(refused.headers.get("content-type"), "application/json");
-        assert.equal((await refused.json()).error, "unavailable");
-        assert.ok(Number(refused.headers.get("retry-after")) >= 1);
-
-        await assert.rejects(
-          app.keys.apply({ kind: "rotate" }),
-          (error: { code: string }) => error.code === "unavailable",
-        );
-        assert.equal(await (await fetch("/.well-known/jwks.json")).text(), jwks, "the JWKS is served unchanged");
-        clock.advance(86_400_000 + 1000); // past the next activation: due changes cannot be written
-        await assert.rejects(app.rotate(), (error: { code: string }) => error.code === "unavailable");
-        const served = await fetch("/.well-known/jwks.json");
-        assert.equal(served.status, 200, "the JWKS is still served from memory");
-        assert.ok((await served.json()).keys.length > 0);
-
-        store!.fault = null;
-        assert.equal((await fetch("/register", jsonPost({ username: "bob", email: "bob@example.com" }))).status, 201);
-        await app.refresh(); // the 2 s tick: retries the pending auth_logs rows
-        assert.equal(app.loginLog.pending, 0);
-        assert.equal((await fetch("/auth", jsonPost(ALICE))).status, 200, "logins are back");
-        await app.loginLog.flush();
-      } finally {
-        await app.close();
-      }
-      const db = new DatabaseSync(path);
-      try {
-        const logins = db.prepare("SELECT COUNT(*) AS n FROM auth_logs").get() as { n: number };
-        assert.equal(Number(logins.n), 3, "every answered login was recorded, including the one during the fault");
-      } finally {
-        db.close();
-        await Deno.remove(dir, { recursive: true });
-      }
-    });
-  }
-});
-
-Deno.test("describeSqliteError() sorts driver failures into damaged, unavailable and internal", () => {
-  const code = (message: string) => describeSqliteError(new Error(message), "x.db").code;
-  assert.equal(code("database or disk is full"), "unavailable");
-  assert.equal(code("attempt to write a readonly database"), "unavailable");
-  assert.equal(code("disk I/O error"), "unavailable");
-  assert.equal(code("database is locked"), "unavailable");
-  assert.equal(code("database disk image is malformed"), "corrupt_data");
-  assert.equal(code("file is not a database"), "corrupt_data");
-  assert.equal(code("no such table: nope"), "internal");
-});
 
 /** Runs a command; true when it exited 0. */
 function run(command: string, ...args: string[]): boolean {
@@ -225,14 +102,10 @@ async function realFault(dir: string, inject: (db: string) => Promise<() => Prom
     const again = await register();
     assert.ok(again.ok && again.status === 201, JSON.stringify(again));
     // Logins come back at the next 2 s tick, which retries the pending auth_logs rows.
-    const deadline = Date.now() + 15_000;
-    let back = false;
-    while (!back && Date.now() < deadline) {
+    await waitFor("logins to come back after the disk recovered", async () => {
       const outcome = await postJson(`${url}/auth`, ALICE);
-      back = outcome.ok && outcome.status === 200;
-      if (!back) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.ok(back, "logins came back after the disk recovered");
+      return outcome.ok && outcome.status === 200;
+    }, 15_000);
 
     assert.ok(server.running(), "the server never went down");
     assert.equal(await server.stop(), 0);
@@ -258,11 +131,9 @@ async function realFault(dir: string, inject: (db: string) => Promise<() => Prom
   }
 }
 
-Deno.test({
-  name: "on a real full disk the server answers 503 JSON, keeps serving the JWKS, and recovers when space returns",
-  ignore: !canMountTmpfs(),
-  ...opts,
-  async fn() {
+scenario(
+  "on a real full disk the server answers 503 JSON, keeps serving the JWKS, and recovers when space returns",
+  async () => {
     const dir = await Deno.makeTempDir();
     assert.ok(run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", dir), "mount an 8 MiB tmpfs");
     try {
@@ -283,15 +154,13 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+  { ignore: !canMountTmpfs() },
+);
 
-Deno.test({
-  name: "when the database files turn unwritable at run time the server answers 503 JSON, keeps the JWKS, and recovers",
-  ignore: !canFreezeOpenFiles(),
-  ...opts,
-  async fn() {
-    const dir = await Deno.makeTempDir();
-    try {
+scenario(
+  "when the database files turn unwritable at run time the server answers 503 JSON, keeps the JWKS, and recovers",
+  async () => {
+    await withTempDir(async (dir) => {
       await realFault(dir, (db) => {
         // The -shm index stays writable: it is memory-mapped, and freezing it kills any SQLite process with SIGBUS.
         const files = [db, `${db}-wal`];
@@ -301,8 +170,18 @@ Deno.test({
           return Promise.resolve();
         });
       });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
+  { ignore: !canFreezeOpenFiles() },
+);
+
+Deno.test("describeSqliteError() sorts driver failures into damaged, unavailable and internal", () => {
+  const code = (message: string) => describeSqliteError(new Error(message), "x.db").code;
+  assert.equal(code("database or disk is full"), "unavailable");
+  assert.equal(code("attempt to write a readonly database"), "unavailable");
+  assert.equal(code("disk I/O error"), "unavailable");
+  assert.equal(code("database is locked"), "unavailable");
+  assert.equal(code("database disk image is malformed"), "corrupt_data");
+  assert.equal(code("file is not a database"), "corrupt_data");
+  assert.equal(code("no such table: nope"), "internal");
 });

@@ -8,9 +8,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify } from "jose";
 import { libFiles } from "../support/helpers.ts";
-import { startServer } from "../support/server_process.ts";
+import { scenario, withServer } from "../support/server_process.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
 const DB = "totally_not_my_privateKeys.db";
 const BEARER = { authorization: `Bearer ${"0123456789abcdef".repeat(4)}` };
 
@@ -38,9 +37,7 @@ async function graderAuth(url: string, expired: boolean): Promise<string> {
 }
 
 async function project1And2(args: string[]) {
-  const cwd = await Deno.makeTempDir();
-  const server = await startServer({ cwd, args });
-  try {
+  await withServer({ args }, async (server, cwd) => {
     const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`), { headers: BEARER });
     const valid = await graderAuth(server.url, false);
     await jwtVerify(valid, jwks);
@@ -65,19 +62,16 @@ async function project1And2(args: string[]) {
     db.close();
     assert.ok(rows.some((row) => Number(row.exp) > now), "a valid key in the DB");
     assert.ok(rows.some((row) => Number(row.exp) <= now), "an expired key in the DB");
-  } finally {
     assert.equal(await server.stop(), 0);
-    await Deno.remove(cwd, { recursive: true });
-  }
+  });
 }
 
-Deno.test({ name: "grader project 1 and 2 pass in open mode", ...opts, fn: () => project1And2(["--auth", "open"]) });
+scenario("grader project 1 and 2 pass in open mode", () => project1And2(["--auth", "open"]));
 
-Deno.test({
-  name: "grader project 1 and 2 pass in password mode with the seeded grader user",
-  ...opts,
-  fn: () => project1And2(["--seed-user", "userABC:password123"]),
-});
+scenario(
+  "grader project 1 and 2 pass in password mode with the seeded grader user",
+  () => project1And2(["--seed-user", "userABC:password123"]),
+);
 
 Deno.test("grader project 2: the source stores keys with the parameterised insert it greps for", () => {
   const pattern =
@@ -88,68 +82,59 @@ Deno.test("grader project 2: the source stores keys with the parameterised inser
   assert.deepEqual(hits, ["store/sql_store.ts"]);
 });
 
-Deno.test({
-  name: "grader project 3 passes: registration, encrypted keys, auth logging, rate limiting",
-  ...opts,
-  async fn() {
-    const cwd = await Deno.makeTempDir();
-    const server = await startServer({
-      cwd,
-      args: ["--seed-user", "userABC:password123"],
-      env: { NOT_MY_KEY: "grader project 3 secret value!!" },
+scenario("grader project 3 passes: registration, encrypted keys, auth logging, rate limiting", async () => {
+  await withServer({
+    args: ["--seed-user", "userABC:password123"],
+    env: { NOT_MY_KEY: "grader project 3 secret value!!" },
+  }, async (server, cwd) => {
+    const username = `testor_${crypto.randomUUID().slice(0, 8)}`;
+    const registered = await fetch(`${server.url}/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...BEARER },
+      body: JSON.stringify({ username, email: `${username}@test.com` }),
     });
-    try {
-      const username = `testor_${crypto.randomUUID().slice(0, 8)}`;
-      const registered = await fetch(`${server.url}/register`, {
+    assert.ok(registered.status === 200 || registered.status === 201);
+    const { password } = await registered.json();
+    assert.match(password, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+
+    const login = () =>
+      fetch(`${server.url}/auth`, {
         method: "POST",
         headers: { "content-type": "application/json", ...BEARER },
-        body: JSON.stringify({ username, email: `${username}@test.com` }),
+        body: JSON.stringify({ username, password }),
       });
-      assert.ok(registered.status === 200 || registered.status === 201);
-      const { password } = await registered.json();
-      assert.match(password, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const first = await login();
+    await first.body?.cancel();
+    assert.equal(first.status, 200);
 
-      const login = () =>
-        fetch(`${server.url}/auth`, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...BEARER },
-          body: JSON.stringify({ username, password }),
-        });
-      const first = await login();
-      await first.body?.cancel();
-      assert.equal(first.status, 200);
-
-      const db = new DatabaseSync(`${cwd}/${DB}`, { readOnly: true });
-      try {
-        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all().map((r) => r.name);
-        assert.ok(tables.includes("users") && tables.includes("auth_logs"));
-        const user = db.prepare("SELECT * FROM users WHERE username=?").get(username)!;
-        assert.ok(user.password_hash !== "" && user.password_hash !== password, "password hash is hashed");
-        for (const key of db.prepare("SELECT * FROM keys").all()) {
-          const text = new TextDecoder().decode(key.key as Uint8Array).trim();
-          assert.ok(!text.startsWith("-----BEGIN RSA PRIVATE KEY-----"), `private key ${key.kid} is encrypted`);
-        }
-        // The login is logged by the time its response has arrived.
-        const logs = db.prepare("SELECT * FROM auth_logs WHERE user_id=?").all(user.id as number);
-        assert.equal(logs.length, 1);
-        assert.ok(logs[0]!.request_ip !== "" && String(logs[0]!.request_timestamp).length === 19);
-      } finally {
-        db.close();
+    const db = new DatabaseSync(`${cwd}/${DB}`, { readOnly: true });
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all().map((r) => r.name);
+      assert.ok(tables.includes("users") && tables.includes("auth_logs"));
+      const user = db.prepare("SELECT * FROM users WHERE username=?").get(username)!;
+      assert.ok(user.password_hash !== "" && user.password_hash !== password, "password hash is hashed");
+      for (const key of db.prepare("SELECT * FROM keys").all()) {
+        const text = new TextDecoder().decode(key.key as Uint8Array).trim();
+        assert.ok(!text.startsWith("-----BEGIN RSA PRIVATE KEY-----"), `private key ${key.kid} is encrypted`);
       }
-
-      // The rate-limit item: a burst past 10 in a second gets 429 (in-process tests cover the
-      // exact 100 ms spacing with an injected clock).
-      const statuses: number[] = [];
-      for (let i = 0; i < 11; i++) {
-        const response = await login();
-        await response.body?.cancel();
-        statuses.push(response.status);
-      }
-      assert.equal(statuses.at(-1), 429);
-      assert.ok(statuses.filter((s) => s === 200).length <= 10);
+      // The login is logged by the time its response has arrived.
+      const logs = db.prepare("SELECT * FROM auth_logs WHERE user_id=?").all(user.id as number);
+      assert.equal(logs.length, 1);
+      assert.ok(logs[0]!.request_ip !== "" && String(logs[0]!.request_timestamp).length === 19);
     } finally {
-      assert.equal(await server.stop(), 0);
-      await Deno.remove(cwd, { recursive: true });
+      db.close();
     }
-  },
+
+    // The rate-limit item: a burst past 10 in a second gets 429 (in-process tests cover the
+    // exact 100 ms spacing with an injected clock).
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const response = await login();
+      await response.body?.cancel();
+      statuses.push(response.status);
+    }
+    assert.equal(statuses.at(-1), 429);
+    assert.ok(statuses.filter((s) => s === 200).length <= 10);
+    assert.equal(await server.stop(), 0);
+  });
 });

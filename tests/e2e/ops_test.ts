@@ -8,22 +8,13 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { waitFor, withTempDir } from "../support/helpers.ts";
 import { parseMetrics, sampleValue } from "../support/prometheus.ts";
+import { scenario, type StartedServer, startServer, withServer } from "../support/server_process.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
 const DB = "totally_not_my_privateKeys.db";
 
-/** Resolves when `check()` holds, polling every 20 ms; rejects after `timeoutMs`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function logLines(server: ServerProcess): Record<string, unknown>[] {
+function logLines(server: StartedServer): Record<string, unknown>[] {
   return server.lines.filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
 }
 
@@ -32,18 +23,14 @@ async function inFlight(url: string): Promise<number> {
   return sampleValue(parseMetrics(await response.text()), "jwks_http_requests_in_flight") ?? 0;
 }
 
-Deno.test({
-  name: "SIGTERM with 50 requests in flight: all 50 complete, the process exits 0 and the database is intact",
-  ...opts,
-  async fn() {
-    const cwd = await Deno.makeTempDir();
+scenario(
+  "SIGTERM with 50 requests in flight: all 50 complete, the process exits 0 and the database is intact",
+  async () => {
     const password = "shutdown test password 1";
-    const server = await startServer({
-      cwd,
+    await withServer({
       env: { NOT_MY_KEY: "shutdown test master secret 0123" },
       args: ["--seed-user", `alice:${password}`, "--rate-limit", "off", "--hash-concurrency", "1"],
-    });
-    try {
+    }, async (server, cwd) => {
       // Each login sends the first half of its body, then waits: the server is inside the
       // handler, reading the body, when the signal arrives. The second half (and an Argon2
       // verification queued behind a one-slot hasher) comes after the signal.
@@ -62,10 +49,10 @@ Deno.test({
           body,
         });
       });
-      await until("50 requests in flight", async () => await inFlight(server.url) >= 51);
+      await waitFor("50 requests in flight", async () => await inFlight(server.url) >= 51);
 
       server.child.kill("SIGTERM");
-      await until("the shutting_down log line", () => server.lines.some((line) => line.includes('"shutting_down"')));
+      await waitFor("the shutting_down log line", () => server.lines.some((line) => line.includes('"shutting_down"')));
       // New work is refused while the requests in flight finish.
       const client = Deno.createHttpClient({});
       try {
@@ -100,20 +87,14 @@ Deno.test({
       } finally {
         db.close();
       }
-    } finally {
-      await server.stop("SIGKILL");
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
-});
+);
 
-Deno.test({
-  name: "the real server's /readyz goes 503 when the database file is moved away and 200 when it returns",
-  ...opts,
-  async fn() {
-    const cwd = await Deno.makeTempDir();
-    const server = await startServer({ cwd, env: { NOT_MY_KEY: "readyz test master secret 01234" } });
-    try {
+scenario(
+  "the real server's /readyz goes 503 when the database file is moved away and 200 when it returns",
+  async () => {
+    await withServer({ env: { NOT_MY_KEY: "readyz test master secret 01234" } }, async (server, cwd) => {
       const ready = async () => {
         const response = await fetch(`${server.url}/readyz`);
         return { status: response.status, body: await response.json() };
@@ -130,48 +111,41 @@ Deno.test({
 
       const events = logLines(server).map((line) => line.msg).filter((msg) => String(msg).startsWith("database_"));
       assert.deepEqual(events, ["database_unavailable", "database_available"], "the outage is logged once");
-    } finally {
-      await server.stop("SIGKILL");
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
-});
+);
 
-Deno.test({
-  name: "logs are JSON lines, one per request and per key event, and never hold a secret, password or token",
-  ...opts,
-  async fn() {
-    const cwd = await Deno.makeTempDir();
+scenario(
+  "logs are JSON lines, one per request and per key event, and never hold a secret, password or token",
+  async () => {
     const secrets = {
       master: "master secret that must not leak 7f3a",
       admin: "admin token that must not leak 9c1e",
       seeded: "Seeded-Passw0rd-must-not-leak",
       grader: `Bearer ${"5a".repeat(32)}`,
     };
-    const server = await startServer({
-      cwd,
+    await withServer({
       env: { NOT_MY_KEY: secrets.master, ADMIN_TOKEN: secrets.admin, LOG_LEVEL: "debug" },
       args: ["--seed-user", `seeduser:${secrets.seeded}`],
-    });
-    const leaks: string[] = Object.values(secrets);
-    const sent: string[] = [];
-    let n = 0;
-    const call = async (path: string, init: RequestInit = {}) => {
-      const id = `req-${++n}`;
-      sent.push(id);
-      const response = await fetch(`${server.url}${path}`, {
-        ...init,
-        headers: { authorization: secrets.grader, ...init.headers, "x-request-id": id },
-      });
-      const text = await response.text();
-      return { status: response.status, json: text.startsWith("{") ? JSON.parse(text) : null };
-    };
-    const token = (answer: { status: number; json: { token?: string } | null }) => {
-      assert.equal(answer.status, 200);
-      leaks.push(answer.json!.token!, answer.json!.token!.split(".")[2]!);
-      return answer.json!.token!;
-    };
-    try {
+    }, async (server) => {
+      const leaks: string[] = Object.values(secrets);
+      const sent: string[] = [];
+      let n = 0;
+      const call = async (path: string, init: RequestInit = {}) => {
+        const id = `req-${++n}`;
+        sent.push(id);
+        const response = await fetch(`${server.url}${path}`, {
+          ...init,
+          headers: { authorization: secrets.grader, ...init.headers, "x-request-id": id },
+        });
+        const text = await response.text();
+        return { status: response.status, json: text.startsWith("{") ? JSON.parse(text) : null };
+      };
+      const token = (answer: { status: number; json: { token?: string } | null }) => {
+        assert.equal(answer.status, 200);
+        leaks.push(answer.json!.token!, answer.json!.token!.split(".")[2]!);
+        return answer.json!.token!;
+      };
       const registered = await call("/register", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -233,20 +207,15 @@ Deno.test({
       for (const msg of ["user_seeded", "listening", "shutting_down", "stopped"]) {
         assert.ok(lines.some((line) => line.msg === msg), msg);
       }
-    } finally {
-      await server.stop("SIGKILL");
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
-});
+);
 
-Deno.test({
-  name: "after a restart with another --alg both key types are published and a discovery client verifies old tokens",
-  ...opts,
-  async fn() {
-    const cwd = await Deno.makeTempDir();
-    const env = { NOT_MY_KEY: "alg change test master secret 012" };
-    try {
+scenario(
+  "after a restart with another --alg both key types are published and a discovery client verifies old tokens",
+  async () => {
+    await withTempDir(async (cwd) => {
+      const env = { NOT_MY_KEY: "alg change test master secret 012" };
       const first = await startServer({ cwd, env, args: ["--auth", "open"] });
       const before = (await (await fetch(`${first.url}/auth`, { method: "POST" })).json()).token;
       assert.equal(decodeProtectedHeader(before).alg, "RS256");
@@ -268,8 +237,6 @@ Deno.test({
       } finally {
         await second.stop();
       }
-    } finally {
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   },
-});
+);

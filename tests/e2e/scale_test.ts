@@ -1,58 +1,29 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
-import { createApp } from "../../lib/app.ts";
-import { loadConfig } from "../../lib/settings.ts";
+import pg from "pg";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import { KeyManager } from "../../lib/keys/key_manager.ts";
-import { createLogger } from "../../lib/ops/log.ts";
+import { loadConfig } from "../../lib/settings.ts";
 import { MIGRATION_LOCK, openPostgresStore } from "../../lib/store/postgres.ts";
-import { RedisRateLimiter } from "../../lib/store/redis.ts";
-import pg from "pg";
-import { fastHasher } from "../support/helpers.ts";
-import { type ServerProcess, startServer } from "../support/server_process.ts";
-import {
-  deleteRedisPrefix,
-  dropSchema,
-  postgresService,
-  query,
-  redisService,
-  schemaName,
-  searchPathUrl,
-  withSchema,
-} from "../support/services.ts";
+import { scenario, type StartedServer, startServer } from "../support/server_process.ts";
+import { postgresService, query, redisService, serviceEnvironment } from "../support/services.ts";
 
 const postgres = await postgresService("scale_test");
 const redis = await redisService("scale_test");
 const ignore = postgres.url === null || redis.url === null;
 const NOT_MY_KEY = "scale test master secret, 32 bytes";
 
-/** A fresh schema, a fresh Redis key prefix, and a way to clean both up. */
-function environment() {
-  const schema = schemaName("jwks_scale");
-  const prefix = `jwks-scale:${crypto.randomUUID().slice(0, 8)}:`;
-  const redisUrl = new URL(redis.url!);
-  redisUrl.searchParams.set("prefix", prefix);
-  return {
-    schema,
-    db: withSchema(postgres.url!, schema),
-    raw: searchPathUrl(postgres.url!, schema),
-    rateLimitStore: redisUrl.href,
-    async dispose() {
-      await dropSchema(postgres.url!, schema);
-      await deleteRedisPrefix(redis.url!, prefix);
-    },
-  };
-}
+const environment = () => serviceEnvironment(postgres.url!, redis.url!);
 
 /**
  * Starts `count` servers against `schema` at the same moment: the test holds the lock every
  * start takes before it migrates, waits until all of them queue for it, then lets go, so they
  * race from one instant. Stops them all if any fails to start.
  */
-async function startMany(count: number, args: string[], cwd: string, schema: string): Promise<ServerProcess[]> {
+async function startMany(count: number, args: string[], cwd: string, schema: string): Promise<StartedServer[]> {
   const gate = new pg.Client({ connectionString: postgres.url! });
   await gate.connect();
-  let started: PromiseSettledResult<ServerProcess>[];
+  let started: PromiseSettledResult<StartedServer>[];
   try {
     await gate.query("SELECT pg_advisory_lock($1, hashtext($2))", [MIGRATION_LOCK, schema]);
     const starting = Promise.allSettled(
@@ -96,16 +67,16 @@ async function keyStates(raw: string, now: number): Promise<string[]> {
   });
 }
 
-const created = (servers: ServerProcess[]) =>
+const created = (servers: StartedServer[]) =>
   servers.flatMap((server) => server.lines.filter((line) => line.includes('"msg":"key_created"')));
 
-async function jwksOf(server: ServerProcess): Promise<{ etag: string; jwks: JSONWebKeySet }> {
+async function jwksOf(server: StartedServer): Promise<{ etag: string; jwks: JSONWebKeySet }> {
   const response = await fetch(`${server.url}/.well-known/jwks.json`);
   assert.equal(response.status, 200);
   return { etag: response.headers.get("etag")!, jwks: await response.json() };
 }
 
-async function login(server: ServerProcess, username: string, password: string, ip: string): Promise<Response> {
+async function login(server: StartedServer, username: string, password: string, ip: string): Promise<Response> {
   return await fetch(`${server.url}/auth`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-forwarded-for": ip },
@@ -113,15 +84,12 @@ async function login(server: ServerProcess, username: string, password: string, 
   });
 }
 
-Deno.test({
-  name: "three instances started at once on one empty database act as one: keys, tokens, users, rate limits",
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+scenario(
+  "three instances started at once on one empty database act as one: keys, tokens, users, rate limits",
+  async () => {
     const env = environment();
     const cwd = await Deno.makeTempDir();
-    let servers: ServerProcess[] = [];
+    let servers: StartedServer[] = [];
     try {
       servers = await startMany(
         3,
@@ -138,7 +106,7 @@ Deno.test({
         cwd,
         env.schema,
       );
-      const [a, b, c] = servers as [ServerProcess, ServerProcess, ServerProcess];
+      const [a, b, c] = servers as [StartedServer, StartedServer, StartedServer];
 
       // Keys: exactly what one instance alone creates, once.
       assert.equal(created(servers).length, 3, created(servers).join("\n"));
@@ -213,123 +181,90 @@ Deno.test({
       await Deno.remove(cwd, { recursive: true });
     }
   },
-});
+  { ignore },
+);
 
-Deno.test({
-  name: "a rotation step that falls due on three instances at once runs exactly once",
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const env = environment();
-    const cwd = await Deno.makeTempDir();
-    let servers: ServerProcess[] = [];
+scenario("a rotation step that falls due on three instances at once runs exactly once", async () => {
+  const env = environment();
+  const cwd = await Deno.makeTempDir();
+  let servers: StartedServer[] = [];
+  try {
+    // An instance that ran 70 s ago with one-minute rotation: its next key is due now.
+    const config = loadConfig({ "rotate-every": "60s", alg: "EdDSA" }, {});
+    const startedAt = Date.now() - 70_000;
+    const store = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
     try {
-      // An instance that ran 70 s ago with one-minute rotation: its next key is due now.
-      const config = loadConfig({ "rotate-every": "60s", alg: "EdDSA" }, {});
-      const startedAt = Date.now() - 70_000;
-      const store = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
-      try {
-        const keys = new KeyManager({
-          store,
-          sealer: createSealer(NOT_MY_KEY),
-          policy: config.policy,
-          clock: () => startedAt,
-        });
-        await keys.apply();
-      } finally {
-        await store.close();
-      }
-      const before = await keyStates(env.raw, Date.now() / 1000);
-      assert.deepEqual([...before].sort(), ["active", "expired", "retired"], "the due step has not run yet");
-
-      servers = await startMany(
-        3,
-        [
-          "--db",
-          env.db,
-          "--rate-limit-store",
-          env.rateLimitStore,
-          "--rotate-every",
-          "60s",
-          "--alg",
-          "EdDSA",
-          "--auth",
-          "open",
-        ],
-        cwd,
-        env.schema,
-      );
-
-      assert.equal(created(servers).length, 1, `one new next key in all:\n${created(servers).join("\n")}`);
-      const after = await keyStates(env.raw, Date.now() / 1000);
-      assert.equal(after.length, before.length + 1);
-      assert.equal(after.filter((state) => state === "active").length, 1, "exactly one active key");
-      assert.equal(after.filter((state) => state === "next").length, 1, "exactly one next key");
-      const published = await Promise.all(servers.map(jwksOf));
-      assert.equal(new Set(published.map((p) => p.etag)).size, 1, "every instance publishes the same key set");
-      for (const server of servers) {
-        const response = await fetch(`${server.url}/auth`, { method: "POST" });
-        const { token } = await response.json();
-        for (const { jwks } of published) await jwtVerify(token, createLocalJWKSet(jwks));
-      }
-
-      // A change made elsewhere (an operator's rotation) reaches every instance's JWKS by polling.
-      const operator = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
-      try {
-        const keys = new KeyManager({
-          store: operator,
-          sealer: createSealer(NOT_MY_KEY),
-          policy: config.policy,
-          clock: () => Date.now(),
-        });
-        const { events } = await keys.apply({ kind: "rotate" });
-        const kid = events.find((event) => event.event === "key_created")!.kid;
-        const deadline = Date.now() + 15_000;
-        let seen: boolean[] = [];
-        while (Date.now() < deadline) {
-          seen = await Promise.all(
-            servers.map(async (server) => (await jwksOf(server)).jwks.keys.some((key) => key.kid === kid)),
-          );
-          if (seen.every(Boolean)) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        assert.deepEqual(seen, [true, true, true], "every instance publishes the new key");
-      } finally {
-        await operator.close();
-      }
+      const keys = new KeyManager({
+        store,
+        sealer: createSealer(NOT_MY_KEY),
+        policy: config.policy,
+        clock: () => startedAt,
+      });
+      await keys.apply();
     } finally {
-      await Promise.all(servers.map((server) => server.stop()));
-      await env.dispose();
-      await Deno.remove(cwd, { recursive: true });
+      await store.close();
     }
-  },
-});
+    const before = await keyStates(env.raw, Date.now() / 1000);
+    assert.deepEqual([...before].sort(), ["active", "expired", "retired"], "the due step has not run yet");
 
-Deno.test({
-  name: "createApp() opens PostgreSQL for a postgres:// database and Redis for a redis:// rate-limit store",
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const env = environment();
-    const lines: string[] = [];
-    const config = loadConfig({ db: env.db, "rate-limit-store": env.rateLimitStore, alg: "EdDSA" }, {});
-    const app = await createApp(config, {
-      clock: () => Date.now(),
-      masterSecret: NOT_MY_KEY,
-      hasher: fastHasher,
-      log: createLogger({ level: "info", clock: () => Date.now(), write: (line) => lines.push(line) }),
-    });
+    servers = await startMany(
+      3,
+      [
+        "--db",
+        env.db,
+        "--rate-limit-store",
+        env.rateLimitStore,
+        "--rotate-every",
+        "60s",
+        "--alg",
+        "EdDSA",
+        "--auth",
+        "open",
+      ],
+      cwd,
+      env.schema,
+    );
+
+    assert.equal(created(servers).length, 1, `one new next key in all:\n${created(servers).join("\n")}`);
+    const after = await keyStates(env.raw, Date.now() / 1000);
+    assert.equal(after.length, before.length + 1);
+    assert.equal(after.filter((state) => state === "active").length, 1, "exactly one active key");
+    assert.equal(after.filter((state) => state === "next").length, 1, "exactly one next key");
+    const published = await Promise.all(servers.map(jwksOf));
+    assert.equal(new Set(published.map((p) => p.etag)).size, 1, "every instance publishes the same key set");
+    for (const server of servers) {
+      const response = await fetch(`${server.url}/auth`, { method: "POST" });
+      const { token } = await response.json();
+      for (const { jwks } of published) await jwtVerify(token, createLocalJWKSet(jwks));
+    }
+
+    // A change made elsewhere (an operator's rotation) reaches every instance's JWKS by polling.
+    const operator = await openPostgresStore(env.db, { secret: secretCheck(createSealer(NOT_MY_KEY)) });
     try {
-      assert.match(app.store.description, /^postgres(ql)?:\/\/.*schema=jwks_scale_/);
-      assert.ok(app.rateLimiter instanceof RedisRateLimiter);
-      assert.equal((await app.rateLimiter.check("auth|192.0.2.1", Date.now())).remaining, 9);
-      assert.ok(lines.some((line) => line.includes('"msg":"rate_limits_shared"')));
-      assert.equal((await query(env.raw, "SELECT COUNT(*) AS n FROM keys"))[0]!.n, "3");
+      const keys = new KeyManager({
+        store: operator,
+        sealer: createSealer(NOT_MY_KEY),
+        policy: config.policy,
+        clock: () => Date.now(),
+      });
+      const { events } = await keys.apply({ kind: "rotate" });
+      const kid = events.find((event) => event.event === "key_created")!.kid;
+      const deadline = Date.now() + 15_000;
+      let seen: boolean[] = [];
+      while (Date.now() < deadline) {
+        seen = await Promise.all(
+          servers.map(async (server) => (await jwksOf(server)).jwks.keys.some((key) => key.kid === kid)),
+        );
+        if (seen.every(Boolean)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(seen, [true, true, true], "every instance publishes the new key");
     } finally {
-      await app.close();
-      await env.dispose();
+      await operator.close();
     }
-  },
-});
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await env.dispose();
+    await Deno.remove(cwd, { recursive: true });
+  }
+}, { ignore });

@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
-import { startServer } from "../support/server_process.ts";
+import { scenario, withServer } from "../support/server_process.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
 const encoder = new TextEncoder();
 const ALICE = { username: "alice", password: "alice-password-0123" };
 
-Deno.test({
-  name: "clients trickling a body (or headers) one byte per second do not hold up other requests",
-  ...opts,
-  async fn() {
-    const cwd = await Deno.makeTempDir();
-    const server = await startServer({
-      cwd,
-      env: { NOT_MY_KEY: "slow client test secret, 32 bytes" },
-      args: ["--rate-limit", "off", "--seed-user", `${ALICE.username}:${ALICE.password}`],
-    });
+scenario("clients trickling a body (or headers) one byte per second do not hold up other requests", async () => {
+  await withServer({
+    env: { NOT_MY_KEY: "slow client test secret, 32 bytes" },
+    args: ["--rate-limit", "off", "--seed-user", `${ALICE.username}:${ALICE.password}`],
+  }, async (server) => {
     const slow: Deno.TcpConn[] = [];
     try {
       const port = Number(new URL(server.url).port);
@@ -69,8 +63,6 @@ Deno.test({
       assert.deepEqual(server.lines.filter((line) => line.includes('"level":"error"')), [], "and log no error");
     } finally {
       for (const conn of slow) conn.close();
-      await server.stop("SIGKILL");
-      await Deno.remove(cwd, { recursive: true });
     }
-  },
+  });
 });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { postJson, spawnServer, waitListening } from "../../torture/harness.ts";
+import { postJson } from "../../torture/harness.ts";
 import { createRng, seedFrom } from "../../torture/prng.ts";
+import { withTempDir } from "../support/helpers.ts";
+import { scenario, spawnServer, waitListening } from "../support/server_process.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
 const DB = "totally_not_my_privateKeys.db";
 const RIGHT = "the right master secret, 32 bytes";
 const WRONG = "a wrong master secret, 32 bytes!!";
@@ -54,10 +55,9 @@ async function populated(crash: boolean): Promise<{ dir: string; users: Map<stri
   return { dir, users };
 }
 
-Deno.test({
-  name: "a wrong or missing NOT_MY_KEY exits 1 with one clear line and leaves the database byte-identical",
-  ...opts,
-  async fn(t) {
+scenario(
+  "a wrong or missing NOT_MY_KEY exits 1 with one clear line and leaves the database byte-identical",
+  async (t) => {
     for (const crash of [false, true]) {
       const { dir, users } = await populated(crash);
       try {
@@ -103,54 +103,47 @@ Deno.test({
       }
     }
   },
-});
+);
 
-Deno.test({
-  name: "a truncated or garbage database file gives one clear line, exit 1, and is not overwritten",
-  ...opts,
-  async fn(t) {
-    const seed = seedFrom(Deno.env.toObject(), 7);
-    const rng = createRng(seed);
-    const { dir: source } = await populated(false);
-    const original = Deno.readFileSync(`${source}/${DB}`);
-    await Deno.remove(source, { recursive: true });
-    const size = original.byteLength;
-    const damaged = /is not a SQLite database or is damaged|is damaged|is truncated/;
+scenario("a truncated or garbage database file gives one clear line, exit 1, and is not overwritten", async (t) => {
+  const seed = seedFrom(Deno.env.toObject(), 7);
+  const rng = createRng(seed);
+  const { dir: source } = await populated(false);
+  const original = Deno.readFileSync(`${source}/${DB}`);
+  await Deno.remove(source, { recursive: true });
+  const size = original.byteLength;
+  const damaged = /is not a SQLite database or is damaged|is damaged|is truncated/;
 
-    const cases: [string, Uint8Array][] = [];
-    for (
-      const cut of [
-        50,
-        100,
-        4096,
-        size - 4096,
-        size - 1,
-        ...Array.from({ length: 8 }, () => rng.int(1, size - 1)),
-      ]
-    ) {
-      cases.push([`cut to ${cut} of ${size} bytes`, original.slice(0, cut)]);
-    }
-    cases.push(["4 KiB of random bytes", rng.bytes(4096)]);
-    cases.push(["64 KiB of random bytes", rng.bytes(65536)]);
-    cases.push(["text", new TextEncoder().encode("this is not a database\n".repeat(500))]);
-    const headerThenNoise = original.slice();
-    headerThenNoise.set(rng.bytes(size - 100), 100);
-    cases.push(["a valid header followed by noise", headerThenNoise]);
+  const cases: [string, Uint8Array][] = [];
+  for (
+    const cut of [
+      50,
+      100,
+      4096,
+      size - 4096,
+      size - 1,
+      ...Array.from({ length: 8 }, () => rng.int(1, size - 1)),
+    ]
+  ) {
+    cases.push([`cut to ${cut} of ${size} bytes`, original.slice(0, cut)]);
+  }
+  cases.push(["4 KiB of random bytes", rng.bytes(4096)]);
+  cases.push(["64 KiB of random bytes", rng.bytes(65536)]);
+  cases.push(["text", new TextEncoder().encode("this is not a database\n".repeat(500))]);
+  const headerThenNoise = original.slice();
+  headerThenNoise.set(rng.bytes(size - 100), 100);
+  cases.push(["a valid header followed by noise", headerThenNoise]);
 
-    for (const [what, bytes] of cases) {
-      await t.step(`${what} (seed ${seed})`, async () => {
-        const dir = await Deno.makeTempDir();
-        try {
-          Deno.writeFileSync(`${dir}/${DB}`, bytes);
-          const { code, stderr } = await refusedStart(dir, { NOT_MY_KEY: RIGHT });
-          assert.equal(code, 1);
-          assertOneCleanLine(stderr, damaged);
-          assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), [DB], "no file added");
-          assert.deepEqual(Deno.readFileSync(`${dir}/${DB}`), bytes, "the file is byte-identical");
-        } finally {
-          await Deno.remove(dir, { recursive: true });
-        }
+  for (const [what, bytes] of cases) {
+    await t.step(`${what} (seed ${seed})`, async () => {
+      await withTempDir(async (dir) => {
+        Deno.writeFileSync(`${dir}/${DB}`, bytes);
+        const { code, stderr } = await refusedStart(dir, { NOT_MY_KEY: RIGHT });
+        assert.equal(code, 1);
+        assertOneCleanLine(stderr, damaged);
+        assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), [DB], "no file added");
+        assert.deepEqual(Deno.readFileSync(`${dir}/${DB}`), bytes, "the file is byte-identical");
       });
-    }
-  },
+    });
+  }
 });

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { seedFrom } from "../../torture/prng.ts";
 import { runTwoWriters } from "../../torture/two_writers.ts";
+import { scenario } from "../support/server_process.ts";
 
-Deno.test({
-  name:
-    "two servers on one database file never have two active keys, see each other's kids within a tick, and never surface SQLITE_BUSY",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+scenario(
+  "two servers on one database file never have two active keys, see each other's kids within a tick, and never surface SQLITE_BUSY",
+  async () => {
     const seed = seedFrom(Deno.env.toObject(), 20261122);
-    console.log(`two writers seed ${seed} (replay: SEED=${seed} deno task test tests/two_writers_test.ts)`);
+    console.log(`two writers seed ${seed} (replay: SEED=${seed} deno task test tests/e2e/two_writers_test.ts)`);
     const report = await runTwoWriters({ seconds: 10, seed, rotateMs: [1500, 2500] });
     assert.deepEqual(report.failures, [], `seed ${seed}`);
     assert.ok(report.rotations >= 1, "keys rotated under both servers");
@@ -20,4 +18,4 @@ Deno.test({
     assert.ok(report.activeChecks > 10);
     assert.equal(report.busyOr5xx, 0);
   },
-});
+);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { createSealer, secretCheck } from "../../lib/core/seal.ts";
-import { type KeyEvent, KeyManager } from "../../lib/keys/key_manager.ts";
 import { keyState } from "../../lib/core/key_lifecycle.ts";
 import { lifecyclePolicy } from "../../lib/core/key_policy.ts";
+import { createSealer, secretCheck } from "../../lib/core/seal.ts";
+import { type KeyEvent, KeyManager } from "../../lib/keys/key_manager.ts";
+import { type Store } from "../../lib/store/ports.ts";
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
-import type { Store } from "../../lib/store/ports.ts";
-import { freshKey, testClock } from "../support/helpers.ts";
+import { freshKey, testClock, withTempDir } from "../support/helpers.ts";
 
 const sealer = createSealer("key manager test secret");
 const policy = lifecyclePolicy({ rotationInterval: 600, tokenTtl: 60, clockSkew: 10, alg: "ES256" });
@@ -15,12 +15,9 @@ function manager(store: Store, clock = testClock(), events: KeyEvent[] = []) {
 }
 
 async function withFile(fn: (path: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await fn(`${dir}/keys.db`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 Deno.test("first apply() creates an active, a next and an expired key, and reports them", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { type KeyRecord } from "../../lib/core/key_lifecycle.ts";
 import { describeChange, isoSeconds, keyInfo } from "../../lib/keys/key_reports.ts";
-import type { KeyRecord } from "../../lib/core/key_lifecycle.ts";
 
 const record: KeyRecord = {
   id: 7,

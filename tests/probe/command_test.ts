@@ -49,7 +49,7 @@ function controlOnly(
 }
 
 Deno.test("bad flag values are usage errors naming the flag", async (t) => {
-  const app = await testApp();
+  const app = await testApp({ alg: "RS256" });
   try {
     const fetch = controlOnly([]);
     const cases: [Partial<ProbeCommandOptions>, RegExp][] = [
@@ -87,7 +87,7 @@ Deno.test("parseHeaders() splits at the first colon and trims", () => {
 });
 
 Deno.test("every request carries the method, extra headers, body and a bearer token, and redirects are not followed", async () => {
-  const app = await testApp();
+  const app = await testApp({ alg: "RS256" });
   try {
     const seen: Request[] = [];
     const { code } = await run(app, {
@@ -121,7 +121,7 @@ Deno.test("every request carries the method, extra headers, body and a bearer to
 });
 
 Deno.test("a case without an answer is an error (exit 1); the expected status decides acceptance", async (t) => {
-  const app = await testApp();
+  const app = await testApp({ alg: "RS256" });
   try {
     await t.step("a timeout", async () => {
       let n = 0;
@@ -157,7 +157,7 @@ Deno.test("a case without an answer is an error (exit 1); the expected status de
 });
 
 Deno.test("--json reports every case with id, description, reference, status and verdict", async () => {
-  const app = await testApp();
+  const app = await testApp({ alg: "RS256" });
   try {
     const { code, output } = await run(app, { json: true, audience: "my-api" }, controlOnly([]));
     assert.equal(code, 0);
@@ -174,7 +174,7 @@ Deno.test("--json reports every case with id, description, reference, status and
 });
 
 Deno.test("the target's answer is bounded and never echoes a token", async () => {
-  const app = await testApp();
+  const app = await testApp({ alg: "RS256" });
   try {
     const { code, output } = await run(app, {}, (input, init) => {
       const token = new Headers(init?.headers).get("authorization")!.slice(7);

@@ -13,7 +13,7 @@ import { testApp } from "../support/helpers.ts";
 const sealer = createSealer("test master secret, not for production");
 
 Deno.test("probeKeysFromRecords() unseals the active, expired and revoked keys", async () => {
-  const app = await testApp();
+  const app = await testApp({ alg: "RS256" });
   try {
     const view = app.keys.view();
     await app.keys.apply({ kind: "revoke", kid: view.next!.kid });
@@ -48,7 +48,7 @@ Deno.test("probeKeysFromView() has the active and expired keys but no revoked ke
 });
 
 Deno.test("no key that signs now is a no_signing_key error", async () => {
-  const app = await testApp();
+  const app = await testApp({ alg: "RS256" });
   try {
     const records = await app.store.listKeys();
     await assert.rejects(

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { decodeProtectedHeader } from "jose";
-import { adminRoutes } from "../../lib/routes/admin.ts";
 import { createRouter } from "../../lib/http/router.ts";
 import { privateKeyText } from "../../lib/keys/key_files.ts";
 import { createLogger } from "../../lib/ops/log.ts";
-import { body, freshKey, from, testApp } from "../support/helpers.ts";
+import { adminRoutes } from "../../lib/routes/admin.ts";
+import { body, freshKey, from, testApp, withApp } from "../support/helpers.ts";
 
 const TOKEN = "admin-token-for-tests-0123456789";
 const env = { ADMIN_TOKEN: TOKEN };
@@ -24,21 +24,17 @@ async function jwksKids(app: Awaited<ReturnType<typeof testApp>>): Promise<strin
 }
 
 Deno.test("without ADMIN_TOKEN the admin API does not exist: /admin/... is 404", async () => {
-  const app = await testApp(ES256);
-  try {
+  await withApp(ES256, async (app) => {
     for (const [method, path] of [["GET", "/admin/keys"], ["POST", "/admin/keys/rotate"]] as const) {
       const response = await app.fetch(path, { method, headers: bearer });
       assert.equal(response.status, 404, `${method} ${path}`);
       assert.equal((await body(response)).error, "not_found");
     }
-  } finally {
-    await app.close();
-  }
+  });
 });
 
 Deno.test("the admin API answers 401 unless the bearer token matches exactly", async (t) => {
-  const app = await testApp(ES256, { env });
-  try {
+  await withApp(ES256, async (app) => {
     const cases: [string, Record<string, string>][] = [
       ["no Authorization header", {}],
       ["Basic credentials", { authorization: `Basic ${btoa(`admin:${TOKEN}`)}` }],
@@ -66,14 +62,11 @@ Deno.test("the admin API answers 401 unless the bearer token matches exactly", a
       const response = await app.fetch("/admin/keys", { headers: { authorization: `bearer ${TOKEN}` } });
       assert.equal(response.status, 200);
     });
-  } finally {
-    await app.close();
-  }
+  }, { env });
 });
 
 Deno.test("GET /admin/keys lists every stored key with its status, and is never cached", async () => {
-  const app = await testApp(ES256, { env });
-  try {
+  await withApp(ES256, async (app) => {
     const response = await app.fetch("/admin/keys", { headers: bearer });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("cache-control"), "no-store");
@@ -84,14 +77,11 @@ Deno.test("GET /admin/keys lists every stored key with its status, and is never 
       (await jwksKids(app)).sort(),
       "published keys are exactly the JWKS",
     );
-  } finally {
-    await app.close();
-  }
+  }, { env });
 });
 
 Deno.test("POST /admin/keys/rotate publishes a new next key at once and reports the changes", async () => {
-  const app = await testApp(ES256, { env });
-  try {
+  await withApp(ES256, async (app) => {
     const before = await jwksKids(app);
     const etag = (await app.fetch("/jwks")).headers.get("etag");
     const response = await app.fetch("/admin/keys/rotate", { method: "POST", headers: bearer });
@@ -103,14 +93,11 @@ Deno.test("POST /admin/keys/rotate publishes a new next key at once and reports 
     assert.ok(after.includes(created[0]!), "the new key is in this process's JWKS without a refresh");
     assert.ok(before.every((kid) => after.includes(kid)), "no published key disappears on a rotation");
     assert.notEqual((await app.fetch("/jwks")).headers.get("etag"), etag);
-  } finally {
-    await app.close();
-  }
+  }, { env });
 });
 
 Deno.test("POST /admin/keys/revoke removes the key at once and the next key signs immediately", async (t) => {
-  const app = await testApp(ES256, { env });
-  try {
+  await withApp(ES256, async (app) => {
     const signer = async () =>
       decodeProtectedHeader((await body<{ token: string }>(await app.fetch("/auth", { method: "POST" }))).token).kid;
     const active = await signer();
@@ -141,14 +128,11 @@ Deno.test("POST /admin/keys/revoke removes the key at once and the next key sign
       assert.equal(missing.status, 400);
       assert.equal((await body(missing)).field, "kid");
     });
-  } finally {
-    await app.close();
-  }
+  }, { env });
 });
 
 Deno.test("POST /admin/keys/import takes a PEM or JWK private key and publishes it as the next key", async (t) => {
-  const app = await testApp(ES256, { env });
-  try {
+  await withApp(ES256, async (app) => {
     const rsa = await freshKey("RS256");
     await t.step("a PKCS#8 PEM body", async () => {
       const response = await app.fetch("/admin/keys/import", {
@@ -205,14 +189,11 @@ Deno.test("POST /admin/keys/import takes a PEM or JWK private key and publishes 
       });
       assert.equal(response.status, 413);
     });
-  } finally {
-    await app.close();
-  }
+  }, { env });
 });
 
 Deno.test("admin routes are not rate limited like /auth, and public endpoints ignore the admin token", async () => {
-  const app = await testApp({ ...ES256, "rate-limit": "2/s" }, { env });
-  try {
+  await withApp({ ...ES256, "rate-limit": "2/s" }, async (app) => {
     for (let i = 0; i < 5; i++) {
       assert.equal((await app.fetch("/admin/keys", { headers: bearer })).status, 200, `admin request ${i + 1}`);
     }
@@ -223,9 +204,7 @@ Deno.test("admin routes are not rate limited like /auth, and public endpoints ig
     const wrongMethod = await app.fetch("/admin/keys/rotate", { headers: bearer });
     assert.equal(wrongMethod.status, 405);
     assert.match(wrongMethod.headers.get("allow") ?? "", /POST/);
-  } finally {
-    await app.close();
-  }
+  }, { env });
 });
 
 Deno.test("admin actions and rejected admin requests are logged, never with the token", async () => {

@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { decodeJwt } from "jose";
-import type { Hasher } from "../../lib/users/hash_queue.ts";
-import { body, fastHasher, type TestApp, testApp } from "../support/helpers.ts";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from "jose";
+import { type Hasher } from "../../lib/users/hash_queue.ts";
+import {
+  argon2AtMinimumCost,
+  body,
+  GRADER_BEARER,
+  publishedKeys,
+  register,
+  type TestApp,
+  tokenFrom,
+  withApp,
+} from "../support/helpers.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 function login(app: TestApp, username: string, password: string, init: RequestInit & { ip?: string } = {}) {
   return app.fetch("/auth", {
@@ -16,41 +24,10 @@ function login(app: TestApp, username: string, password: string, init: RequestIn
   });
 }
 
-async function register(app: TestApp, username: string, email = `${username}@test.com`) {
-  const response = await app.fetch("/register", {
-    method: "POST",
-    headers: JSON_HEADERS,
-    body: JSON.stringify({ username, email }),
-  });
-  return { response, json: await body(response) };
-}
-
-async function withDbApp(
-  flags: Record<string, string | boolean | string[]>,
-  fn: (app: TestApp, path: string) => Promise<void>,
-  options: { hasher?: Hasher } = {},
-) {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/totally_not_my_privateKeys.db`;
-  const app = await testApp({ db: path, ...flags }, options);
-  try {
-    await fn(app, path);
-  } finally {
-    await app.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("register and log in, in password mode", async (t) => {
-  await withDbApp({ auth: "password", "seed-user": ["userABC:password123"] }, async (app) => {
-    let password = "";
-    await t.step("POST /register answers 201 with a UUIDv4 password, not cached", async () => {
-      const { response, json } = await register(app, "testor_1a2b3c4d");
-      assert.equal(response.status, 201);
-      assert.equal(response.headers.get("cache-control"), "no-store");
-      assert.match(String(json.password), UUID_V4);
-      password = String(json.password);
-    });
+  await withApp({ auth: "password", "seed-user": ["userABC:password123"] }, async (app) => {
+    const password = String((await register(app, "testor_1a2b3c4d")).json.password);
+
     await t.step("the password logs in by JSON, form and Basic", async () => {
       for (
         const init of [
@@ -103,29 +80,12 @@ Deno.test("register and log in, in password mode", async (t) => {
       app.clock.advance(1000);
       assert.equal((await login(app, "userABC", "password123")).status, 200, "users table intact");
     });
-    await t.step("a taken username or email is 409, invalid input is 400 naming the field", async () => {
-      const dupName = await register(app, "testor_1a2b3c4d", "fresh@test.com");
-      assert.deepEqual([dupName.response.status, dupName.json.error, dupName.json.field], [
-        409,
-        "conflict",
-        "username",
-      ]);
-      const dupEmail = await register(app, "fresh", "testor_1a2b3c4d@test.com");
-      assert.deepEqual([dupEmail.response.status, dupEmail.json.field], [409, "email"]);
-      const badEmail = await register(app, "fresh", "nope");
-      assert.deepEqual([badEmail.response.status, badEmail.json.error, badEmail.json.field], [
-        400,
-        "invalid_field",
-        "email",
-      ]);
-      const noBody = await app.fetch("/register", { method: "POST" });
-      assert.deepEqual([noBody.status, (await body(noBody)).field], [400, "username"]);
-    });
-  });
+  }, { onDisk: true });
 });
 
 Deno.test("each login writes one auth_logs row and updates last_login; nothing secret is on disk", async () => {
-  await withDbApp({ auth: "password", "seed-user": ["userABC:password123"] }, async (app, path) => {
+  await withApp({ auth: "password", "seed-user": ["userABC:password123"] }, async (app) => {
+    const path = app.config.db;
     const { json } = await register(app, "alice", "alice@example.com");
     for (let i = 0; i < 3; i++) {
       app.clock.advance(1500);
@@ -153,11 +113,11 @@ Deno.test("each login writes one auth_logs row and updates last_login; nothing s
     for (const secret of [String(json.password), "password123", '"d":"', "PRIVATE KEY"]) {
       assert.ok(!bytes.includes(secret) && !wal.includes(secret), `no ${secret} in the database files`);
     }
-  });
+  }, { onDisk: true });
 });
 
 Deno.test("the rate limit on POST /auth", async (t) => {
-  await withDbApp({ auth: "password", "seed-user": ["userABC:password123"] }, async (app) => {
+  await withApp({ auth: "password", "seed-user": ["userABC:password123"] }, async (app) => {
     await t.step("ten logins spaced 100 ms apart pass and an immediate eleventh gets 429", async () => {
       for (let i = 0; i < 10; i++) {
         if (i > 0) app.clock.advance(100);
@@ -187,23 +147,23 @@ Deno.test("the rate limit on POST /auth", async (t) => {
       app.clock.advance(101);
       assert.equal((await login(app, "userABC", "password123")).status, 200);
     });
-  });
+  }, { onDisk: true });
 });
 
 Deno.test("the client IP comes from X-Forwarded-For only with --trust-proxy", async () => {
   for (const trust of [false, true]) {
-    await withDbApp({ auth: "open", "rate-limit": "2/s", ...(trust ? { "trust-proxy": true } : {}) }, async (app) => {
+    await withApp({ auth: "open", "rate-limit": "2/s", ...(trust ? { "trust-proxy": true } : {}) }, async (app) => {
       const post = (xff: string) => app.fetch("/auth", { method: "POST", headers: { "x-forwarded-for": xff } });
       assert.equal((await post("1.1.1.1")).status, 200);
       assert.equal((await post("2.2.2.2")).status, 200);
       const third = await post("spoofed, 3.3.3.3");
       assert.equal(third.status, trust ? 200 : 429, `trust-proxy ${trust}`);
-    });
+    }, { onDisk: true });
   }
 });
 
 Deno.test("forwarded headers are believed only from the named proxies", async () => {
-  await withDbApp({ auth: "open", "rate-limit": "2/s", "trust-proxy": "10.0.0.0/8" }, async (app) => {
+  await withApp({ auth: "open", "rate-limit": "2/s", "trust-proxy": "10.0.0.0/8" }, async (app) => {
     const post = (xff: string, ip: string) =>
       app.fetch("/auth", { method: "POST", headers: { "x-forwarded-for": xff }, ip });
     // A client that reaches the port itself cannot pick its rate-limit identity.
@@ -220,13 +180,13 @@ Deno.test("forwarded headers are believed only from the named proxies", async ()
 Deno.test("login hashing beyond the queue answers 503 with Retry-After", async () => {
   const gates: (() => void)[] = [];
   const gated: Hasher = {
-    hash: (password) => fastHasher.hash(password),
+    hash: (password) => argon2AtMinimumCost.hash(password),
     verify: async (hash, password) => {
       await new Promise<void>((resolve) => gates.push(resolve));
-      return await fastHasher.verify(hash, password);
+      return await argon2AtMinimumCost.verify(hash, password);
     },
   };
-  await withDbApp(
+  await withApp(
     { auth: "password", "seed-user": ["userABC:password123"], "rate-limit": "off", "hash-queue": "1" },
     async (app) => {
       const first = login(app, "userABC", "password123");
@@ -247,12 +207,12 @@ Deno.test("login hashing beyond the queue answers 503 with Retry-After", async (
       assert.equal((await first).status, 200);
       assert.equal((await second).status, 200);
     },
-    { hasher: gated },
+    { onDisk: true, hasher: gated },
   );
 });
 
 Deno.test("open mode: anyone gets a token, but a registered name needs its password", async () => {
-  await withDbApp({ auth: "open", "rate-limit": "off" }, async (app) => {
+  await withApp({ auth: "open", "rate-limit": "off" }, async (app) => {
     const { json } = await register(app, "alice", "alice@example.com");
     assert.equal((await login(app, "alice", "wrong")).status, 401);
     const noPassword = await app.fetch("/auth", {
@@ -265,5 +225,148 @@ Deno.test("open mode: anyone gets a token, but a registered name needs its passw
     assert.equal(decodeJwt((await body<{ token: string }>(ok)).token).sub, "alice");
     const stranger = await login(app, "mallory", "anything");
     assert.equal(decodeJwt((await body<{ token: string }>(stranger)).token).sub, "mallory");
+  }, { onDisk: true });
+});
+
+Deno.test("POST /auth offers no choice of algorithm: ?alg= is ignored", async () => {
+  await withApp({ alg: "ES256" }, async (app) => {
+    for (const query of ["?alg=HS256", "?alg=none", "?alg=RS256"]) {
+      const response = await app.fetch(`/auth${query}`, { method: "POST" });
+      assert.equal(response.status, 200, query);
+      const { token } = await body<{ token: string }>(response);
+      assert.equal(decodeProtectedHeader(token).alg, "ES256", query);
+    }
+  });
+});
+
+Deno.test("POST /auth in open mode", async (t) => {
+  await withApp({ "rate-limit": "off", alg: "RS256" }, async (app) => {
+    await t.step("issues a token that verifies against the JWKS, with the contract's header and claims", async () => {
+      const jwt = await tokenFrom(app);
+      const keySet = createLocalJWKSet(await publishedKeys(app));
+      const { payload, protectedHeader } = await jwtVerify(jwt, keySet, { currentDate: new Date(app.clock()) });
+      assert.equal(protectedHeader.alg, "RS256");
+      assert.equal(protectedHeader.typ, "JWT");
+      assert.ok((await publishedKeys(app)).keys.some((key) => key.kid === protectedHeader.kid));
+      const now = Math.floor(app.clock() / 1000);
+      assert.equal(payload.iss, "http://127.0.0.1:8080");
+      assert.equal(payload.sub, "anonymous");
+      assert.equal(payload.iat, now);
+      assert.equal(payload.exp, now + 900);
+      assert.match(payload.jti!, /^[0-9a-f-]{36}$/);
+      assert.equal(payload.aud, undefined);
+    });
+    await t.step("takes the username from JSON, form or Basic, and ignores Bearer", async () => {
+      const subject = async (init: RequestInit) =>
+        decodeJwt(await tokenFrom(app, "/auth", { method: "POST", ...init })).sub;
+      assert.equal(
+        await subject({ headers: { "content-type": "application/json" }, body: '{"username":"json-user"}' }),
+        "json-user",
+      );
+      assert.equal(
+        await subject({
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: "username=form-user&password=x",
+        }),
+        "form-user",
+      );
+      assert.equal(await subject({ headers: { authorization: `Basic ${btoa("basic-user:pw")}` } }), "basic-user");
+      assert.equal(await subject({ headers: GRADER_BEARER }), "anonymous");
+      const curl = { "content-type": "application/x-www-form-urlencoded" };
+      assert.equal(await subject({ headers: curl, body: '{"username":"curl-user"}' }), "curl-user", "curl -d '{…}'");
+      assert.equal(await subject({}), "anonymous", "curl -X POST with no body");
+    });
+    await t.step(
+      "a body of any other type is 415 before it is read: text/plain is what a cross-site page sends",
+      async () => {
+        for (
+          const type of ["text/plain", "text/plain;charset=UTF-8", "multipart/form-data; boundary=x", "application/xml"]
+        ) {
+          const response = await app.fetch("/auth", {
+            method: "POST",
+            headers: { "content-type": type },
+            body: '{"username":"cross-site"}',
+          });
+          assert.equal(response.status, 415, type);
+          assert.equal((await body(response)).error, "unsupported_media_type");
+        }
+        const registered = await app.fetch("/register", {
+          method: "POST",
+          headers: { "content-type": "text/plain" },
+          body: '{"username":"csrf","email":"csrf@example.com"}',
+        });
+        assert.equal(registered.status, 415, "a cross-site text/plain post registers no one");
+        const empty = await app.fetch("/auth", { method: "POST", headers: { "content-type": "text/plain" } });
+        assert.equal(empty.status, 200, "no body is not a body, whatever its declared type");
+        await empty.body?.cancel();
+      },
+    );
+    await t.step("?expired=true signs with an expired key whose kid is not in the JWKS", async () => {
+      for (const query of ["?expired=true", "?expired", "?expired=1&x=y"]) {
+        const jwt = await tokenFrom(app, `/auth${query}`);
+        const keySet = createLocalJWKSet(await publishedKeys(app));
+        const { kid } = decodeProtectedHeader(jwt);
+        assert.ok(!(await publishedKeys(app)).keys.some((key) => key.kid === kid), "kid not published");
+        assert.ok(decodeJwt(jwt).exp! < app.clock() / 1000, "exp in the past");
+        await assert.rejects(jwtVerify(jwt, keySet), errors.JWKSNoMatchingKey);
+      }
+    });
+    await t.step("?expired=false is a normal token and any other value is 400", async () => {
+      const jwt = await tokenFrom(app, "/auth?expired=false");
+      assert.ok(decodeJwt(jwt).exp! > app.clock() / 1000);
+      for (const value of ["yes", "TRUEISH", "2"]) {
+        const response = await app.fetch(`/auth?expired=${value}`, { method: "POST" });
+        assert.equal(response.status, 400);
+        assert.equal((await body(response)).error, "bad_request");
+      }
+      assert.equal((await app.fetch("/auth?expired=true&expired=false", { method: "POST" })).status, 400);
+    });
+    await t.step("bad bodies are 400, 413 or 415 with JSON errors", async () => {
+      const post = (init: RequestInit) => app.fetch("/auth", { method: "POST", ...init });
+      const bad = await post({ headers: { "content-type": "application/json" }, body: "{nope" });
+      assert.deepEqual([bad.status, (await body(bad)).error], [400, "invalid_json"]);
+      const array = await post({ headers: { "content-type": "application/json" }, body: "[1]" });
+      assert.deepEqual([array.status, (await body(array)).error], [400, "invalid_json"]);
+      const typed = await post({ headers: { "content-type": "application/json" }, body: '{"username":5}' });
+      assert.deepEqual(await body(typed), {
+        error: "invalid_field",
+        message: 'Field "username" must be a string',
+        field: "username",
+      });
+      const big = await post({ headers: { "content-type": "application/json" }, body: "x".repeat(64 * 1024 + 1) });
+      assert.deepEqual([big.status, (await body(big)).error], [413, "payload_too_large"]);
+      const streamed = await post({
+        headers: { "content-type": "application/json" },
+        body: new Blob(["{", " ".repeat(70_000), "}"]).stream(),
+      });
+      assert.equal(streamed.status, 413, "a chunked body is cut off at the limit too");
+      const xml = await post({ headers: { "content-type": "application/xml" }, body: "<a/>" });
+      assert.deepEqual([xml.status, (await body(xml)).error], [415, "unsupported_media_type"]);
+      const utf = await post({
+        headers: { "content-type": "application/json" },
+        body: new Uint8Array([0x7b, 0xff, 0x7d]),
+      });
+      assert.deepEqual([utf.status, (await body(utf)).error], [400, "bad_request"]);
+    });
+  });
+});
+
+Deno.test("tokens follow the rotation and never outlive their key", async () => {
+  await withApp({ "rotate-every": "10m", "token-ttl": "15m" }, async (app) => {
+    const first = decodeProtectedHeader(await tokenFrom(app)).kid;
+    const view = app.keys.view();
+    assert.equal(view.active!.kid, first);
+    app.clock.set((view.active!.retiresAt - 1) * 1000);
+    const late = await tokenFrom(app);
+    assert.equal(decodeProtectedHeader(late).kid, first);
+    assert.ok(decodeJwt(late).exp! <= view.active!.exp, "exp capped at the key's exp");
+    app.clock.set(view.active!.retiresAt * 1000);
+    await app.rotate();
+    const second = decodeProtectedHeader(await tokenFrom(app)).kid;
+    assert.equal(second, view.next!.kid, "the next key took over on time");
+    const kids = (await publishedKeys(app)).keys.map((key) => key.kid);
+    assert.ok(kids.includes(first!), "the retired key is still published");
+    const keySet = createLocalJWKSet(await publishedKeys(app));
+    await jwtVerify(late, keySet, { currentDate: new Date(app.clock()) });
   });
 });

@@ -6,7 +6,7 @@ import type { Alg } from "../../lib/core/key_material.ts";
 import { routedBackend, type SigningBackend } from "../../lib/core/signer.ts";
 import { chooseSigningBackend, OPENSSL_ALGS } from "../../lib/signing/choose.ts";
 import { webCryptoBackend } from "../../lib/signing/webcrypto.ts";
-import { fastHasher, freshKey, from, testClock, testConfig } from "../support/helpers.ts";
+import { argon2AtMinimumCost, freshKey, from, testClock, testConfig } from "../support/helpers.ts";
 import { hasNode, nodeVerifies, privateJwk, webCryptoVerifies } from "./support.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -110,7 +110,7 @@ Deno.test("an app built on the chosen backend issues verifiable tokens and shows
   const app = await createApp(testConfig({ alg: "ES256" }), {
     clock: testClock(),
     masterSecret: "test master secret, not for production",
-    hasher: fastHasher,
+    hasher: argon2AtMinimumCost,
     generate: freshKey,
     signing: chosen.backend,
   });

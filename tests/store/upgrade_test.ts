@@ -13,7 +13,7 @@ import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import { KeyManager } from "../../lib/keys/key_manager.ts";
 import { loadConfig } from "../../lib/settings.ts";
 import { openStore } from "../../lib/store/registry.ts";
-import { fastHasher, T0, testClock } from "../support/helpers.ts";
+import { argon2AtMinimumCost, T0, testClock } from "../support/helpers.ts";
 import { dropSchema, postgresService, query, schemaName, searchPathUrl, withSchema } from "../support/services.ts";
 
 const EARLIER = "678ede5";
@@ -65,7 +65,7 @@ async function makeWithEarlierCode(lib: string, db: string, clock: () => number)
   const { createApp } = await import(`${lib}app.ts`);
   const { handle } = await import(`${lib}http.ts`);
   const config = earlierConfig({ db, auth: "password", "seed-user": ["userABC:password123"] }, {});
-  const app = await createApp(config, { clock, masterSecret: SECRET, hasher: fastHasher });
+  const app = await createApp(config, { clock, masterSecret: SECRET, hasher: argon2AtMinimumCost });
   const call = async (path: string, body: unknown, ip: string) => {
     const response = await handle(
       new Request(`http://127.0.0.1:8080${path}`, {
@@ -141,7 +141,10 @@ async function upgradeScenario(db: string, snapshot: Snapshot): Promise<void> {
       await jwtVerify(fresh, jwks, { currentDate });
 
       const alice = await store.findUser("userABC");
-      assert.ok(alice !== null && await fastHasher.verify(alice.passwordHash, "password123"), "passwords still verify");
+      assert.ok(
+        alice !== null && await argon2AtMinimumCost.verify(alice.passwordHash, "password123"),
+        "passwords still verify",
+      );
       await store.recordLogins([{ userId: alice.id, ip: "10.0.0.2", at: clock() }]);
       const after = await snapshot();
       assert.deepEqual(after.tables.auth_logs!.slice(0, 3), before.tables.auth_logs, "new rows come after the old");

@@ -5,6 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { METRICS_CONTENT_TYPE } from "../../lib/ops/metrics.ts";
+import { type TestApp } from "./helpers.ts";
 
 /** One sample line. */
 export interface Sample {
@@ -139,4 +141,12 @@ export function sampleValue(
     }
   }
   return undefined;
+}
+
+/** Scrapes `GET /metrics` of `app` (200 in the text format's content type) and parses it strictly. */
+export async function scrape(app: Pick<TestApp, "fetch">): Promise<Map<string, Family>> {
+  const response = await app.fetch("/metrics");
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), METRICS_CONTENT_TYPE);
+  return parseMetrics(await response.text());
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { RateLimit } from "../../lib/core/units.ts";
 import { decide, type RateDecision, type RateLimiter } from "../../lib/core/rate_limit.ts";
+import { type RateLimit } from "../../lib/core/units.ts";
 import { T0 } from "./helpers.ts";
 
 /** Makes an empty limiter for `policy` and a function that disposes of it. */
@@ -31,20 +31,15 @@ export function rateLimiterContract(
   factory: RateLimiterFactory,
   options: { ignore?: boolean } = {},
 ): void {
+  const sanitizers = { sanitizeResources: false, sanitizeOps: false };
   const test = (title: string, policy: RateLimit, fn: (limiter: RateLimiter) => Promise<void>) =>
-    Deno.test({
-      name: `${name}: ${title}`,
-      ignore: options.ignore ?? false,
-      sanitizeResources: false,
-      sanitizeOps: false,
-      async fn() {
-        const { limiter, dispose } = await factory(policy);
-        try {
-          await fn(limiter);
-        } finally {
-          await dispose();
-        }
-      },
+    Deno.test(`${name}: ${title}`, { ignore: options.ignore ?? false, ...sanitizers }, async () => {
+      const { limiter, dispose } = await factory(policy);
+      try {
+        await fn(limiter);
+      } finally {
+        await dispose();
+      }
     });
 
   test(

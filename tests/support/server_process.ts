@@ -1,15 +1,22 @@
 /**
- * Runs the real program (`main.ts`) as a subprocess for end-to-end tests: on an ephemeral
- * port (`--port 0`, the URL is read from the "listening" log line), in a working directory of
- * the test's choosing, stopped by PID. Also runs one-shot CLI commands.
+ * The one launcher of the real program (`main.ts`) for end-to-end tests and the torture runs:
+ * `spawnServer` starts `serve` on an ephemeral port (`--port 0`; the URL is read from the
+ * "listening" log line) in a working directory of the caller's choosing and returns at once, so a
+ * run can kill it during start-up; `startServer` also waits until it listens; `withServer` adds a
+ * temporary working directory and the cleanup. Servers bind 127.0.0.1 and are stopped by PID.
+ * Also runs one-shot CLI commands. (bench/harness.ts still has a launcher of its own.)
  * @module
  */
 
+import { withTempDir } from "./helpers.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+/** Stdout lines kept per server: a soak writes millions; the tests read a few hundred. */
+const MAX_LINES = 20_000;
 
 /**
- * The permission flags of the `compile` task in deno.json, so every subprocess test runs with
+ * The permission flags of the `compile` task in deno.json, so every subprocess runs with
  * exactly the permissions the compiled binary gets.
  */
 export function compilePermissions(): string[] {
@@ -21,30 +28,46 @@ export function compilePermissions(): string[] {
 /** `deno run` with the permissions of the compiled binary. */
 export const RUN_FLAGS = ["run", "--config", CONFIG, ...compilePermissions()];
 
-/** A running server. */
+/** A spawned server that may or may not be listening yet. */
 export interface ServerProcess {
-  /** `http://127.0.0.1:PORT`. */
-  readonly url: string;
   readonly pid: number;
   readonly child: Deno.ChildProcess;
-  /** Every stdout line so far (JSON log lines). */
+  /** Resolves with `http://127.0.0.1:PORT` once the server logs "listening"; rejects if it exits first. */
+  readonly listening: Promise<string>;
+  /** Resolves with the exit status once the process has ended and its output is read. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  /** The stdout lines so far (JSON log lines), the last 20,000 at most. */
   readonly lines: string[];
+  /** How many stdout lines had level "error". */
+  errorLines(): number;
   /** Everything written to stderr so far. */
   stderr(): string;
-  /** Sends `signal` (default SIGTERM) and waits for the exit; returns the exit code. */
-  stop(signal?: Deno.Signal): Promise<number>;
-  /** Resolves with the exit status when the process ends on its own. */
-  readonly exited: Promise<Deno.CommandStatus>;
+  /** True until the process has exited. */
+  running(): boolean;
+  /** Sends `signal` (default SIGKILL); a process already gone is not an error. */
+  kill(signal?: Deno.Signal): void;
+  /** Sends `signal` (default SIGTERM), waits for the exit (SIGKILL after `graceMs`), returns the code. */
+  stop(signal?: Deno.Signal, graceMs?: number): Promise<number>;
+}
+
+/** A server that listens: a {@linkcode ServerProcess} with its URL. */
+export interface StartedServer extends ServerProcess {
+  /** `http://127.0.0.1:PORT`. */
+  readonly url: string;
+}
+
+/** Options of {@linkcode spawnServer}. */
+export interface SpawnOptions {
+  /** Working directory (where the default DB file goes). */
+  cwd: string;
+  /** Arguments after `serve`; `--port 0` is added unless a port is given. */
+  args?: readonly string[];
+  /** Environment on top of PATH, HOME, DENO_DIR and TMPDIR (nothing else is inherited, NOT_MY_KEY neither). */
+  env?: Record<string, string>;
 }
 
 /** Options of {@linkcode startServer}. */
-export interface StartOptions {
-  /** Extra arguments after `serve`. `--port 0` is added unless a port is given. */
-  args?: string[];
-  /** Environment (merged over a minimal one; NOT_MY_KEY is not inherited). */
-  env?: Record<string, string>;
-  /** Working directory (where the default DB file goes). */
-  cwd: string;
+export interface StartOptions extends SpawnOptions {
   /** How long to wait for the listening line. Default 15 s. */
   timeoutMs?: number;
 }
@@ -80,10 +103,10 @@ export async function collectLines(stream: ReadableStream<Uint8Array>, onLine: (
   if (rest !== "") onLine(rest);
 }
 
-/** Starts `main.ts serve` and resolves once it listens. Rejects (and kills it) otherwise. */
-export async function startServer(options: StartOptions): Promise<ServerProcess> {
+/** Starts `main.ts serve` and returns at once. */
+export function spawnServer(options: SpawnOptions): ServerProcess {
   const args = [...(options.args ?? [])];
-  if (!args.includes("--port") && !args.some((arg) => arg.startsWith("--port="))) args.push("--port", "0");
+  if (!args.some((arg) => arg === "--port" || arg.startsWith("--port="))) args.push("--port", "0");
   const child = new Deno.Command(Deno.execPath(), {
     args: [...RUN_FLAGS, MAIN, "serve", ...args],
     cwd: options.cwd,
@@ -94,60 +117,98 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     stderr: "piped",
   }).spawn();
   const lines: string[] = [];
+  let errors = 0;
   let stderr = "";
-  let resolveUrl: (url: string) => void;
-  const listening = new Promise<string>((resolve) => (resolveUrl = resolve));
+  let alive = true;
+  const listening = Promise.withResolvers<string>();
+  listening.promise.catch(() => {});
   const stdoutDone = collectLines(child.stdout, (line) => {
     lines.push(line);
-    if (line.includes('"msg":"listening"')) resolveUrl(JSON.parse(line).url);
+    if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES);
+    if (line.includes('"level":"error"')) errors++;
+    if (line.includes('"msg":"listening"')) listening.resolve(JSON.parse(line).url);
   });
   const stderrDone = collectLines(child.stderr, (line) => (stderr += line + "\n"));
   const exited = child.status.then(async (status) => {
+    alive = false;
     await Promise.allSettled([stdoutDone, stderrDone]);
+    listening.reject(
+      new Error(`server exited with ${status.code} (signal ${status.signal}) before listening: ${stderr.trim()}`),
+    );
     return status;
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`server did not listen within ${options.timeoutMs ?? 15_000} ms`)),
-      options.timeoutMs ?? 15_000,
-    );
-  });
-  try {
-    const url = await Promise.race([
-      listening,
-      timeout,
-      exited.then((status) => {
-        throw new Error(`server exited with ${status.code} before listening: ${stderr.trim()}`);
-      }),
-    ]);
-    return {
-      url,
-      pid: child.pid,
-      child,
-      lines,
-      stderr: () => stderr,
-      exited,
-      async stop(signal: Deno.Signal = "SIGTERM") {
-        try {
-          child.kill(signal);
-        } catch {
-          // already gone
-        }
-        return (await exited).code;
-      },
-    };
-  } catch (error) {
+  const kill = (signal: Deno.Signal = "SIGKILL") => {
     try {
-      child.kill("SIGKILL");
+      child.kill(signal);
     } catch {
       // already gone
     }
-    await exited;
+  };
+  return {
+    pid: child.pid,
+    child,
+    listening: listening.promise,
+    exited,
+    lines,
+    errorLines: () => errors,
+    stderr: () => stderr,
+    running: () => alive,
+    kill,
+    async stop(signal: Deno.Signal = "SIGTERM", graceMs = 15_000) {
+      kill(signal);
+      const timer = setTimeout(() => kill("SIGKILL"), graceMs);
+      try {
+        return (await exited).code;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Waits for `server` to listen, at most `timeoutMs`; kills it and throws otherwise. */
+export async function waitListening(server: ServerProcess, timeoutMs = 20_000): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      server.listening,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`server did not listen within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    server.kill("SIGKILL");
+    await server.exited;
     throw error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Starts `main.ts serve` and resolves once it listens. Rejects (and kills it) otherwise. */
+export async function startServer(options: StartOptions): Promise<StartedServer> {
+  const server = spawnServer(options);
+  const url = await waitListening(server, options.timeoutMs ?? 15_000);
+  return Object.assign(server, { url });
+}
+
+/**
+ * Runs `fn` with a server started in a fresh temporary working directory (or `options.cwd`).
+ * Afterwards the server is killed if `fn` left it running, and the directory is removed.
+ */
+export async function withServer<T>(
+  options: Omit<StartOptions, "cwd"> & { cwd?: string },
+  fn: (server: StartedServer, cwd: string) => Promise<T>,
+): Promise<T> {
+  const run = async (cwd: string) => {
+    const server = await startServer({ ...options, cwd });
+    try {
+      return await fn(server, cwd);
+    } finally {
+      await server.stop("SIGKILL");
+    }
+  };
+  return options.cwd === undefined ? await withTempDir(run) : await run(options.cwd);
 }
 
 /** The result of a one-shot command. */
@@ -179,4 +240,16 @@ export async function runCli(
   const output = await child.output();
   const decoder = new TextDecoder();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+}
+
+/** Options of {@linkcode scenario}: anything `Deno.test` takes but the name and the function. */
+export type ScenarioOptions = Omit<Deno.TestDefinition, "name" | "fn">;
+
+/**
+ * Registers an end-to-end test. Subprocesses, their pipes and their timers outlive a test
+ * step by design (a server is stopped by PID and drained), so the resource and op sanitizers
+ * are off; every test still stops what it started.
+ */
+export function scenario(name: string, fn: (t: Deno.TestContext) => Promise<void>, options: ScenarioOptions = {}) {
+  Deno.test({ name, sanitizeResources: false, sanitizeOps: false, ...options, fn });
 }

@@ -5,8 +5,8 @@
  * the reason is printed once. Also makes and drops the per-test schemas.
  * @module
  */
-import pg from "pg";
 import { Redis } from "ioredis";
+import pg from "pg";
 
 /** A service the tests can use, or why they are skipped. */
 export type Service = { readonly url: string; readonly skip: null } | { readonly url: null; readonly skip: string };
@@ -147,4 +147,35 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<vo
   } finally {
     client.disconnect();
   }
+}
+
+/** A fresh schema and Redis key prefix for one test, the URLs that use them, and their cleanup. */
+export interface ServiceEnvironment {
+  readonly schema: string;
+  /** The store URL (`?schema=`). */
+  readonly db: string;
+  /** A plain `pg` URL into the schema (`search_path`), for reading tables directly. */
+  readonly raw: string;
+  /** The rate-limit store URL (`?prefix=`). */
+  readonly rateLimitStore: string;
+  /** Drops the schema and deletes the prefix's keys. */
+  dispose(): Promise<void>;
+}
+
+/** A {@linkcode ServiceEnvironment} on the servers at `postgresUrl` and `redisUrl`. */
+export function serviceEnvironment(postgresUrl: string, redisUrl: string, name = "jwks_scale"): ServiceEnvironment {
+  const schema = schemaName(name);
+  const prefix = `${name.replaceAll("_", "-")}:${crypto.randomUUID().slice(0, 8)}:`;
+  const rateLimitStore = new URL(redisUrl);
+  rateLimitStore.searchParams.set("prefix", prefix);
+  return {
+    schema,
+    db: withSchema(postgresUrl, schema),
+    raw: searchPathUrl(postgresUrl, schema),
+    rateLimitStore: rateLimitStore.href,
+    async dispose() {
+      await dropSchema(postgresUrl, schema);
+      await deleteRedisPrefix(redisUrl, prefix);
+    },
+  };
 }

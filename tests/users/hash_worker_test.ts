@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { argon2Hasher } from "../../lib/users/argon2.ts";
+import { type Hasher } from "../../lib/users/hash_queue.ts";
 import { WorkerHasher, type WorkerState } from "../../lib/users/hash_worker.ts";
-import type { Hasher } from "../../lib/users/hash_queue.ts";
 
 /** The real hasher, counting the calls it gets. */
 function countingHasher(): Hasher & { calls: number } {

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { AppError } from "../../lib/core/errors.ts";
+import { type Hasher, HashQueue } from "../../lib/users/hash_queue.ts";
+
+Deno.test("HashQueue caps concurrent hashing and refuses work beyond its queue", async () => {
+  let running = 0;
+  let peak = 0;
+  const releases: (() => void)[] = [];
+  const slow: Hasher = {
+    hash: async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running--;
+      return "h";
+    },
+    verify: () => Promise.resolve(true),
+  };
+  const queue = new HashQueue(slow, { concurrency: 2, maxQueue: 3 });
+  const accepted = Array.from({ length: 5 }, () => queue.hash("pw"));
+  await assert.rejects(queue.hash("pw"), (e: AppError) => e.code === "overloaded" && e.retryAfter === 1);
+  assert.equal(queue.rejected, 1);
+  assert.equal(queue.running, 2);
+  assert.equal(queue.depth, 3);
+  while (releases.length > 0 || queue.running > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    releases.shift()?.();
+  }
+  assert.deepEqual(await Promise.all(accepted), ["h", "h", "h", "h", "h"]);
+  assert.equal(peak, 2, "never more than the cap at once");
+  assert.equal(queue.completed, 5);
+  assert.equal(queue.depth, 0);
+  assert.equal(await queue.verify("h", "pw"), true);
+});
