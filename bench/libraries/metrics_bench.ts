@@ -12,15 +12,24 @@ import { Metrics } from "../../lib/ops/metrics.ts";
 import { testApp } from "../../tests/support/helpers.ts";
 import { promClient } from "./deps.ts";
 import { type Case, interleave, registerBench, table } from "./measure.ts";
-import { PromMetrics } from "./prom_metrics.ts";
+import { metricsPair, PromMetrics } from "./prom_metrics.ts";
 
 const app = await testApp({});
-const memory = () => ({ rss: 100, heapUsed: 20, heapTotal: 30 });
-const sources = { keys: app.keys, hasher: app.hasher, loginLog: app.loginLog, rateLimiter: app.rateLimiter };
-const ours = new Metrics({ clock: app.clock, memory });
-const theirs = new PromMetrics({ clock: app.clock, memory });
-ours.watch(sources);
-theirs.watch(sources);
+const { ours, theirs } = metricsPair(app);
+
+/** The case that records one request of the mix in `metrics`. */
+function recordCase(name: string, metrics: Metrics | PromMetrics, baseline = false): Case {
+  return {
+    name,
+    group: "record one request",
+    ...(baseline ? { baseline } : {}),
+    fn: () => {
+      const [route, method, status, seconds] = next();
+      metrics.requestStarted();
+      metrics.request(route, method, status, seconds);
+    },
+  };
+}
 
 // A request mix over a few series, so neither side sees one label set only.
 const MIX: readonly [string, string, number, number][] = [
@@ -69,25 +78,8 @@ for (const m of [ours, theirs]) {
 
 /** The cases, in groups; the first of each group is its baseline. */
 export const cases: Case[] = [
-  {
-    name: "ours: requestStarted + request",
-    group: "record one request",
-    baseline: true,
-    fn: () => {
-      const [route, method, status, seconds] = next();
-      ours.requestStarted();
-      ours.request(route, method, status, seconds);
-    },
-  },
-  {
-    name: "prom-client: gauge inc/dec + counter.inc(labels) + histogram.observe(labels)",
-    group: "record one request",
-    fn: () => {
-      const [route, method, status, seconds] = next();
-      theirs.requestStarted();
-      theirs.request(route, method, status, seconds);
-    },
-  },
+  recordCase("ours: requestStarted + request", ours, true),
+  recordCase("prom-client: gauge inc/dec + counter.inc(labels) + histogram.observe(labels)", theirs),
   {
     name: "prom-client floor: children looked up once",
     group: "record one request",

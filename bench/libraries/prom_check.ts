@@ -11,7 +11,7 @@ import { Metrics, METRICS_CONTENT_TYPE } from "../../lib/ops/metrics.ts";
 import { testApp } from "../../tests/support/helpers.ts";
 import { type Family, parseMetrics } from "../../tests/support/prometheus.ts";
 import { promClient, VERSIONS } from "./deps.ts";
-import { PromMetrics } from "./prom_metrics.ts";
+import { metricsPair, PromMetrics } from "./prom_metrics.ts";
 
 interface Recorder {
   requestStarted(): void;
@@ -85,12 +85,7 @@ function compare(ours: Map<string, Family>, theirs: Map<string, Family>): string
 if (import.meta.main) {
   const app = await testApp({});
   try {
-    const memory = () => ({ rss: 100, heapUsed: 20, heapTotal: 30 });
-    const sources = { keys: app.keys, hasher: app.hasher, loginLog: app.loginLog, rateLimiter: app.rateLimiter };
-    const ours = new Metrics({ clock: app.clock, memory });
-    const theirs = new PromMetrics({ clock: app.clock, memory });
-    ours.watch(sources);
-    theirs.watch(sources);
+    const { ours, theirs, memory, sources } = metricsPair(app);
     feed(ours);
     feed(theirs);
     const oursText = ours.render();

@@ -8,7 +8,8 @@
 import { ALGS } from "../../lib/core/key_material.ts";
 import type { RouterMetrics } from "../../lib/http/router.ts";
 import type { MemoryUsage, MetricSources } from "../../lib/ops/gauges.ts";
-import { DURATION_BUCKETS } from "../../lib/ops/metrics.ts";
+import { DURATION_BUCKETS, Metrics } from "../../lib/ops/metrics.ts";
+import type { TestApp } from "../../tests/support/helpers.ts";
 import { promClient } from "./deps.ts";
 
 const { Counter, Gauge, Histogram, Registry } = promClient;
@@ -267,4 +268,18 @@ function processGauges(registers: Registers, startTime: number, memory: (() => M
   readGauge(registers, "process_resident_memory_bytes", "Resident memory size in bytes.", () => memory().rss);
   readGauge(registers, "deno_heap_used_bytes", "V8 heap in use, in bytes.", () => memory().heapUsed);
   readGauge(registers, "deno_heap_total_bytes", "V8 heap reserved, in bytes.", () => memory().heapTotal);
+}
+
+/**
+ * Our registry and the prom-client one, fed by the same parts of `app` and the same fixed
+ * memory reading, so their output and their cost can be compared like for like.
+ */
+export function metricsPair(app: TestApp) {
+  const memory = () => ({ rss: 100, heapUsed: 20, heapTotal: 30 });
+  const sources = { keys: app.keys, hasher: app.hasher, loginLog: app.loginLog, rateLimiter: app.rateLimiter };
+  const ours = new Metrics({ clock: app.clock, memory });
+  const theirs = new PromMetrics({ clock: app.clock, memory });
+  ours.watch(sources);
+  theirs.watch(sources);
+  return { ours, theirs, memory, sources };
 }

@@ -66,28 +66,39 @@ export function renderKeyGauges(out: Exposition, sources: MetricSources): void {
     .sample("jwks_keyset_last_change_age_seconds", "", now - view.changedAt);
 }
 
+/** Families of one unlabelled sample each: name, type, help, value. */
+function unlabelled(out: Exposition, families: readonly [string, "gauge" | "counter", string, number][]): void {
+  for (const [name, type, help, value] of families) out.family(name, type, help).sample(name, "", value);
+}
+
 /** The hashing-queue, auth-log and rate-limiter gauges, read from `sources` now. */
 export function renderQueueGauges(out: Exposition, sources: MetricSources): void {
   const { hasher, loginLog, rateLimiter } = sources;
   if (hasher !== undefined) {
-    out.family("jwks_hash_queue_depth", "gauge", "Password hashes waiting for a hashing slot.")
-      .sample("jwks_hash_queue_depth", "", hasher.depth)
-      .family("jwks_hash_in_progress", "gauge", "Password hashes being computed now.")
-      .sample("jwks_hash_in_progress", "", hasher.running)
-      .family("jwks_hash_concurrency", "gauge", "Password hashes computed at once at most.")
-      .sample("jwks_hash_concurrency", "", hasher.concurrency)
-      .family("jwks_hash_rejected_total", "counter", "Logins refused (503) because the hashing queue was full.")
-      .sample("jwks_hash_rejected_total", "", hasher.rejected);
+    unlabelled(out, [
+      ["jwks_hash_queue_depth", "gauge", "Password hashes waiting for a hashing slot.", hasher.depth],
+      ["jwks_hash_in_progress", "gauge", "Password hashes being computed now.", hasher.running],
+      ["jwks_hash_concurrency", "gauge", "Password hashes computed at once at most.", hasher.concurrency],
+      [
+        "jwks_hash_rejected_total",
+        "counter",
+        "Logins refused (503) because the hashing queue was full.",
+        hasher.rejected,
+      ],
+    ]);
   }
   if (loginLog !== undefined) {
-    out.family("jwks_auth_log_pending", "gauge", "Successful logins waiting to be written to auth_logs.")
-      .sample("jwks_auth_log_pending", "", loginLog.pending)
-      .family("jwks_auth_log_written_total", "counter", "Rows written to auth_logs.")
-      .sample("jwks_auth_log_written_total", "", loginLog.written)
-      .family("jwks_auth_log_write_failures_total", "counter", "Failed writes to auth_logs (retried).")
-      .sample("jwks_auth_log_write_failures_total", "", loginLog.failures)
-      .family("jwks_auth_log_dropped_total", "counter", "auth_logs rows dropped because the queue was full.")
-      .sample("jwks_auth_log_dropped_total", "", loginLog.dropped);
+    unlabelled(out, [
+      ["jwks_auth_log_pending", "gauge", "Successful logins waiting to be written to auth_logs.", loginLog.pending],
+      ["jwks_auth_log_written_total", "counter", "Rows written to auth_logs.", loginLog.written],
+      ["jwks_auth_log_write_failures_total", "counter", "Failed writes to auth_logs (retried).", loginLog.failures],
+      [
+        "jwks_auth_log_dropped_total",
+        "counter",
+        "auth_logs rows dropped because the queue was full.",
+        loginLog.dropped,
+      ],
+    ]);
   }
   const tracked = rateLimiter != null && "size" in rateLimiter ? rateLimiter.size : undefined;
   if (typeof tracked === "number") {

@@ -93,10 +93,12 @@ function psychicCase(id: string, value: Uint8Array, what: string): CaseSpec {
 
 /** The cases about the algorithm and the signature. */
 export const SIGNATURE_CASES: readonly CaseSpec[] = [
-  noneCase("alg-none", "none", "(unsecured JWS)"),
-  noneCase("alg-none-capitalised", "None", "(capitalised)"),
-  noneCase("alg-none-upper", "NONE", "(upper case)"),
-  noneCase("alg-none-mixed", "nOnE", "(mixed case)"),
+  ...([
+    ["alg-none", "none", "(unsecured JWS)"],
+    ["alg-none-capitalised", "None", "(capitalised)"],
+    ["alg-none-upper", "NONE", "(upper case)"],
+    ["alg-none-mixed", "nOnE", "(mixed case)"],
+  ] as const).map(([id, alg, label]) => noneCase(id, alg, label)),
   {
     id: "alg-none-with-signature",
     description: 'alg "none" keeping a real signature from the server\'s key',
@@ -116,13 +118,15 @@ export const SIGNATURE_CASES: readonly CaseSpec[] = [
       return await forge({ kid: active.kid, typ: "JWT" }, ctx.claims(), { key: active.key });
     },
   },
-  confusionCase("HS256", "pem", "PEM, as OpenSSL writes it"),
-  confusionCase("HS384", "pem", "PEM, as OpenSSL writes it"),
-  confusionCase("HS512", "pem", "PEM, as OpenSSL writes it"),
-  confusionCase("HS256", "pem-bare", "PEM without the final newline"),
-  confusionCase("HS256", "der", "SubjectPublicKeyInfo DER bytes"),
-  confusionCase("HS256", "jwk-n", "the decoded n member of the JWK, x for EC and OKP keys"),
-  confusionCase("HS256", "jwk-json", "the JWK as published, JSON text"),
+  ...([
+    ["HS256", "pem", "PEM, as OpenSSL writes it"],
+    ["HS384", "pem", "PEM, as OpenSSL writes it"],
+    ["HS512", "pem", "PEM, as OpenSSL writes it"],
+    ["HS256", "pem-bare", "PEM without the final newline"],
+    ["HS256", "der", "SubjectPublicKeyInfo DER bytes"],
+    ["HS256", "jwk-n", "the decoded n member of the JWK, x for EC and OKP keys"],
+    ["HS256", "jwk-json", "the JWK as published, JSON text"],
+  ] as const).map(([alg, form, label]) => confusionCase(alg, form, label)),
   {
     id: "signature-altered",
     description: "A correct token with one bit of its signature flipped",
