@@ -32,3 +32,38 @@ Deno.test("HashQueue caps concurrent hashing and refuses work beyond its queue",
   assert.equal(queue.depth, 0);
   assert.equal(await queue.verify("h", "pw"), true);
 });
+
+Deno.test("a slot handed to a waiter is still taken: work arriving then waits for it", async () => {
+  let running = 0;
+  let peak = 0;
+  const releases: (() => void)[] = [];
+  const gated: Hasher = {
+    hash: async () => {
+      peak = Math.max(peak, ++running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running--;
+      return "h";
+    },
+    verify: () => Promise.resolve(true),
+  };
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const queue = new HashQueue(gated, { concurrency: 1, maxQueue: 5 });
+  const first = queue.hash("a");
+  const second = queue.hash("b");
+  await tick();
+  assert.deepEqual([queue.running, queue.depth], [1, 1]);
+  releases.shift()!(); // the first finishes and hands its slot to the second
+  await first;
+  await tick();
+  assert.deepEqual([queue.running, queue.depth], [1, 0], "the second runs in the first one's slot");
+  const third = queue.hash("c");
+  await tick();
+  assert.deepEqual([queue.running, queue.depth], [1, 1], "the third waits: the slot is taken");
+  releases.shift()!();
+  await second;
+  await tick();
+  releases.shift()!();
+  await third;
+  assert.equal(peak, 1, "never two at once");
+  assert.deepEqual([queue.running, queue.depth, queue.completed], [0, 0, 3]);
+});
