@@ -93,3 +93,51 @@ Deno.test("verifyRemote names each way a token fails", async (t) => {
     assert.equal(outcome.valid, true);
   });
 });
+
+/** Runs `fn` with a real loopback server whose `/jwks` serves `keys`, `/moved` redirects there, `/empty` is 204. */
+async function withKeySetServer(keys: readonly KeyMaterial[], fn: (base: string) => Promise<void>) {
+  const listening = Promise.withResolvers<string>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: ({ port }) => listening.resolve(`http://127.0.0.1:${port}`),
+  }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/jwks") return Response.json({ keys: keys.map((key) => key.publicJwk) });
+    if (path === "/moved") return new Response(null, { status: 302, headers: { location: "/jwks" } });
+    if (path === "/empty") return new Response(null, { status: 204 });
+    return new Response("no", { status: 404 });
+  });
+  try {
+    await fn(await listening.promise);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+Deno.test("verifyRemote fetches the key set like real consumers: exactly 200, redirects not followed", async (t) => {
+  const key = await freshKey("ES256");
+  const jwt = await token(key);
+  await withKeySetServer([key], async (base) => {
+    await t.step("the key set itself verifies the token", async () => {
+      const outcome = await verifyRemote(jwt, { jwks: new URL(`${base}/jwks`), now: T0 });
+      assert.equal(outcome.valid, true);
+    });
+    await t.step("a redirect to that same key set is refused, not followed", async () => {
+      const outcome = await verifyRemote(jwt, { jwks: new URL(`${base}/moved`), now: T0 });
+      assert.deepEqual(outcome, {
+        valid: false,
+        reason: "jwks_status",
+        message: `The key set at ${base}/moved answered 302, expected 200; redirects are not followed`,
+      });
+    });
+    await t.step("a 204 is the wrong status, not a body that is not JSON", async () => {
+      const outcome = await verifyRemote(jwt, { jwks: new URL(`${base}/empty`), now: T0 });
+      assert.deepEqual(outcome, {
+        valid: false,
+        reason: "jwks_status",
+        message: `The key set at ${base}/empty answered 204, expected 200`,
+      });
+    });
+  });
+});

@@ -8,11 +8,12 @@ import {
   keyState,
   planKeys,
 } from "../../lib/core/key_lifecycle.ts";
+import type { Alg } from "../../lib/core/key_material.ts";
 import { lifecyclePolicy } from "../../lib/core/key_policy.ts";
 import { freshKey } from "../support/helpers.ts";
 
-/** Applies a plan the way a store would, with made-up kids and blobs. */
-function apply(keys: readonly KeyRecord[], plan: KeyPlan, counter: { id: number }): KeyRecord[] {
+/** Applies a plan the way a store would, with made-up kids and blobs; new keys are of `alg`. */
+function apply(keys: readonly KeyRecord[], plan: KeyPlan, counter: { id: number }, alg: Alg = "RS256"): KeyRecord[] {
   const out = keys
     .filter((key) => !plan.deletes.includes(key.id))
     .map((key) => {
@@ -25,8 +26,8 @@ function apply(keys: readonly KeyRecord[], plan: KeyPlan, counter: { id: number 
       id,
       blob: new Uint8Array(),
       kid: `kid-${id}`,
-      alg: "RS256",
-      publicJwk: { kty: "RSA", kid: `kid-${id}`, use: "sig", alg: "RS256", n: "n", e: "AQAB" },
+      alg,
+      publicJwk: { kty: "RSA", kid: `kid-${id}`, use: "sig", alg, n: "n", e: "AQAB" },
       revokedAt: null,
       ...insert,
     });
@@ -237,7 +238,11 @@ Deno.test("import schedules the imported key as the next key", async () => {
   const moved = plan.updates.find((u) => u.id === 2)!;
   assert.equal(moved.activatesAt, T + 1200, "the generated next key moves behind it");
   assert.throws(
-    () => planKeys([{ ...keys[0]!, kid: material.kid }], T, policy, { kind: "import", material }),
+    () =>
+      planKeys(keys.map((key) => key.id === 2 ? { ...key, kid: material.kid } : key), T, policy, {
+        kind: "import",
+        material,
+      }),
     (error: AppError) => error.code === "conflict",
   );
 });
@@ -269,4 +274,61 @@ Deno.test("two keys signing at once (a damaged schedule) heal to one", () => {
   const keys = step([], T, counter).map((key) => key.id === 2 ? { ...key, activatesAt: T, createdAt: T - 1000 } : key);
   const healed = step(keys, T + 1, counter);
   assert.equal(states(healed, T + 1).active.length, 1);
+});
+
+Deno.test("keyState() at the boundaries: a key stops being published at exactly its exp", () => {
+  const counter = { id: 0 };
+  const [active, next] = step([], T, counter);
+  assert.equal(keyState(next!, next!.activatesAt - 1), "next");
+  assert.equal(keyState(next!, next!.activatesAt), "active", "signs from exactly activatesAt");
+  assert.equal(keyState(active!, active!.retiresAt - 1), "active");
+  assert.equal(keyState(active!, active!.retiresAt), "retired", "hands over at exactly retiresAt");
+  assert.equal(keyState(active!, active!.exp - 1), "retired", "published until the second before exp");
+  assert.equal(keyState(active!, active!.exp), "expired", "gone at exactly exp");
+  assert.equal(keyState({ ...next!, revokedAt: T }, T), "expired", "a revoked key is never published");
+});
+
+Deno.test("after a downtime longer than the retention, the newest expired key is kept and the others purged", () => {
+  const counter = { id: 0 };
+  const keys = step([], T, counter);
+  const now = T + 6 * 3600;
+  const plan = planKeys(keys, now, policy);
+  const newest = newestExpired(keys, now)!;
+  assert.equal(newest.id, 2, "the old next key expired last");
+  assert.ok(!plan.deletes.includes(newest.id), "the newest expired key is not purged");
+  assert.deepEqual([...plan.deletes].sort(), keys.filter((key) => key !== newest).map((key) => key.id).sort());
+  const after = apply(keys, plan, counter);
+  assert.equal(newestExpired(after, now)?.id, newest.id, "?expired=true still has its key");
+  assert.equal(after.filter((key) => keyState(key, now) === "expired").length, 1, "and only that one");
+  assertInvariants(after, now, new Set(after.map((key) => key.id)));
+});
+
+Deno.test("a change of algorithm withdraws the waiting key of the old one; the new one signs after the lead time", () => {
+  const counter = { id: 0 };
+  const keys = step([], T, counter);
+  const es256 = lifecyclePolicy({ rotationInterval: 600, tokenTtl: 120, clockSkew: 30, retention: 1800, alg: "ES256" });
+  const now = T + 10;
+  const plan = planKeys(keys, now, es256);
+  assert.equal(plan.updates.find((update) => update.id === 2)?.revokedAt, now, "the RS256 key that never signed");
+  assert.equal(plan.generated, 1);
+  assert.equal(plan.inserts.length, 1);
+  const successor = plan.inserts[0]!;
+  assert.equal(successor.activatesAt, now + es256.lead);
+  const active = plan.updates.find((update) => update.id === 1);
+  assert.equal(active?.retiresAt, successor.activatesAt, "the RS256 key signs until the ES256 key may");
+  const again = planKeys(apply(keys, plan, counter, "ES256"), now, es256);
+  assert.deepEqual(again.updates, [], "nothing more is withdrawn or moved");
+});
+
+Deno.test("a key that has signed keeps its exp when a restart brings a shorter token lifetime", () => {
+  const counter = { id: 0 };
+  const keys = step([], T, counter);
+  const shorter = lifecyclePolicy({ rotationInterval: 600, tokenTtl: 30, clockSkew: 30, retention: 1800 });
+  assert.ok(shorter.window < policy.window);
+  const signer = keys.find((key) => key.id === 1)!;
+  const plan = planKeys(keys, T + 10, shorter);
+  const update = plan.updates.find((u) => u.id === 1);
+  assert.ok(update === undefined || update.exp >= signer.exp, "tokens it signed stay verifiable until they expire");
+  const waiting = plan.updates.find((u) => u.id === 2);
+  assert.equal(waiting?.exp, T + 1200 + shorter.window, "a key that never signed takes the new window");
 });

@@ -47,6 +47,8 @@ Deno.test("materialFromJwk() makes RFC 7638 thumbprint kids and checks the key",
     const { d: _d, ...pub } = jwk;
     await assert.rejects(materialFromJwk(pub), /no private part/);
     await assert.rejects(materialFromJwk(jwk, "RS256"), /cannot sign RS256/);
+    const p384 = await exportJWK((await generateKeyPair("ES384", { extractable: true })).privateKey);
+    await assert.rejects(materialFromJwk(p384, "ES256"), /A key of type "EC" \(P-384\) cannot sign ES256/);
     const small = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
     const smallJwk = await exportJWK(small.privateKey);
     await assert.rejects(materialFromJwk({ ...smallJwk, n: smallJwk.n!.slice(0, 170) }), /at least 2048 bits/);

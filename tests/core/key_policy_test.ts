@@ -14,6 +14,7 @@ Deno.test("lifecyclePolicy() derives max-age, lead and window from the rotation 
   assert.equal(daily.lead, 330);
   assert.equal(daily.rotationInterval, 86_400);
   assert.throws(() => lifecyclePolicy({ rotationInterval: 59 }), /at least 60 seconds/);
+  assert.equal(lifecyclePolicy({ rotationInterval: 60 }).rotationInterval, 60, "the minimum itself is accepted");
   assert.throws(() => lifecyclePolicy({ tokenTtl: 0 }), /Token TTL/);
   assert.throws(() => lifecyclePolicy({ clockSkew: -1 }), /Clock skew/);
   assert.throws(() => lifecyclePolicy({ retention: -1 }), /retention/);

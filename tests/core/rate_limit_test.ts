@@ -83,3 +83,15 @@ Deno.test("the in-memory limiter forgets idle keys first and stays within its bo
   assert.equal(limiter.size, 3);
   assert.equal(limiter.check("idle", T0 + 5001).remaining, 1, "the idle key was forgotten, not a busy one");
 });
+
+Deno.test("under pressure the least recently used key goes, not the first one inserted", () => {
+  const limiter = new MemoryRateLimiter({ limit: 5, windowMs: 1000 }, { maxKeys: 3 });
+  limiter.check("busy", T0);
+  limiter.check("a", T0 + 10);
+  limiter.check("b", T0 + 20);
+  limiter.check("busy", T0 + 30); // busy was inserted first but is now the most recently used
+  limiter.check("c", T0 + 40); // one key too many, none idle yet: the least recently used goes
+  assert.equal(limiter.size, 3);
+  assert.equal(limiter.check("busy", T0 + 50).remaining, 2, "busy kept its two earlier requests");
+  assert.equal(limiter.check("a", T0 + 60).remaining, 4, "a, the least recently used, was forgotten");
+});

@@ -84,6 +84,9 @@ Deno.test("errorResponse() writes the error shape, its headers and Retry-After",
     assert.equal(response.status, 503);
     assert.deepEqual(await response.json(), { error: "unavailable", message: "Database is busy" });
     assert.deepEqual(ctx.reported, [error]);
+    const internal = new AppError("internal", "Something broke");
+    assert.equal(errorResponse(ctx, internal).status, 500);
+    assert.deepEqual(ctx.reported, [error, internal], "a 500 is reported too");
   });
   await t.step("anything else is a reported, generic 500 with no detail", async () => {
     const ctx = answering("req-9");

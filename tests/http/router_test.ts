@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createRouter, splitUrl } from "../../lib/http/router.ts";
+import { json } from "../../lib/http/respond.ts";
+import { createRouter, type Handler, splitUrl } from "../../lib/http/router.ts";
 import { parseExpired } from "../../lib/routes/auth.ts";
 import { jwksRoutes } from "../../lib/routes/jwks.ts";
 import { body, from, GRADER_BEARER, testApp, withApp } from "../support/helpers.ts";
@@ -64,4 +65,52 @@ Deno.test("splitUrl() and parseExpired() read the request line", () => {
   assert.equal(parseExpired("other=1"), false);
   assert.equal(parseExpired("expired=TRUE"), true);
   assert.equal(parseExpired("expired=0"), false);
+});
+
+Deno.test("createRouter() answers HEAD, OPTIONS and wrong methods itself, and opens CORS only where asked", async (t) => {
+  const get: Handler = (ctx) => json(ctx, 200, { path: ctx.path, query: ctx.query });
+  const router = createRouter([
+    { path: "/open", methods: { GET: get }, cors: true },
+    { path: "/closed", methods: { GET: get, POST: get } },
+  ]);
+  const send = (path: string, init?: RequestInit) =>
+    Promise.resolve(router(new Request(`http://x${path}`, init), from()));
+  await t.step("GET gets the handler's answer with path and query split", async () => {
+    assert.deepEqual(await body(await send("/closed?a=1")), { path: "/closed", query: "a=1" });
+  });
+  await t.step("HEAD is the GET answer without its body", async () => {
+    const head = await send("/open", { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get("content-type"), "application/json");
+    assert.equal(await head.text(), "");
+  });
+  await t.step("a wrong method is 405 with Allow listing HEAD for GET routes, and OPTIONS", async () => {
+    const wrong = await send("/open", { method: "DELETE" });
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.get("allow"), "GET, HEAD, OPTIONS");
+    assert.equal((await send("/closed", { method: "PUT" })).headers.get("allow"), "GET, POST, HEAD, OPTIONS");
+  });
+  await t.step("preflight: 204 everywhere, CORS headers only on a CORS route", async () => {
+    const open = await send("/open", { method: "OPTIONS", headers: { origin: "https://a.example" } });
+    assert.equal(open.status, 204);
+    assert.equal(open.headers.get("access-control-allow-origin"), "*");
+    assert.equal(open.headers.get("access-control-allow-methods"), "GET, HEAD, OPTIONS");
+    assert.equal(open.headers.get("access-control-max-age"), "86400");
+    const closed = await send("/closed", { method: "OPTIONS", headers: { origin: "https://a.example" } });
+    assert.equal(closed.status, 204);
+    assert.equal(closed.headers.get("allow"), "GET, POST, HEAD, OPTIONS");
+    assert.equal(closed.headers.get("access-control-allow-origin"), null);
+    assert.equal(closed.headers.get("access-control-allow-methods"), null);
+  });
+  await t.step("two routes may not claim one path", () => {
+    assert.throws(
+      () => createRouter([{ path: "/x", methods: { GET: get } }, { path: "/x", methods: { POST: get } }]),
+      /Two routes claim the path "\/x"/,
+    );
+  });
+  await t.step("a client's request id is echoed up to 128 characters; longer ones are replaced", async () => {
+    const id = (given: string) => send("/open", { headers: { "x-request-id": given } });
+    assert.equal((await id("a".repeat(128))).headers.get("x-request-id"), "a".repeat(128));
+    assert.match((await id("a".repeat(129))).headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
+  });
 });

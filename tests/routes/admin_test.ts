@@ -189,6 +189,17 @@ Deno.test("POST /admin/keys/import takes a PEM or JWK private key and publishes 
       });
       assert.equal(response.status, 413);
     });
+    await t.step("the same body without the token is 401: the token is checked before the body is read", async () => {
+      for (const headers of [{}, { authorization: "Bearer wrong-token-0123456789" }]) {
+        const response = await app.fetch("/admin/keys/import", {
+          method: "POST",
+          headers,
+          body: "x".repeat(65 * 1024),
+        });
+        assert.equal(response.status, 401);
+        assert.equal((await body(response)).error, "unauthorized");
+      }
+    });
   }, { env });
 });
 

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from "jose";
+import { createRouter } from "../../lib/http/router.ts";
+import { authRoutes } from "../../lib/routes/auth.ts";
+import { type LoginEvent } from "../../lib/store/ports.ts";
 import { type Hasher } from "../../lib/users/hash_queue.ts";
+import { loginPolicy } from "../../lib/users/login.ts";
 import {
   argon2AtMinimumCost,
   body,
+  from,
   GRADER_BEARER,
   publishedKeys,
   register,
@@ -368,5 +373,30 @@ Deno.test("tokens follow the rotation and never outlive their key", async () => 
     assert.ok(kids.includes(first!), "the retired key is still published");
     const keySet = createLocalJWKSet(await publishedKeys(app));
     await jwtVerify(late, keySet, { currentDate: new Date(app.clock()) });
+  });
+});
+
+Deno.test("while logins cannot be recorded POST /auth answers 503, and the row it records carries the client IP", async () => {
+  await withApp({}, async (app) => {
+    const recorded: LoginEvent[] = [];
+    const loginLog = { healthy: true, record: (event: LoginEvent) => recorded.push(event) };
+    const router = createRouter(authRoutes({
+      login: loginPolicy({ mode: "open", users: null }),
+      keys: app.keys,
+      issuer: "http://127.0.0.1:8080",
+      audience: null,
+      tokenTtl: 60,
+      clock: app.clock,
+      loginLog,
+    }));
+    const post = () => Promise.resolve(router(new Request("http://x/auth", { method: "POST" }), from("192.0.2.44")));
+    assert.equal((await post()).status, 200);
+    assert.deepEqual(recorded, [{ userId: null, ip: "192.0.2.44", at: app.clock() }]);
+    loginLog.healthy = false;
+    const refused = await post();
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get("retry-after"), "2");
+    assert.equal((await body(refused)).error, "unavailable");
+    assert.equal(recorded.length, 1, "no token, no row");
   });
 });

@@ -63,3 +63,15 @@ Deno.test("the default policy is 5 free failures, then 1 s doubling up to 15 min
   backoff.fail("dave", T0);
   assert.equal(backoff.waitMs("dave", T0), 1000);
 });
+
+Deno.test("a success forgets the username's failures: the free ones start again", () => {
+  const backoff = new LoginBackoff({ freeFailures: 1, baseMs: 1000, maxMs: 8000, maxEntries: 10 });
+  backoff.fail("erin", T0);
+  backoff.fail("erin", T0);
+  assert.equal(backoff.waitMs("erin", T0), 1000);
+  backoff.succeed("erin");
+  assert.equal(backoff.size, 0, "nothing is kept about erin");
+  assert.equal(backoff.waitMs("erin", T0), 0);
+  backoff.fail("erin", T0);
+  assert.equal(backoff.waitMs("erin", T0), 0, "the first failure after a success is free again");
+});

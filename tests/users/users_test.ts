@@ -10,11 +10,13 @@ import { argon2AtMinimumCost, T0 } from "../support/helpers.ts";
 /** Counts the work the real hasher is asked to do. */
 function counting(inner: Hasher) {
   const calls = { hash: 0, verify: 0 };
+  /** The stored hashes verify was asked to check against, in order. */
+  const verified: string[] = [];
   const hasher: Hasher = {
     hash: (password) => (calls.hash++, inner.hash(password)),
-    verify: (hash, password) => (calls.verify++, inner.verify(hash, password)),
+    verify: (hash, password) => (calls.verify++, verified.push(hash), inner.verify(hash, password)),
   };
-  return { hasher, calls };
+  return { hasher, calls, verified };
 }
 
 function service(options: { hasher?: Hasher; backoff?: LoginBackoff | null } = {}) {
@@ -77,7 +79,7 @@ Deno.test("register() validates both fields and refuses a taken username or emai
 });
 
 Deno.test("authenticate() costs one hash verification for a known and for an unknown username", async () => {
-  const { hasher, calls } = counting(argon2AtMinimumCost);
+  const { hasher, calls, verified } = counting(argon2AtMinimumCost);
   const { store, users } = service({ hasher });
   const { password } = await users.register("alice", "alice@example.com", T0);
   await users.prepare();
@@ -87,6 +89,9 @@ Deno.test("authenticate() costs one hash verification for a known and for an unk
   assert.deepEqual(calls, { hash: 0, verify: 1 });
   assert.equal(await users.authenticate("nobody", password, T0), null);
   assert.deepEqual(calls, { hash: 0, verify: 2 }, "the unknown user is checked against a real dummy hash");
+  const [known, unknown] = verified;
+  assert.match(unknown!, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, "a real Argon2id hash, at the same cost");
+  assert.notEqual(unknown, known, "not alice's");
   assert.equal(await users.authenticate("' OR 1=1 --", "x' OR '1'='1", T0), null);
   assert.equal(calls.verify, 3);
   assert.notEqual(await users.authenticate("alice", password, T0), null);
