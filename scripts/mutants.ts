@@ -587,6 +587,6 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     file: "lib/settings.ts",
     find: 'if (typeof flag === "boolean") return { value: String(flag), name: `--${spec.flag}` };',
     replace: "",
-    description: "a boolean flag (--trust-proxy) is ignored",
+    description: "a flag given as a boolean is ignored",
   },
 ]);

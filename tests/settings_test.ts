@@ -286,3 +286,9 @@ Deno.test("the compiled binary's permissions: exactly the variables the program 
     }
   });
 });
+
+Deno.test("a flag given as a boolean (a bare --flag) is a value like any other, and wins over the environment", () => {
+  const config = loadConfig({ "trust-proxy": true }, { TRUST_PROXY: "off" });
+  assert.equal(config.trustProxy.length, 2, "true is the proxy on this host");
+  assert.deepEqual(loadConfig({ "trust-proxy": false }, { TRUST_PROXY: "loopback" }).trustProxy, []);
+});

@@ -121,10 +121,12 @@ interface Slot {
 }
 
 /**
- * Plans the key changes due at `now` (unix seconds) for `keys`. Pure and idempotent: applying
+ * Plans the key changes due at `now` (unix seconds) for `keys`. Pure, and converging: applying
  * the plan and planning again at the same instant yields an empty plan (`rotate`, `revoke` and
- * `import` act once per call). Throws `not_found` when revoking an unknown kid and `conflict`
- * when importing a kid that already exists.
+ * `import` act once per call), with one exception that takes two runs: after an algorithm
+ * change, the new key signs exactly a lead time from now, so its successor is due at once and
+ * the second run publishes it (still a full interval before it signs). Throws `not_found` when
+ * revoking an unknown kid and `conflict` when importing a kid that already exists.
  */
 export function planKeys(
   keys: readonly KeyRecord[],
