@@ -115,7 +115,9 @@ export async function issueToken(view: KeyView, subject: string, options: IssueO
   // A deep copy, as jose made: the caller's object is never aliased into the token.
   const payload: Record<string, unknown> = options.claims === undefined ? {} : structuredClone(options.claims);
   if (typeof options.audience === "string" ? options.audience !== "" : options.audience?.length) {
-    payload.aud = typeof options.audience === "string" ? options.audience : [...options.audience!];
+    // One audience is a string, as most verifiers expect (RFC 7519 §4.1.3 allows both).
+    const audience = typeof options.audience === "string" ? [options.audience] : options.audience!;
+    payload.aud = audience.length === 1 ? audience[0] : [...audience];
   }
   if (options.notBefore !== undefined) payload.nbf = options.notBefore;
   payload.iss = options.issuer;

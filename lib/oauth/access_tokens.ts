@@ -46,8 +46,7 @@ export function issueAccessToken(request: AccessTokenRequest, options: AccessTok
   return issueToken(options.view, request.subject, {
     typ: "at+jwt",
     issuer: mock.issuer ?? options.issuer,
-    // One audience is a string, as most verifiers expect (RFC 7519 §4.1.3 allows both).
-    audience: request.audience.length === 1 ? request.audience[0]! : request.audience,
+    audience: request.audience,
     ttl: mock.ttl ?? options.ttl,
     now: options.now,
     ...(request.jti === undefined ? {} : { jti: request.jti }),

@@ -124,6 +124,8 @@ Deno.test("typ, nbf and several audiences reach the token; extra claims never re
   const plain = await issueToken(view(key, null), "alice", { issuer: "i", ttl: 60, now: NOW, audience: [] });
   assert.equal(decodeProtectedHeader(plain.token).typ, "JWT");
   assert.equal("aud" in decodeJwt(plain.token), false, "an empty audience list is no aud claim");
+  const one = await issueToken(view(key, null), "alice", { issuer: "i", ttl: 60, now: NOW, audience: ["only"] });
+  assert.equal(decodeJwt(one.token).aud, "only", "one audience is a string");
 });
 
 Deno.test("without a key to sign with, issueToken() fails with no_signing_key", async () => {

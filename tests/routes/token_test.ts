@@ -281,3 +281,109 @@ Deno.test("the password grant has /auth's rate limit and per-username backoff", 
     });
   });
 });
+
+Deno.test("open mode at /token: any client_id without a secret, and the mock controls", async (t) => {
+  await withServedApp({ "rate-limit": "off", "max-token-ttl": "2h" }, async (url, app) => {
+    const now = Math.floor(app.clock() / 1000);
+    await t.step("an unregistered client_id needs no secret and may ask for any scope and audience", async () => {
+      const config = await clientConfig(url, "my-test-client");
+      const response = await oidc.clientCredentialsGrant(config, {
+        scope: "anything:read",
+        audience: "https://api.example",
+      });
+      const claims = decodeJwt(response.access_token);
+      assert.deepEqual([claims.sub, claims.client_id, claims.scope, claims.aud], [
+        "my-test-client",
+        "my-test-client",
+        "anything:read",
+        "https://api.example",
+      ]);
+    });
+    await t.step("no client at all is the anonymous client; any username logs in", async () => {
+      const response = await formPost(app, "/token", {
+        grant_type: "password",
+        username: "zoe",
+        scope: "offline_access",
+      });
+      const answer = await response.json();
+      assert.equal(decodeJwt(answer.access_token).client_id, "anonymous");
+      assert.equal(decodeJwt(answer.access_token).sub, "zoe");
+      assert.equal(typeof answer.refresh_token, "string");
+    });
+    await t.step("ttl, nbf, iss, aud and claims shape the access token", async () => {
+      const response = await formPost(app, "/token", {
+        grant_type: "client_credentials",
+        client_id: "mock",
+        ttl: "7200",
+        nbf: String(now + 30),
+        iss: "https://issuer.mock",
+        aud: ["a1", "a2"],
+        claims: JSON.stringify({ tenant: "t1" }),
+      });
+      const answer = await response.json();
+      assert.equal(answer.expires_in, 7200);
+      const claims = decodeJwt(answer.access_token);
+      assert.deepEqual([claims.nbf, claims.iss, claims.aud, claims.tenant], [now + 30, "https://issuer.mock", [
+        "a1",
+        "a2",
+      ], "t1"]);
+      assert.equal(decodeProtectedHeader(answer.access_token).typ, "at+jwt");
+      const refused = await formPost(app, "/token", { grant_type: "client_credentials", ttl: "7201" });
+      assert.equal((await oauthError(refused)).error, "invalid_request");
+      const reserved = await formPost(app, "/token", {
+        grant_type: "client_credentials",
+        claims: JSON.stringify({ client_id: "someone-else" }),
+      });
+      assert.equal((await oauthError(reserved)).error, "invalid_request");
+    });
+    await t.step("?expired=true: an access token already expired for any verifier, and no refresh token", async () => {
+      const response = await formPost(
+        app,
+        "/token",
+        {
+          grant_type: "password",
+          username: "zoe",
+          scope: "offline_access",
+        },
+        {},
+        "?expired=true",
+      );
+      const answer = await response.json();
+      assert.equal(answer.expires_in, 0);
+      assert.equal(answer.refresh_token, undefined);
+      assert.ok(decodeJwt(answer.access_token).exp! <= now - app.config.policy.clockSkew - 60);
+    });
+    await t.step("a registered client must still authenticate, and keeps its registered limits", async () => {
+      const { client, secret } = await app.clients.register({ name: "real", scopes: ["read"] }, 0);
+      const noSecret = await formPost(app, "/token", { grant_type: "client_credentials", client_id: client.id });
+      assert.equal((await oauthError(noSecret)).error, "invalid_client");
+      const wide = await formPost(
+        app,
+        "/token",
+        { grant_type: "client_credentials", scope: "admin" },
+        basic(client.id, secret!),
+      );
+      assert.equal((await oauthError(wide)).error, "invalid_scope");
+    });
+  });
+});
+
+Deno.test("password mode honours none of the mock controls at /token", async () => {
+  await withServedApp(PASSWORD_MODE, async (_url, app) => {
+    const { client, secret } = await app.clients.register({ name: "c" }, 0);
+    const response = await formPost(app, "/token", {
+      grant_type: "client_credentials",
+      ttl: "60",
+      nbf: "1",
+      iss: "https://forged.example",
+      aud: "anything",
+      claims: JSON.stringify({ admin: true }),
+    }, basic(client.id, secret!));
+    const answer = await response.json();
+    assert.equal(answer.expires_in, 900);
+    const claims = decodeJwt(answer.access_token);
+    assert.equal(claims.iss, app.config.issuer);
+    assert.equal(claims.aud, app.config.issuer, "aud stays the default; an `aud` parameter is a mock control");
+    for (const name of ["nbf", "admin"]) assert.equal(name in claims, false, name);
+  });
+});
