@@ -14,14 +14,8 @@ import { findToken } from "../oauth/token_lookup.ts";
 import type { TokenEndpointDeps } from "./introspect.ts";
 import { TOKEN_HEADERS } from "./token.ts";
 
-/** Options of {@linkcode revokeRoutes}. */
-export interface RevokeDeps extends TokenEndpointDeps {
-  /** Told about each token revoked. */
-  readonly onRevoked?: (kind: "access_token" | "refresh_token") => void;
-}
-
 /** The `POST /revoke` route. */
-export function revokeRoutes(deps: RevokeDeps): Route[] {
+export function revokeRoutes(deps: TokenEndpointDeps): Route[] {
   const post = use(async (ctx) => {
     const form = await readForm(ctx.request);
     const client = await authenticateClient(ctx.request, form, {
@@ -38,7 +32,6 @@ export function revokeRoutes(deps: RevokeDeps): Route[] {
       } else {
         await deps.store.revokeGrant(found.refresh.grant.id, deps.keys.now());
       }
-      deps.onRevoked?.(found.kind);
     }
     return new Response(null, { status: 200, headers: { ...TOKEN_HEADERS, "x-request-id": ctx.requestId } });
   }, oauthErrors);

@@ -25,8 +25,6 @@ export interface TokenDeps extends GrantDeps {
   readonly maxTokenTtl: number;
   /** Runs before the body is read (the rate limit). */
   readonly guard?: Middleware;
-  /** Told about each access token signed. */
-  readonly onIssued?: (grantType: string, expired: boolean) => void;
 }
 
 /** Response headers of every token answer (RFC 6749 §5.1). */
@@ -65,7 +63,6 @@ export function tokenRoutes(deps: TokenDeps): Route[] {
         ? parseMockControls(mockFields(form), { maxTtl: deps.maxTokenTtl, now: deps.keys.now() })
         : null;
       const response = await GRANTS[type as GrantType].run({ form, client, mock, expired, ip: ctx.ip }, deps);
-      deps.onIssued?.(type, expired);
       return json(ctx, 200, response, TOKEN_HEADERS);
     },
     ...(deps.guard ? [deps.guard] : []),
