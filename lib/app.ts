@@ -5,7 +5,7 @@
  * tests build the same app around a clock they control.
  * @module
  */
-import { type Alg, ALGS, type KeyMaterial } from "./core/key_material.ts";
+import type { Alg, KeyMaterial } from "./core/key_material.ts";
 import type { RateLimiter } from "./core/rate_limit.ts";
 import { MemoryRateLimiter } from "./core/rate_limit.ts";
 import { createSealer, type Sealer, secretCheck } from "./core/seal.ts";
@@ -18,12 +18,15 @@ import { Metrics } from "./ops/metrics.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { consoleRoutes } from "./routes/console.ts";
-import { discoveryDocument, discoveryRoutes } from "./routes/discovery.ts";
+import { discoveryDocument, discoveryRoutes, publishedAlgs } from "./routes/discovery.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { probeRoutes } from "./routes/probe.ts";
 import { registerRoutes } from "./routes/register.ts";
+import { oauthRoutes } from "./routes/oauth.ts";
+import { ClientService } from "./oauth/clients.ts";
+import { oauthPurger } from "./oauth/purge.ts";
 import type { Config } from "./settings.ts";
 import { openStore as openStoreAt } from "./store/registry.ts";
 import type { SigningBackend } from "./core/signer.ts";
@@ -73,6 +76,8 @@ export interface App {
   readonly store: Store;
   readonly keys: KeyManager;
   readonly users: UserService;
+  /** OAuth clients. */
+  readonly clients: ClientService;
   readonly hasher: HashQueue;
   readonly loginLog: LoginLog;
   readonly rateLimiter: RateLimiter | null;
@@ -87,8 +92,8 @@ export interface App {
   rotate(): Promise<void>;
   /**
    * The 2 s tick: one maintenance step (which also picks up key changes made by other
-   * processes; a successor key is due a lead time before the next key signs) and a retry of
-   * pending auth-log writes.
+   * processes; a successor key is due a lead time before the next key signs), a retry of
+   * pending auth-log writes, and once a minute the purge of dead OAuth rows.
    */
   refresh(): Promise<void>;
   /** Flushes pending writes and closes the store. */
@@ -181,27 +186,49 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
 
     const limited = (name: string) =>
       rateLimit(rateLimiter, { name, clock, onLimited: (route) => metrics.rateLimited(route) });
+    const login = loginPolicy({ mode: config.authMode, users, onFailure: (reason) => metrics.authFailed(reason) });
+    const clients = new ClientService(store.oauth);
+    // A token ?expired=true signed is expired for every verifier with a normal leeway.
+    const expiredBy = config.policy.clockSkew + 60;
     const routes: Route[] = [
       ...jwksRoutes({ keys, maxAge: config.policy.maxAge, onServed: (notModified) => metrics.jwksServed(notModified) }),
       ...authRoutes({
-        login: loginPolicy({ mode: config.authMode, users, onFailure: (reason) => metrics.authFailed(reason) }),
+        login,
         keys,
         issuer: config.issuer,
         audience: config.audience,
         tokenTtl: config.policy.tokenTtl,
+        maxTokenTtl: config.maxTokenTtl,
+        expiredBy,
         clock,
         loginLog,
         guard: limited("/auth"),
         onIssued: (alg, expired) => metrics.tokenIssued(alg, expired),
       }),
+      ...oauthRoutes({
+        keys,
+        store: store.oauth,
+        issuer: config.issuer,
+        clients,
+        users,
+        login,
+        loginLog,
+        audience: config.audience,
+        tokenTtl: config.policy.tokenTtl,
+        refreshTtl: config.refreshTokenTtl,
+        maxTokenTtl: config.maxTokenTtl,
+        expiredBy,
+        clock,
+        guard: limited("/token"),
+      }),
       ...registerRoutes({ users, clock, guard: limited("/register") }),
-      ...discoveryRoutes({ issuer: config.issuer, algs: ALGS }),
+      ...discoveryRoutes({ issuer: config.issuer, keys, maxAge: config.policy.maxAge }),
       ...consoleRoutes({
         keys,
         store,
         issuer: config.issuer,
         authMode: config.authMode,
-        discovery: () => discoveryDocument({ issuer: config.issuer, algs: ALGS }),
+        discovery: () => discoveryDocument({ issuer: config.issuer, algs: publishedAlgs(keys.view()) }),
         ...(options.consolePollMs === undefined ? {} : { pollMs: options.consolePollMs }),
       }),
       ...healthRoutes({ keys, ping: watchedPing(store, log), lead: config.policy.lead }),
@@ -211,9 +238,12 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         ? probeRoutes({ keys, authMode: config.authMode, issuer: config.issuer, audience: config.audience })
         : []),
       // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.
-      ...(config.adminToken === null ? [] : adminRoutes({ token: config.adminToken, keys, store, log })),
+      ...(config.adminToken === null
+        ? []
+        : adminRoutes({ token: config.adminToken, keys, store, log, clients, clock })),
       ...(options.routes ?? []),
     ];
+    const purgeOAuth = oauthPurger(store.oauth, { clock, log });
     let draining = false;
     const handle = createRouter(routes, {
       clientIp: (request, info) =>
@@ -229,6 +259,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       store,
       keys,
       users,
+      clients,
       hasher,
       loginLog,
       rateLimiter,
@@ -250,6 +281,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         } finally {
           keys.view();
           if (loginLog.pending > 0) await loginLog.flush();
+          await purgeOAuth();
         }
       },
       async close() {

@@ -11,10 +11,11 @@ import { ConfigError } from "./core/errors.ts";
 import { type LifecyclePolicy, lifecyclePolicy } from "./core/key_policy.ts";
 import { DATABASE_SETTINGS } from "./settings/database.ts";
 import { Invalid, type Scope, type Setting } from "./settings/define.ts";
+import { OAUTH_SETTINGS } from "./settings/oauth.ts";
 import { SERVING_SETTINGS } from "./settings/serving.ts";
 
 /** The setting table. Add a setting to a group and every command, help text and permission follows. */
-export const SETTINGS = Object.freeze({ ...DATABASE_SETTINGS, ...SERVING_SETTINGS });
+export const SETTINGS = Object.freeze({ ...DATABASE_SETTINGS, ...SERVING_SETTINGS, ...OAUTH_SETTINGS });
 
 type Table = typeof SETTINGS;
 /** The parsed value of every setting. */

@@ -53,6 +53,7 @@ function faultyStore(inner: Store, path: string): Store & { fault: string | null
     upsertUser: write((user, now) => inner.upsertUser(user, now)),
     findUser: (username) => inner.findUser(username),
     recordLogins: write((events) => inner.recordLogins(events)),
+    oauth: inner.oauth,
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

@@ -9,6 +9,7 @@ import denoConfig from "../../deno.json" with { type: "json" };
 import { AppError } from "../core/errors.ts";
 import { ALGS } from "../core/key_material.ts";
 import { type Config, loadConfig } from "../settings.ts";
+import { clientsAdd, clientsList, clientsRemove } from "./clients.ts";
 import { keygen, sign, verify } from "./jwt.ts";
 import { keysImport, keysList, keysRevoke, keysRotate } from "./keys.ts";
 import { probe } from "./probe.ts";
@@ -100,6 +101,55 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     positionals: ["USERNAME"],
     required: 1,
     run: usersAdd,
+  },
+  {
+    name: "clients add",
+    usage: "NAME [--scope S]... [--grant G]... [--redirect-uri U]... [--audience A]... [--public] [--json] [options]",
+    summary: "register an OAuth client; prints its secret once",
+    about: "Registers an OAuth client for POST /token. A confidential client gets a random client_id and a\n" +
+      "256-bit client_secret, printed once and stored only as its SHA-256. --public makes a client\n" +
+      "without a secret (a native or browser app). Default grants: client_credentials, or for a public\n" +
+      "client password and refresh_token. A refresh token needs --grant refresh_token and --scope\n" +
+      "offline_access. See docs/oauth.md.",
+    options: {
+      scope: { type: "string", multiple: true, arg: "S", help: "a scope it may ask for (repeatable)" },
+      grant: {
+        type: "string",
+        multiple: true,
+        arg: "G",
+        help: "client_credentials, password or refresh_token (repeatable)",
+      },
+      "redirect-uri": { type: "string", multiple: true, arg: "U", help: "a redirect URI (repeatable)" },
+      audience: { type: "string", multiple: true, arg: "A", help: "an aud it may ask for (repeatable)" },
+      public: { type: "boolean", help: "a public client: no secret" },
+      ...JSON_OPTION,
+    },
+    scope: "db",
+    positionals: ["NAME"],
+    required: 1,
+    run: clientsAdd,
+  },
+  {
+    name: "clients list",
+    usage: "[--json] [options]",
+    summary: "list OAuth clients",
+    about: "Lists every OAuth client: client_id, name, grant types, scopes, audiences, redirect URIs. Never\n" +
+      "a secret: secrets are shown once, by clients add.",
+    options: JSON_OPTION,
+    scope: "db",
+    run: clientsList,
+  },
+  {
+    name: "clients remove",
+    usage: "ID [--json] [options]",
+    summary: "remove an OAuth client",
+    about: "Removes the client ID and revokes its refresh tokens (and the access tokens issued with them).\n" +
+      "Other access tokens it holds stay valid until they expire.",
+    options: JSON_OPTION,
+    scope: "db",
+    positionals: ["ID"],
+    required: 1,
+    run: clientsRemove,
   },
   {
     name: "keygen",

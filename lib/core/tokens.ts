@@ -1,8 +1,9 @@
 /**
- * Issues JWTs. A token carries `alg`, `kid` and `typ: "JWT"` in its header and `iss`, `sub`,
- * `iat`, `exp`, `jti` (and `aud` when configured) as claims; it never outlives the key that
- * signed it. Builds the compact JWS itself and signs through a `Signer`, so the private key can
- * live in any backend (jose signs only with keys it can see). Time is a parameter.
+ * Issues JWTs. A token carries `alg`, `kid` and `typ` (`"JWT"`, or `"at+jwt"` for RFC 9068
+ * access tokens) in its header and `iss`, `sub`, `iat`, `exp`, `jti` (and `aud`, `nbf` when
+ * asked for) as claims; it never outlives the key that signed it. Builds the compact JWS itself
+ * and signs through a `Signer`, so the private key can live in any backend (jose signs only with
+ * keys it can see). Time is a parameter.
  * @module
  */
 import { AppError } from "./errors.ts";
@@ -18,12 +19,21 @@ export interface IssueOptions {
   ttl: number;
   /** Unix seconds now. */
   now: number;
-  /** `aud` claim, when set. */
-  audience?: string | null;
+  /** `aud` claim, when set (one audience, or several). */
+  audience?: string | readonly string[] | null;
+  /** `nbf` claim, unix seconds, when set. */
+  notBefore?: number;
   /** `jti` claim; a random UUID by default. */
   jti?: string;
+  /** The header's `typ`. Default `"JWT"`. */
+  typ?: string;
   /** Sign with the newest expired key and make the token already expired. Default false. */
   expired?: boolean;
+  /**
+   * With `expired`: how many seconds before now (at least) `exp` lies, so that verifiers with
+   * a clock-skew leeway still see it expired. Default 1.
+   */
+  expiredBy?: number;
   /** Extra claims; the standard ones above win over these. */
   claims?: Readonly<Record<string, unknown>>;
 }
@@ -56,7 +66,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 async function compactJws(
   signer: Signer,
-  header: { readonly alg: string; readonly kid: string },
+  header: { readonly alg: string; readonly kid: string; readonly typ?: string },
   claims: Readonly<Record<string, unknown>>,
 ): Promise<string> {
   if (header.alg !== signer.alg) {
@@ -72,7 +82,9 @@ async function compactJws(
       throw new TypeError(`"${claim}" claim must be a finite number`);
     }
   }
-  const protectedHeader = base64url(encoder.encode(JSON.stringify({ alg: header.alg, kid: header.kid, typ: "JWT" })));
+  const protectedHeader = base64url(
+    encoder.encode(JSON.stringify({ alg: header.alg, kid: header.kid, typ: header.typ ?? "JWT" })),
+  );
   const payload = base64url(encoder.encode(JSON.stringify(claims)));
   const input = `${protectedHeader}.${payload}`;
   const data = encoder.encode(input);
@@ -92,21 +104,28 @@ export async function issueToken(view: KeyView, subject: string, options: IssueO
   }
   const { now, ttl } = options;
   // A normal token ends with its key's published life at the latest; an expired one ended
-  // a second before its key did (or before now), so it is expired on arrival.
-  const exp = options.expired ? Math.min(now, key.exp) - 1 : Math.min(now + ttl, key.exp);
+  // before its key did and `expiredBy` before now, so it is expired on arrival.
+  const exp = options.expired
+    ? Math.min(now - Math.max(1, options.expiredBy ?? 1), key.exp - 1)
+    : Math.min(now + ttl, key.exp);
   const iat = options.expired ? exp - ttl : now;
   if (options.claims !== undefined && !isPlainObject(options.claims)) {
     throw new TypeError("JWT Claims Set MUST be an object");
   }
   // A deep copy, as jose made: the caller's object is never aliased into the token.
   const payload: Record<string, unknown> = options.claims === undefined ? {} : structuredClone(options.claims);
-  if (options.audience) payload.aud = options.audience;
+  if (typeof options.audience === "string" ? options.audience !== "" : options.audience?.length) {
+    // One audience is a string, as most verifiers expect (RFC 7519 §4.1.3 allows both).
+    const audience = typeof options.audience === "string" ? [options.audience] : options.audience!;
+    payload.aud = audience.length === 1 ? audience[0] : [...audience];
+  }
+  if (options.notBefore !== undefined) payload.nbf = options.notBefore;
   payload.iss = options.issuer;
   payload.sub = subject;
   payload.iat = iat;
   payload.exp = exp;
   payload.jti = options.jti ?? crypto.randomUUID();
-  const token = await compactJws(key.signer, key, payload);
+  const token = await compactJws(key.signer, { alg: key.alg, kid: key.kid, typ: options.typ ?? "JWT" }, payload);
   return { token, kid: key.kid, alg: key.alg, exp };
 }
 

@@ -8,6 +8,7 @@
  * - `POST /admin/keys/rotate`: rotate now
  * - `POST /admin/keys/revoke` `{"kid"}`: emergency revoke
  * - `POST /admin/keys/import[?alg=A]`: a PEM or JWK private key as the body
+ * - `/admin/clients…`: OAuth clients (`admin_clients.ts`)
  * @module
  */
 import { AppError } from "../core/errors.ts";
@@ -21,6 +22,7 @@ import type { KeyManager } from "../keys/key_manager.ts";
 import { importKey, listKeyInfo, revokeKey, rotateKeys } from "../keys/key_reports.ts";
 import { type Logger, silentLogger } from "../ops/log.ts";
 import type { KeyStore } from "../store/ports.ts";
+import { type AdminClientDeps, adminClientRoutes } from "./admin_clients.ts";
 
 /** What the admin routes need. */
 export interface AdminDeps {
@@ -30,6 +32,10 @@ export interface AdminDeps {
   readonly store: Pick<KeyStore, "listKeys">;
   /** Audit log: every admin action and every refused admin request (never the token). */
   readonly log?: Logger;
+  /** OAuth clients; without them there are no `/admin/clients` routes. */
+  readonly clients?: AdminClientDeps["clients"];
+  /** Unix milliseconds now (for client registration). Default `Date.now`. */
+  readonly clock?: () => number;
 }
 
 /** The admin routes. */
@@ -75,5 +81,8 @@ export function adminRoutes(deps: AdminDeps): Route[] {
         return json(ctx, 201, { kid: material.kid, ...report }, NO_STORE);
       },
     }),
+    ...(deps.clients === undefined
+      ? []
+      : adminClientRoutes({ clients: deps.clients, clock: deps.clock ?? Date.now }, route)),
   ];
 }

@@ -2,7 +2,9 @@
  * `POST /auth`: the course's token endpoint, `{"token": "<JWT>"}` for credentials in a JSON or
  * form body or `Authorization: Basic` (a Bearer header is ignored), `?expired=true` for a token
  * signed by the newest expired key. Who gets a token is the login policy's decision
- * (`lib/users/login.ts`); the rate limit runs before the body is read.
+ * (`lib/users/login.ts`); the rate limit runs before the body is read. In open mode the
+ * mock-issuer controls (`aud`, `scope`, `ttl`, `nbf`, `iss`, `claims`; `lib/oauth/mock.ts`)
+ * shape the token; password mode ignores them.
  * @module
  */
 import { AppError } from "../core/errors.ts";
@@ -13,6 +15,7 @@ import { json, NO_STORE } from "../http/respond.ts";
 import { type Middleware, type Route, use } from "../http/router.ts";
 import type { LoginEvent } from "../store/ports.ts";
 import type { LoginPolicy } from "../users/login.ts";
+import { parseMockControls } from "../oauth/mock.ts";
 
 /** What `POST /auth` needs. */
 export interface AuthDeps {
@@ -24,6 +27,10 @@ export interface AuthDeps {
   readonly audience: string | null;
   /** Token lifetime, seconds. */
   readonly tokenTtl: number;
+  /** The longest `ttl` open mode's controls accept, seconds. Default `tokenTtl`. */
+  readonly maxTokenTtl?: number;
+  /** How far in the past (at least) `?expired=true` puts `exp`, seconds: clock skew + 60. Default 1. */
+  readonly expiredBy?: number;
   /** Unix milliseconds now. */
   readonly clock: () => number;
   /**
@@ -58,14 +65,23 @@ export function authRoutes(deps: AuthDeps): Route[] {
     if (deps.loginLog?.healthy === false) {
       throw new AppError("unavailable", "Logins cannot be recorded right now; try again shortly", { retryAfter: 2 });
     }
-    const credentials = credentialsOf(ctx.request, await readFields(ctx.request));
+    const fields = await readFields(ctx.request);
+    const credentials = credentialsOf(ctx.request, fields);
+    const mock = deps.login.mode === "open"
+      ? parseMockControls(fields, { maxTtl: deps.maxTokenTtl ?? deps.tokenTtl, now: deps.keys.now() })
+      : {};
     const { subject, userId } = await deps.login.authenticate(credentials, deps.clock());
     const issued = await issueToken(deps.keys.view(), subject, {
-      issuer: deps.issuer,
-      audience: deps.audience,
-      ttl: deps.tokenTtl,
+      issuer: mock.issuer ?? deps.issuer,
+      audience: mock.audience ?? deps.audience,
+      ttl: mock.ttl ?? deps.tokenTtl,
       now: deps.keys.now(),
       expired,
+      expiredBy: deps.expiredBy ?? 1,
+      ...(mock.notBefore === undefined ? {} : { notBefore: mock.notBefore }),
+      ...(mock.claims === undefined && mock.scope === undefined
+        ? {}
+        : { claims: { ...mock.claims, ...(mock.scope === undefined ? {} : { scope: mock.scope.join(" ") }) } }),
     });
     deps.onIssued?.(issued.alg, expired);
     deps.loginLog?.record({ userId, ip: ctx.ip, at: deps.clock() });

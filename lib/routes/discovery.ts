@@ -1,47 +1,95 @@
 /**
  * Discovery: `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0) and
- * `GET /.well-known/oauth-authorization-server` (RFC 8414), one document serialized once.
- * Open CORS; cacheable for an hour.
+ * `GET /.well-known/oauth-authorization-server` (RFC 8414), one document that lists only what
+ * works: the endpoints that exist, the grants `/token` answers, and the algorithms of the keys
+ * published right now (serialized once per key-set change). No `authorization_endpoint` and no
+ * response type until there is an authorization endpoint; no `registration_endpoint` (no RFC
+ * 7591). Open CORS; cacheable for as long as the JWKS is.
  * @module
  */
+import type { KeyView } from "../core/key_ring.ts";
 import type { Handler, Route } from "../http/router.ts";
+import { GRANT_TYPES } from "../oauth/grant_types.ts";
 
 /** What discovery needs. */
 export interface DiscoveryDeps {
   readonly issuer: string;
-  /** Signing algorithms this server may publish. */
-  readonly algs: readonly string[];
+  /** The key view (a `KeyManager`): the published keys' algorithms are what verifiers must accept. */
+  readonly keys: { view(): KeyView };
+  /** `max-age` of the document, seconds: the JWKS's, since the algorithms follow the key set. */
+  readonly maxAge: number;
 }
 
-/** The discovery document for `deps`. */
-export function discoveryDocument(deps: DiscoveryDeps): Record<string, unknown> {
+/** The scopes this server gives a meaning to (clients may be registered with others too). */
+export const SCOPES_SUPPORTED: readonly string[] = Object.freeze(["openid", "profile", "email", "offline_access"]);
+
+/** The algorithms of the keys `view` publishes, in JWKS order, each once. */
+export function publishedAlgs(view: KeyView): string[] {
+  return [...new Set(view.jwks.keys.map((key) => String(key.alg)))];
+}
+
+/** The discovery document for `issuer` while keys of `algs` are published. */
+export function discoveryDocument(deps: { readonly issuer: string; readonly algs: readonly string[] }): Record<
+  string,
+  unknown
+> {
   const { issuer, algs } = deps;
+  const secretMethods = ["client_secret_basic", "client_secret_post"];
   return {
     issuer,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
-    token_endpoint: `${issuer}/auth`,
-    registration_endpoint: `${issuer}/register`,
-    grant_types_supported: ["password"],
-    response_types_supported: ["token"],
+    token_endpoint: `${issuer}/token`,
+    introspection_endpoint: `${issuer}/introspect`,
+    revocation_endpoint: `${issuer}/revoke`,
+    userinfo_endpoint: `${issuer}/userinfo`,
+    grant_types_supported: [...GRANT_TYPES],
+    // Response types are for an authorization endpoint, which this server does not have yet.
+    response_types_supported: [],
     subject_types_supported: ["public"],
-    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
-    id_token_signing_alg_values_supported: algs,
-    claims_supported: ["iss", "sub", "aud", "iat", "exp", "jti"],
+    scopes_supported: [...SCOPES_SUPPORTED],
+    token_endpoint_auth_methods_supported: [...secretMethods, "none"],
+    introspection_endpoint_auth_methods_supported: secretMethods,
+    revocation_endpoint_auth_methods_supported: [...secretMethods, "none"],
+    id_token_signing_alg_values_supported: [...algs],
+    claims_supported: [
+      "iss",
+      "sub",
+      "aud",
+      "exp",
+      "iat",
+      "nbf",
+      "jti",
+      "client_id",
+      "scope",
+      "preferred_username",
+      "email",
+    ],
+    // OpenID Connect Discovery defaults this to true; there is no request_uri support.
+    request_uri_parameter_supported: false,
   };
 }
 
 /** The two discovery routes. */
 export function discoveryRoutes(deps: DiscoveryDeps): Route[] {
-  const body = new TextEncoder().encode(JSON.stringify(discoveryDocument(deps)));
-  const handler: Handler = (ctx) =>
-    new Response(body, {
+  const bodies = new WeakMap<object, Uint8Array<ArrayBuffer>>();
+  const handler: Handler = (ctx) => {
+    const view = deps.keys.view();
+    let body = bodies.get(view.jwks);
+    if (body === undefined) {
+      body = new TextEncoder().encode(
+        JSON.stringify(discoveryDocument({ issuer: deps.issuer, algs: publishedAlgs(view) })),
+      );
+      bodies.set(view.jwks, body);
+    }
+    return new Response(body, {
       headers: {
         "content-type": "application/json",
-        "cache-control": "public, max-age=3600",
+        "cache-control": `public, max-age=${deps.maxAge}`,
         "access-control-allow-origin": "*",
         "x-request-id": ctx.requestId,
       },
     });
+  };
   return [
     { path: "/.well-known/openid-configuration", methods: { GET: handler }, cors: true },
     { path: "/.well-known/oauth-authorization-server", methods: { GET: handler }, cors: true },

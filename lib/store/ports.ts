@@ -8,6 +8,7 @@
 import { AppError } from "../core/errors.ts";
 import type { KeyRecord, PlannedUpdate } from "../core/key_lifecycle.ts";
 import type { SecretCheck } from "../core/seal.ts";
+import type { OAuthStore } from "./oauth_ports.ts";
 
 /** A key row to create. The store picks the row id, then asks `seal` for the blob bound to it. */
 export interface KeyInsert
@@ -85,6 +86,8 @@ export interface UserStore {
 export interface Store extends KeyStore, UserStore {
   /** A short description for logs, with any password removed. */
   readonly description: string;
+  /** OAuth clients, grants, refresh tokens and revoked access tokens. */
+  readonly oauth: OAuthStore;
   /** Resolves when the database answers a trivial query; throws otherwise. */
   ping(): Promise<void>;
   /** Closes the connection; pending writes are finished first. */

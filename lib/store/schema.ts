@@ -40,7 +40,8 @@ function ddl(...statements: readonly string[]): Migration {
 /**
  * Every migration ever released, oldest first. Never edit or reorder a released one (a
  * database records only how many it has applied): append. Version 1 is the schema of the
- * first release; version 2 gives the keys version a table of its own in SQLite too.
+ * first release; version 2 gives the keys version a table of its own in SQLite too; version 3
+ * adds the OAuth tables.
  */
 export const MIGRATIONS: readonly Migration[] = [
   ddl(
@@ -95,6 +96,44 @@ export const MIGRATIONS: readonly Migration[] = [
     );
     yield q("DELETE FROM jwks_settings WHERE name = 'keys_version'");
   },
+  // OAuth: clients, grants (refresh-token families), refresh tokens by hash, revoked jtis.
+  ddl(
+    `CREATE TABLE IF NOT EXISTS jwks_oauth_clients(
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      secret_hash {blob},
+      grant_types TEXT NOT NULL,
+      scopes TEXT NOT NULL,
+      redirect_uris TEXT NOT NULL,
+      audiences TEXT NOT NULL,
+      created_at {int} NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS jwks_oauth_grants(
+      id TEXT PRIMARY KEY,
+      client_id TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      user_id {int},
+      scope TEXT NOT NULL,
+      audience TEXT NOT NULL,
+      created_at {int} NOT NULL,
+      revoked_at {int}
+    )`,
+    "CREATE INDEX IF NOT EXISTS jwks_oauth_grants_client ON jwks_oauth_grants(client_id)",
+    `CREATE TABLE IF NOT EXISTS jwks_oauth_refresh_tokens(
+      token_hash TEXT PRIMARY KEY,
+      grant_id TEXT NOT NULL,
+      created_at {int} NOT NULL,
+      expires_at {int} NOT NULL,
+      used_at {int},
+      access_jti TEXT NOT NULL,
+      access_exp {int} NOT NULL
+    )`,
+    "CREATE INDEX IF NOT EXISTS jwks_oauth_refresh_tokens_grant ON jwks_oauth_refresh_tokens(grant_id)",
+    `CREATE TABLE IF NOT EXISTS jwks_oauth_revoked(
+      jti TEXT PRIMARY KEY,
+      expires_at {int} NOT NULL
+    )`,
+  ),
 ];
 
 /** Throws `corrupt_data` when a contract table in `tables` (name to columns) has other columns. */

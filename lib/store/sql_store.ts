@@ -17,6 +17,8 @@ import {
   type Store,
   type UserRecord,
 } from "./ports.ts";
+import type { OAuthStore } from "./oauth_ports.ts";
+import { sqlOAuthStore } from "./oauth_sql.ts";
 import { sqlTimestamp } from "./schema.ts";
 import {
   bytes,
@@ -163,6 +165,7 @@ function* single(sql: string): Program<Row | undefined> {
 /** The `Store` over `driver`. Driver failures reach callers as {@linkcode publicStoreError}s. */
 export class SqlStore implements Store {
   readonly description: string;
+  readonly oauth: OAuthStore;
   #driver: SqlDriver;
   #where: string;
 
@@ -171,6 +174,7 @@ export class SqlStore implements Store {
     this.#driver = driver;
     this.#where = where;
     this.description = driver.description;
+    this.oauth = sqlOAuthStore((program, options) => this.#run(program, options));
   }
 
   #public(error: unknown): AppError {

@@ -80,6 +80,54 @@ Deno.test("an expired token is signed by the expired key and is expired on arriv
   await jwtVerify(issued.token, old.verifyKey, { currentDate: new Date((NOW - 4000) * 1000) });
 });
 
+Deno.test("an expired token lies at least expiredBy seconds in the past, even when its key just expired", async () => {
+  const active = await signer(NOW + 5000);
+  const justExpired = await signer(NOW - 1);
+  const issued = await issueToken(view(active.key, justExpired.key), "alice", {
+    issuer: "i",
+    ttl: 300,
+    now: NOW,
+    expired: true,
+    expiredBy: 120,
+  });
+  const claims = decodeJwt(issued.token);
+  assert.equal(claims.exp, NOW - 120);
+  assert.equal(claims.iat, NOW - 120 - 300);
+  await assert.rejects(
+    jwtVerify(issued.token, justExpired.verifyKey, { currentDate: new Date(NOW * 1000), clockTolerance: 60 }),
+  );
+});
+
+Deno.test("typ, nbf and several audiences reach the token; extra claims never replace the standard ones", async () => {
+  const { key, verifyKey } = await signer(NOW + 5000);
+  const issued = await issueToken(view(key, null), "alice", {
+    issuer: "https://issuer.example",
+    ttl: 60,
+    now: NOW,
+    typ: "at+jwt",
+    audience: ["api-a", "api-b"],
+    notBefore: NOW + 10,
+    claims: { iss: "forged", sub: "mallory", tenant: "t1" },
+  });
+  assert.equal(decodeProtectedHeader(issued.token).typ, "at+jwt");
+  const { payload } = await jwtVerify(issued.token, verifyKey, {
+    currentDate: new Date((NOW + 20) * 1000),
+    typ: "at+jwt",
+    audience: "api-b",
+  });
+  assert.deepEqual([payload.iss, payload.sub, payload.nbf, payload.tenant], [
+    "https://issuer.example",
+    "alice",
+    NOW + 10,
+    "t1",
+  ]);
+  const plain = await issueToken(view(key, null), "alice", { issuer: "i", ttl: 60, now: NOW, audience: [] });
+  assert.equal(decodeProtectedHeader(plain.token).typ, "JWT");
+  assert.equal("aud" in decodeJwt(plain.token), false, "an empty audience list is no aud claim");
+  const one = await issueToken(view(key, null), "alice", { issuer: "i", ttl: 60, now: NOW, audience: ["only"] });
+  assert.equal(decodeJwt(one.token).aud, "only", "one audience is a string");
+});
+
 Deno.test("without a key to sign with, issueToken() fails with no_signing_key", async () => {
   const { key } = await signer(NOW + 5000);
   await assert.rejects(

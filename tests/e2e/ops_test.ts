@@ -228,7 +228,7 @@ scenario(
         assert.deepEqual([...new Set(keys.map((key) => key.alg))].sort(), ["ES256", "RS256"]);
         const jwks = createRemoteJWKSet(new URL(doc.jwks_uri));
         await jwtVerify(before, jwks);
-        const after = (await (await fetch(doc.token_endpoint, { method: "POST" })).json()).token;
+        const after = (await (await fetch(`${second.url}/auth`, { method: "POST" })).json()).token;
         assert.equal(decodeProtectedHeader(after).alg, "RS256", "the ES256 key waits for the lead time");
         await jwtVerify(after, jwks);
         const events = logLines(second).filter((line) => String(line.msg).startsWith("key_"));

@@ -400,3 +400,99 @@ Deno.test("while logins cannot be recorded POST /auth answers 503, and the row i
     assert.equal(recorded.length, 1, "no token, no row");
   });
 });
+
+Deno.test("open mode's mock controls on POST /auth shape the token; password mode ignores them", async (t) => {
+  const controls = (now: number) => ({
+    username: "carol",
+    aud: ["api-a", "api-b"],
+    scope: "read write",
+    ttl: 120,
+    nbf: now + 5,
+    iss: "https://mock.example",
+    claims: { tenant: "t1", roles: ["admin"] },
+  });
+  await withApp({ "max-token-ttl": "10m", "rate-limit": "off" }, async (app) => {
+    const now = Math.floor(app.clock() / 1000);
+    await t.step("a JSON body sets aud, scope, ttl, nbf, iss and extra claims", async () => {
+      const token = await tokenFrom(app, "/auth", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify(controls(now)),
+      });
+      const claims = decodeJwt(token);
+      assert.deepEqual(
+        [claims.aud, claims.scope, claims.exp! - claims.iat!, claims.nbf, claims.iss, claims.tenant, claims.roles],
+        [["api-a", "api-b"], "read write", 120, now + 5, "https://mock.example", "t1", ["admin"]],
+      );
+      assert.equal(claims.sub, "carol");
+      assert.equal(decodeProtectedHeader(token).typ, "JWT", "/auth tokens keep typ JWT");
+    });
+    await t.step("a form sets the same, claims as JSON text", async () => {
+      const token = await tokenFrom(app, "/auth", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ username: "dave", aud: "api-c", ttl: "60", claims: '{"tenant":"t2"}' }).toString(),
+      });
+      const claims = decodeJwt(token);
+      assert.deepEqual([claims.aud, claims.exp! - claims.iat!, claims.tenant], ["api-c", 60, "t2"]);
+    });
+    await t.step("every input is bounded, and claims may not replace a standard claim", async () => {
+      const refused: Record<string, unknown>[] = [
+        { ttl: 601 },
+        { ttl: 0 },
+        { ttl: "soon" },
+        { nbf: now + 100_000 },
+        { iss: "x".repeat(300) },
+        { aud: Array.from({ length: 11 }, (_, i) => `a${i}`) },
+        { claims: "not json" },
+        { claims: [1, 2] },
+        { claims: { sub: "root" } },
+        { claims: { exp: 1 } },
+        { claims: { client_id: "x" } },
+        { claims: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`c${i}`, i])) },
+        { claims: { big: "x".repeat(9000) } },
+        { claims: { a: { b: { c: { d: { e: { f: 1 } } } } } } },
+        { scope: 'bad"scope' },
+      ];
+      for (const fields of refused) {
+        const response = await app.fetch("/auth", {
+          method: "POST",
+          headers: JSON_HEADERS,
+          body: JSON.stringify(fields),
+        });
+        assert.equal(response.status, 400, JSON.stringify(fields).slice(0, 80));
+        const answer = await body(response);
+        assert.equal(answer.error, "bad_request", "/auth keeps its own error shape");
+        assert.equal(typeof answer.message, "string");
+      }
+    });
+    await t.step("?expired=true lies clock skew + 60 s in the past at least, iat a ttl before it", async () => {
+      const token = await tokenFrom(app, "/auth?expired=true", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ ttl: 300 }),
+      });
+      const claims = decodeJwt(token);
+      assert.ok(claims.exp! <= now - app.config.policy.clockSkew - 60, `${claims.exp} vs ${now}`);
+      assert.equal(claims.exp! - claims.iat!, 300);
+      await assert.rejects(
+        jwtVerify(token, createLocalJWKSet(await publishedKeys(app) as never), { clockTolerance: 60 }),
+        "its key is not in the JWKS either",
+      );
+    });
+  });
+  await withApp({ auth: "password", "seed-user": ["userABC:password123"] }, async (app) => {
+    await t.step("password mode honours none of it", async () => {
+      const now = Math.floor(app.clock() / 1000);
+      const token = await tokenFrom(app, "/auth", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ ...controls(now), username: "userABC", password: "password123", ttl: 99_999 }),
+      });
+      const claims = decodeJwt(token);
+      assert.equal(claims.iss, app.config.issuer);
+      assert.equal(claims.exp! - claims.iat!, app.config.policy.tokenTtl);
+      for (const name of ["aud", "scope", "nbf", "tenant", "roles"]) assert.equal(name in claims, false, name);
+    });
+  });
+});

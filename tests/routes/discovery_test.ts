@@ -1,28 +1,40 @@
 import assert from "node:assert/strict";
 import { createRemoteJWKSet, jwtVerify } from "jose";
+import * as oidc from "openid-client";
 import { ALGS } from "../../lib/core/key_material.ts";
-import { createRouter } from "../../lib/http/router.ts";
-import { discoveryRoutes } from "../../lib/routes/discovery.ts";
-import { body, from, withApp, withServedApp } from "../support/helpers.ts";
+import { GRANT_TYPES } from "../../lib/oauth/grant_types.ts";
+import { GRANTS } from "../../lib/oauth/grants.ts";
+import { body, withApp, withServedApp } from "../support/helpers.ts";
 
 Deno.test("discovery", async (t) => {
   await withApp({ issuer: "https://issuer.example/tenant" }, async (app) => {
-    await t.step("GET /.well-known/openid-configuration names the issuer, its JWKS and token endpoint", async () => {
+    await t.step("GET /.well-known/openid-configuration names the issuer, its JWKS and OAuth endpoints", async () => {
       const response = await app.fetch("/.well-known/openid-configuration");
       assert.equal(response.headers.get("content-type"), "application/json");
       assert.equal(response.status, 200);
       assert.equal(response.headers.get("access-control-allow-origin"), "*");
-      assert.match(response.headers.get("cache-control")!, /^public, max-age=\d+$/);
+      assert.equal(response.headers.get("cache-control"), `public, max-age=${app.config.policy.maxAge}`);
       const doc = await body(response);
       assert.equal(doc.issuer, "https://issuer.example/tenant");
       assert.equal(doc.jwks_uri, "https://issuer.example/tenant/.well-known/jwks.json");
-      assert.equal(doc.token_endpoint, "https://issuer.example/tenant/auth");
-      assert.deepEqual(doc.grant_types_supported, ["password"]);
-      assert.deepEqual(doc.id_token_signing_alg_values_supported, [...ALGS]);
-      for (const field of ["response_types_supported", "subject_types_supported", "claims_supported"]) {
-        assert.ok(Array.isArray(doc[field]), field);
-      }
+      assert.equal(doc.token_endpoint, "https://issuer.example/tenant/token");
+      assert.equal(doc.introspection_endpoint, "https://issuer.example/tenant/introspect");
+      assert.equal(doc.revocation_endpoint, "https://issuer.example/tenant/revoke");
+      assert.equal(doc.userinfo_endpoint, "https://issuer.example/tenant/userinfo");
+      assert.deepEqual(doc.grant_types_supported, ["client_credentials", "password", "refresh_token"]);
+      assert.deepEqual(doc.id_token_signing_alg_values_supported, ["ES256"], "the algorithm of the published keys");
     });
+    await t.step(
+      "nothing that does not exist: no authorization or registration endpoint, no response type",
+      async () => {
+        const doc = await body(await app.fetch("/.well-known/openid-configuration"));
+        for (const field of ["authorization_endpoint", "registration_endpoint", "code_challenge_methods_supported"]) {
+          assert.equal(field in doc, false, field);
+        }
+        assert.deepEqual(doc.response_types_supported, []);
+        assert.equal(doc.request_uri_parameter_supported, false, "the OIDC default (true) would be untrue");
+      },
+    );
     await t.step("the OAuth metadata path serves the same document, byte for byte", async () => {
       const a = await (await app.fetch("/.well-known/openid-configuration")).text();
       const b = await (await app.fetch("/.well-known/oauth-authorization-server")).text();
@@ -31,15 +43,8 @@ Deno.test("discovery", async (t) => {
       assert.equal(head.status, 200);
       assert.equal(await head.text(), "");
     });
-    await t.step("the document follows the settings it was built for", async () => {
-      const router = createRouter(discoveryRoutes({ issuer: "http://127.0.0.1:1234", algs: ALGS }));
-      const response = await router(new Request("http://x/.well-known/openid-configuration"), from());
-      assert.equal((await body(response)).jwks_uri, "http://127.0.0.1:1234/.well-known/jwks.json");
-      const again = await body(await app.fetch("/.well-known/openid-configuration"));
-      assert.equal(again.issuer, "https://issuer.example/tenant");
-    });
     await t.step("browsers may read discovery and the JWKS from any origin, preflight included", async () => {
-      for (const path of ["/.well-known/openid-configuration", "/.well-known/jwks.json", "/jwks"]) {
+      for (const path of ["/.well-known/openid-configuration", "/.well-known/jwks.json", "/jwks", "/userinfo"]) {
         const preflight = await app.fetch(path, {
           method: "OPTIONS",
           headers: {
@@ -52,44 +57,103 @@ Deno.test("discovery", async (t) => {
         assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
         assert.match(preflight.headers.get("access-control-allow-methods")!, /GET/);
         assert.match(preflight.headers.get("access-control-allow-headers")!, /If-None-Match/i);
-        const get = await app.fetch(path, { headers: { origin: "https://app.example" } });
-        assert.equal(get.headers.get("access-control-allow-origin"), "*", path);
-        await get.body?.cancel();
       }
     });
-    await t.step("endpoints that take credentials do not open CORS", async () => {
-      const preflight = await app.fetch("/auth", { method: "OPTIONS", headers: { origin: "https://evil.example" } });
-      assert.equal(preflight.status, 204);
-      assert.equal(preflight.headers.get("access-control-allow-origin"), null);
-      assert.equal(preflight.headers.get("allow"), "POST, OPTIONS");
+    await t.step("endpoints that take passwords or client secrets do not open CORS", async () => {
+      for (const path of ["/auth", "/token", "/introspect", "/revoke"]) {
+        const preflight = await app.fetch(path, { method: "OPTIONS", headers: { origin: "https://evil.example" } });
+        assert.equal(preflight.status, 204);
+        assert.equal(preflight.headers.get("access-control-allow-origin"), null, path);
+        assert.equal(preflight.headers.get("allow"), "POST, OPTIONS");
+      }
     });
   });
 });
 
-for (const alg of ALGS) {
-  Deno.test(`a discovery client verifies ${alg} tokens through the jwks_uri it reads from discovery`, async () => {
-    await withServedApp({ alg }, async (url, app) => {
-      const doc = await (await fetch(`${url}/.well-known/openid-configuration`)).json();
-      assert.equal(doc.issuer, url);
-      const jwks = await (await fetch(doc.jwks_uri)).json();
-      for (const key of jwks.keys) {
-        assert.equal(typeof key.kid, "string");
-        assert.equal(key.alg, alg);
-        assert.equal(key.use, "sig");
+Deno.test("every grant type discovery names has a grant module, and only those", () => {
+  assert.deepEqual(Object.keys(GRANTS).sort(), [...GRANT_TYPES].sort());
+  for (const [type, grant] of Object.entries(GRANTS)) assert.equal(grant.type, type);
+});
+
+Deno.test("id_token_signing_alg_values_supported follows the keys published, as the key set changes", async () => {
+  await withApp({ alg: "EdDSA" }, async (app) => {
+    const algs = async () =>
+      (await body(await app.fetch("/.well-known/openid-configuration"))).id_token_signing_alg_values_supported;
+    assert.deepEqual(await algs(), ["EdDSA"]);
+    assert.deepEqual(
+      (await body<{ keys: { alg: string }[] }>(await app.fetch("/jwks"))).keys.map((key) => key.alg),
+      ["EdDSA", "EdDSA"],
+    );
+  });
+});
+
+Deno.test("every endpoint and grant type of the discovery document answers as named", async () => {
+  await withServedApp({ "seed-user": ["alice:alice-password-1"] }, async (url, app) => {
+    const doc = await (await fetch(`${url}/.well-known/openid-configuration`)).json();
+    const { client, secret } = await app.clients.register({
+      name: "every grant",
+      grantTypes: [...doc.grant_types_supported],
+      scopes: ["openid", "profile", "offline_access"],
+    }, 0);
+    const config = await oidc.discovery(new URL(url), client.id, undefined, oidc.ClientSecretBasic(secret!), {
+      execute: [oidc.allowInsecureRequests],
+    });
+    assert.equal(config.serverMetadata().issuer, url);
+    const answered = new Set<string>();
+    const tokens: Record<string, oidc.TokenEndpointResponse> = {};
+    for (const type of doc.grant_types_supported as string[]) {
+      if (type === "client_credentials") tokens[type] = await oidc.clientCredentialsGrant(config, { scope: "profile" });
+      if (type === "password") {
+        tokens[type] = await oidc.genericGrantRequest(config, "password", {
+          username: "alice",
+          password: "alice-password-1",
+          scope: "openid profile offline_access",
+        });
       }
-      const response = await fetch(doc.token_endpoint, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: "username=carol",
-      });
-      const { token } = await response.json();
-      const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(doc.jwks_uri)), {
+      if (type === "refresh_token") continue;
+      answered.add(type);
+    }
+    if (doc.grant_types_supported.includes("refresh_token")) {
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.password!.refresh_token!);
+      assert.equal(typeof refreshed.access_token, "string");
+      answered.add("refresh_token");
+    }
+    assert.deepEqual([...answered].sort(), [...doc.grant_types_supported].sort());
+
+    const jwks = createRemoteJWKSet(new URL(doc.jwks_uri));
+    for (const token of Object.values(tokens)) {
+      const { protectedHeader } = await jwtVerify(token.access_token, jwks, {
         issuer: doc.issuer,
         algorithms: doc.id_token_signing_alg_values_supported,
+        typ: "at+jwt",
         currentDate: new Date(app.clock()),
       });
-      assert.equal(protectedHeader.alg, alg);
-      assert.equal(payload.sub, "carol");
-    });
+      assert.ok(doc.id_token_signing_alg_values_supported.includes(protectedHeader.alg));
+    }
+    const introspected = await oidc.tokenIntrospection(config, tokens.password!.access_token);
+    assert.equal(introspected.active, true);
+    const info = await oidc.fetchUserInfo(config, tokens.password!.access_token, "alice");
+    assert.equal(info.preferred_username, "alice");
+    await oidc.tokenRevocation(config, tokens.password!.access_token);
+    assert.equal((await oidc.tokenIntrospection(config, tokens.password!.access_token)).active, false);
+
+    for (const method of doc.token_endpoint_auth_methods_supported as string[]) {
+      const auth = method === "client_secret_basic"
+        ? oidc.ClientSecretBasic(secret!)
+        : method === "client_secret_post"
+        ? oidc.ClientSecretPost(secret!)
+        : oidc.None();
+      const registered = method === "none"
+        ? (await app.clients.register({ name: "public", public: true }, 0)).client.id
+        : client.id;
+      const byMethod = await oidc.discovery(new URL(url), registered, undefined, auth, {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const response = method === "none"
+        ? await oidc.genericGrantRequest(byMethod, "password", { username: "alice", password: "alice-password-1" })
+        : await oidc.clientCredentialsGrant(byMethod);
+      assert.equal(typeof response.access_token, "string", method);
+    }
+    for (const alg of doc.id_token_signing_alg_values_supported) assert.ok((ALGS as readonly string[]).includes(alg));
   });
-}
+});

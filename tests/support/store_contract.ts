@@ -12,6 +12,7 @@ import { AppError } from "../../lib/core/errors.ts";
 import type { KeyRecord } from "../../lib/core/key_lifecycle.ts";
 import type { PublicJwk } from "../../lib/core/key_material.ts";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
+import type { ClientRecord, GrantRecord, RefreshTokenInsert } from "../../lib/store/oauth_ports.ts";
 import type { KeyInsert, Store } from "../../lib/store/ports.ts";
 import { BACKENDS, openStore } from "../../lib/store/registry.ts";
 import { dropSchema, postgresService, query, schemaName, searchPathUrl, withSchema } from "./services.ts";
@@ -203,6 +204,138 @@ export function storeContract(name: string, factory: StoreFactory, options: { ig
       { userId: 987_654, ip: "10.0.0.2", at: 0 },
     ]));
     assert.deepEqual(await inspect?.authLogs() ?? [], []);
+  });
+
+  oauthContract((title, fn) => test(title, (store) => fn(store)));
+}
+
+/** A client record for the OAuth part of the contract. */
+export function clientRecord(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    id,
+    name: `client ${id}`,
+    secretHash: new Uint8Array(32).fill(7),
+    grantTypes: ["client_credentials", "refresh_token"],
+    scopes: ["read", "offline_access"],
+    redirectUris: ["https://app.example/cb"],
+    audiences: ["https://api.example"],
+    createdAt: 100,
+    ...overrides,
+  };
+}
+
+function grantRecord(id: string, clientId: string): GrantRecord {
+  return {
+    id,
+    clientId,
+    subject: "alice",
+    userId: null,
+    scope: "read offline_access",
+    audience: ["https://api.example"],
+    createdAt: 100,
+    revokedAt: null,
+  };
+}
+
+function refresh(hash: string, grantId: string, overrides: Partial<RefreshTokenInsert> = {}): RefreshTokenInsert {
+  return {
+    hash,
+    grantId,
+    createdAt: 100,
+    expiresAt: 1000,
+    accessJti: `jti-${hash}`,
+    accessExp: 500,
+    ...overrides,
+  };
+}
+
+/** The OAuth part of the contract: clients, refresh-token rotation and reuse, revoked jtis, purge. */
+function oauthContract(test: (title: string, fn: (store: Store) => Promise<void>) => void): void {
+  test("OAuth clients are stored, listed, found and removed", async (store) => {
+    assert.deepEqual(await store.oauth.listClients(), []);
+    const a = clientRecord("a");
+    const b = clientRecord("b", { secretHash: null, grantTypes: ["password"], createdAt: 200, audiences: [] });
+    await store.oauth.createClient(b);
+    await store.oauth.createClient(a);
+    assert.deepEqual(await store.oauth.findClient("a"), a);
+    assert.deepEqual(await store.oauth.findClient("b"), b, "a public client has no secret hash");
+    assert.equal(await store.oauth.findClient("A"), null, "client ids are exact");
+    assert.equal(await store.oauth.findClient("' OR 1=1 --"), null);
+    assert.deepEqual((await store.oauth.listClients()).map((client) => client.id), ["a", "b"]);
+    await assert.rejects(store.oauth.createClient(a), "an id is never stored twice");
+    assert.equal(await store.oauth.removeClient("a", 300), true);
+    assert.equal(await store.oauth.removeClient("a", 300), false);
+    assert.deepEqual((await store.oauth.listClients()).map((client) => client.id), ["b"]);
+  });
+
+  test("a refresh token is claimed once; its successor carries the grant on", async (store) => {
+    await store.oauth.createGrant(grantRecord("g1", "a"), refresh("h1", "g1"));
+    const found = await store.oauth.findRefreshToken("h1", 200);
+    assert.equal(found?.grant.subject, "alice");
+    assert.deepEqual(found?.grant.audience, ["https://api.example"]);
+    assert.equal(found?.expiresAt, 1000);
+    const first = await store.oauth.useRefreshToken("h1", 200);
+    assert.equal(first.status, "ok");
+    assert.equal(first.status === "ok" && first.grant.id, "g1");
+    assert.equal(await store.oauth.findRefreshToken("h1", 200), null, "a used token is no longer active");
+    assert.equal(await store.oauth.addRefreshToken(refresh("h2", "g1", { accessJti: "jti-2" })), true);
+    assert.equal((await store.oauth.useRefreshToken("h2", 300)).status, "ok");
+    assert.deepEqual(await store.oauth.useRefreshToken("unknown", 300), { status: "invalid" });
+  });
+
+  test("a used refresh token presented again revokes its grant and the access tokens issued under it", async (s) => {
+    await s.oauth.createGrant(grantRecord("g1", "a"), refresh("h1", "g1", { accessJti: "at-1", accessExp: 500 }));
+    await s.oauth.useRefreshToken("h1", 200);
+    await s.oauth.addRefreshToken(refresh("h2", "g1", { accessJti: "at-2", accessExp: 600 }));
+    const reuse = await s.oauth.useRefreshToken("h1", 250);
+    assert.equal(reuse.status, "reused");
+    assert.equal(reuse.status === "reused" && reuse.grant.revokedAt, 250);
+    assert.deepEqual(await s.oauth.useRefreshToken("h2", 260), { status: "invalid" }, "the successor is dead too");
+    assert.equal(await s.oauth.findRefreshToken("h2", 260), null);
+    assert.equal(await s.oauth.isAccessTokenRevoked("at-1"), true);
+    assert.equal(await s.oauth.isAccessTokenRevoked("at-2"), true);
+    assert.equal(
+      await s.oauth.addRefreshToken(refresh("h3", "g1")),
+      false,
+      "a successor added after the revocation is refused",
+    );
+  });
+
+  test("concurrent uses of one refresh token: exactly one is claimed, the other is a reuse", async (store) => {
+    await store.oauth.createGrant(grantRecord("g1", "a"), refresh("h1", "g1"));
+    const results = await Promise.all([store.oauth.useRefreshToken("h1", 200), store.oauth.useRefreshToken("h1", 200)]);
+    assert.deepEqual(results.map((result) => result.status).sort(), ["ok", "reused"]);
+  });
+
+  test("expired and revoked refresh tokens cannot be used", async (store) => {
+    await store.oauth.createGrant(grantRecord("g1", "a"), refresh("h1", "g1", { expiresAt: 300 }));
+    assert.deepEqual(await store.oauth.useRefreshToken("h1", 300), { status: "invalid" });
+    await store.oauth.createGrant(grantRecord("g2", "a"), refresh("h2", "g2"));
+    await store.oauth.revokeGrant("g2", 200);
+    assert.deepEqual(await store.oauth.useRefreshToken("h2", 201), { status: "invalid" });
+    assert.equal(await store.oauth.isAccessTokenRevoked("jti-h2"), true);
+  });
+
+  test("removing a client revokes its grants", async (store) => {
+    await store.oauth.createClient(clientRecord("a"));
+    await store.oauth.createGrant(grantRecord("g1", "a"), refresh("h1", "g1"));
+    await store.oauth.createGrant(grantRecord("g2", "b"), refresh("h2", "g2"));
+    await store.oauth.removeClient("a", 200);
+    assert.equal(await store.oauth.findRefreshToken("h1", 201), null);
+    assert.notEqual(await store.oauth.findRefreshToken("h2", 201), null, "other clients' grants stand");
+  });
+
+  test("revoked jtis are kept until their exp, then purged with expired refresh tokens and empty grants", async (s) => {
+    await s.oauth.revokeAccessToken("j1", 500);
+    await s.oauth.revokeAccessToken("j1", 500);
+    await s.oauth.revokeAccessToken("j2", 900);
+    await s.oauth.createGrant(grantRecord("g1", "a"), refresh("h1", "g1", { expiresAt: 600, accessExp: 400 }));
+    await s.oauth.createGrant(grantRecord("g2", "a"), refresh("h2", "g2", { expiresAt: 2000 }));
+    assert.deepEqual(await s.oauth.purgeOAuth(100), { revokedJtis: 0, refreshTokens: 0, grants: 0 });
+    assert.deepEqual(await s.oauth.purgeOAuth(600), { revokedJtis: 1, refreshTokens: 1, grants: 1 });
+    assert.equal(await s.oauth.isAccessTokenRevoked("j1"), false);
+    assert.equal(await s.oauth.isAccessTokenRevoked("j2"), true);
+    assert.notEqual(await s.oauth.findRefreshToken("h2", 600), null);
   });
 }
 

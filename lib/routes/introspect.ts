@@ -1,0 +1,54 @@
+/**
+ * `POST /introspect` (RFC 7662): an authenticated confidential client (any `client_id` in open
+ * mode) asks whether a token is active. Active access tokens answer with their claims; an
+ * active refresh token answers only to the client it was issued to. Everything else — expired,
+ * revoked, signed by a key no longer published, another issuer's, malformed — is `{"active":
+ * false}`, with nothing more said.
+ * @module
+ */
+import { json } from "../http/respond.ts";
+import { type Route, use } from "../http/router.ts";
+import { authenticateClient } from "../oauth/client_auth.ts";
+import type { ClientService } from "../oauth/clients.ts";
+import { oauthErrors } from "../oauth/errors.ts";
+import { readForm, required } from "../oauth/params.ts";
+import { findToken, type LookupDeps } from "../oauth/token_lookup.ts";
+import type { AuthMode } from "../users/login.ts";
+import { TOKEN_HEADERS } from "./token.ts";
+
+/** What `/introspect` and `/revoke` need. */
+export interface TokenEndpointDeps extends LookupDeps {
+  readonly mode: AuthMode;
+  readonly clients: Pick<ClientService, "find">;
+}
+
+/** The `POST /introspect` route. */
+export function introspectRoutes(deps: TokenEndpointDeps): Route[] {
+  const post = use(async (ctx) => {
+    const form = await readForm(ctx.request);
+    const client = await authenticateClient(ctx.request, form, {
+      mode: deps.mode,
+      clients: deps.clients,
+      allowPublic: false,
+    });
+    const found = await findToken(required(form, "token"), deps);
+    if (found?.kind === "access_token") {
+      return json(ctx, 200, { ...found.claims, active: true, token_type: "Bearer" }, TOKEN_HEADERS);
+    }
+    if (found?.kind === "refresh_token" && found.refresh.grant.clientId === client.id) {
+      const { grant, createdAt, expiresAt } = found.refresh;
+      return json(ctx, 200, {
+        active: true,
+        iss: deps.issuer,
+        sub: grant.subject,
+        aud: grant.audience.length === 1 ? grant.audience[0] : grant.audience,
+        client_id: grant.clientId,
+        scope: grant.scope,
+        iat: createdAt,
+        exp: expiresAt,
+      }, TOKEN_HEADERS);
+    }
+    return json(ctx, 200, { active: false }, TOKEN_HEADERS);
+  }, oauthErrors);
+  return [{ path: "/introspect", methods: { POST: post }, use: [oauthErrors] }];
+}
