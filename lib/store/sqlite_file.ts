@@ -1,8 +1,8 @@
 /**
  * The SQLite file's health, as the SQLite backend checks it: before the first write (whole
  * pages, `quick_check`) and while serving (still the file the connection has open, still
- * readable and writable). Runs no SQL beyond those pragmas; opening and migrating are in
- * `sqlite.ts`.
+ * readable and writable); and its consistent copy (`VACUUM INTO`). Runs no SQL beyond those;
+ * opening and migrating are in `sqlite.ts`.
  * @module
  */
 import { statSync } from "node:fs";
@@ -80,5 +80,27 @@ export function checkSameFile(path: string, file: FileIdentity): void {
     Deno.openSync(path, { read: true, write: true }).close();
   } catch {
     throw new AppError("unavailable", "Database file is not readable and writable");
+  }
+}
+
+/**
+ * Writes a consistent copy of the database `db` has open to the new file `path` with
+ * `VACUUM INTO`: one read transaction, so others keep writing meanwhile. The file is created
+ * first with mode 0600 (SQLite fills an empty file and keeps its mode), so the copy is never
+ * readable by others, not even for a moment. Throws `conflict` when `path` exists.
+ */
+export function copyDatabase(db: DatabaseSync, path: string): void {
+  try {
+    Deno.writeFileSync(path, new Uint8Array(), { mode: 0o600, createNew: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) throw new AppError("conflict", `"${path}" already exists`);
+    throw error;
+  }
+  try {
+    Deno.chmodSync(path, 0o600);
+    db.prepare("VACUUM INTO ?").run(path);
+  } catch (error) {
+    Deno.removeSync(path);
+    throw error;
   }
 }
