@@ -222,7 +222,7 @@ Deno.test("on a terminal the start is a banner and log lines are readable; LOG_F
         if (human) {
           assert.match(text, /jwks-server \S+ listening on http:\/\/127\.0\.0\.1:8080/);
           assert.match(text, /WARNING: DEVELOPMENT MASTER SECRET/, "no NOT_MY_KEY: the box");
-          assert.match(text, /^\d\d:\d\d:\d\d info  stopped signal=SIGTERM$/m, "log lines for people");
+          assert.match(text, /^\d\d:\d\d:\d\d info {2}stopped signal=SIGTERM$/m, "log lines for people");
           assert.ok(!written.some((line) => line.startsWith("{")), "no JSON on a terminal");
         } else {
           for (const line of written) JSON.parse(line);
