@@ -126,6 +126,22 @@ function banner(config: Config, app: App, url: string, secret: MasterSecret, col
   }, { color });
 }
 
+/** Binds the port; a port taken or not allowed is one line naming it (exit 1), before any file exists. */
+function bind(config: Config, serve: () => Listener): Listener {
+  try {
+    return serve();
+  } catch (error) {
+    const where = `${config.hostname}:${config.port}`;
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new AppError("unavailable", `Port ${where} is in use (another server?); choose another with --port`);
+    }
+    if (error instanceof Deno.errors.AddrNotAvailable) {
+      throw new AppError("unavailable", `Cannot listen on ${where}: no such address here; check --hostname`);
+    }
+    throw error;
+  }
+}
+
 /**
  * Runs the server until a signal stops it. Resolves with the exit code: 0 after a complete
  * drain, 1 when the deadline passed or closing failed. Throws (exit 1) when the port cannot be
@@ -142,20 +158,21 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
   let app: App | null = null;
   let addr = { hostname: config.hostname, port: config.port };
   const starting = new AppError("unavailable", "Server is starting; retry shortly", { retryAfter: 1 });
-  const listener = runtime.serve(
-    {
-      port: config.port,
-      hostname: config.hostname,
-      onListen: (listening) => {
-        addr = listening;
+  const listener = bind(config, () =>
+    runtime.serve(
+      {
+        port: config.port,
+        hostname: config.hostname,
+        onListen: (listening) => {
+          addr = listening;
+        },
       },
-    },
-    (request, info) =>
-      app !== null ? app.handle(request, info) : Response.json({ error: starting.code, message: starting.message }, {
-        status: 503,
-        headers: { "retry-after": "1" },
-      }),
-  );
+      (request, info) =>
+        app !== null ? app.handle(request, info) : Response.json({ error: starting.code, message: starting.message }, {
+          status: 503,
+          headers: { "retry-after": "1" },
+        }),
+    ));
 
   const served = bound(config, addr);
   let secret: MasterSecret | null = null;

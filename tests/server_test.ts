@@ -93,7 +93,10 @@ Deno.test("runServer binds the port before it creates anything on disk", async (
         throw new Deno.errors.AddrInUse("Address already in use");
       },
     });
-    await assert.rejects(runServer(loadConfig({ db }, {}), fake.runtime), Deno.errors.AddrInUse);
+    await assert.rejects(
+      runServer(loadConfig({ db }, {}), fake.runtime),
+      /^AppError: Port 127\.0\.0\.1:8080 is in use/,
+    );
     assert.deepEqual([...Deno.readDirSync(dir)], [], "no database, no secret file");
   } finally {
     await Deno.remove(dir, { recursive: true });
