@@ -228,7 +228,7 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     usage: "FILE [--json] [options]",
     summary: "write a verified copy of the database (online)",
     about: "Writes a consistent copy of the SQLite database to the new file FILE (mode 0600) while the server\n" +
-      "keeps serving and writing (VACUUM INTO), then checks it: integrity, and every key opens with the\n" +
+      "keeps serving and writing (SQLite's online backup), then checks it: integrity, and every key opens with the\n" +
       "master secret. Copying the database file alone is not a backup: recent changes live in its -wal\n" +
       "file. PostgreSQL: use pg_dump (docs/operations.md).",
     options: JSON_OPTION,

@@ -161,7 +161,7 @@ export interface Store extends KeyStore, UserStore {
   checkpoint(): Promise<void>;
   /**
    * Writes a consistent copy of the whole database to the new file `path` while others keep
-   * reading and writing (SQLite's `VACUUM INTO`). Throws `bad_request` for a server database.
+   * reading and writing (SQLite's online backup). Throws `bad_request` for a server database.
    */
   backup(path: string): Promise<void>;
   /** Closes the connection; pending writes are finished first (SQLite checkpoints the WAL). */

@@ -255,13 +255,8 @@ class SqliteDriver implements SqlDriver {
 
   /** See {@linkcode copyDatabase}. */
   backup(path: string): Promise<void> {
-    try {
-      if (this.#closed) throw new AppError("unavailable", "Database is closed");
-      copyDatabase(this.#db, path);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    if (this.#closed) return Promise.reject(new AppError("unavailable", "Database is closed"));
+    return copyDatabase(this.#db, path);
   }
 
   close(): Promise<void> {

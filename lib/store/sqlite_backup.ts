@@ -2,7 +2,7 @@
  * Backups of the SQLite database as files: checking a copy before it is trusted (integrity,
  * the contract tables, the master secret's canary and every sealed key open), telling whether
  * a database file is in use by another connection, and putting a verified copy in place of the
- * database atomically. Making the copy is the driver's `VACUUM INTO` (`sqlite_file.ts`).
+ * database atomically. Making the copy is the driver's online backup (`sqlite_file.ts`).
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
