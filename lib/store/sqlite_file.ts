@@ -74,13 +74,11 @@ export function checkSameFile(path: string, file: FileIdentity): void {
   if (stat.dev !== file.dev || stat.ino !== file.ino) {
     throw new AppError("unavailable", "Database file was replaced by another file");
   }
-  try {
-    // Opening for read and write (never create) asks the kernel, with no extra permission
-    // from Deno (node's accessSync would need --allow-sys=uid,gid).
-    Deno.openSync(path, { read: true, write: true }).close();
-  } catch {
-    throw new AppError("unavailable", "Database file is not readable and writable");
-  }
+  // Never open the file to ask: closing any descriptor of it releases every POSIX lock this
+  // process holds on it, SQLite's included, and another process could then take the database
+  // for its own (delete the WAL as its last user, or restore over it). The owner's mode bits say
+  // what a chmod took away.
+  if ((stat.mode & 0o600) !== 0o600) throw new AppError("unavailable", "Database file is not readable and writable");
 }
 
 /**

@@ -79,6 +79,8 @@ scenario("backup while the server writes is consistent and complete; restore bri
       for (const name of before) assert.ok(copied.has(name), `${name} is in the backup`);
     });
     await t.step("restore refuses while the server runs, and works once it stopped", async () => {
+      // A readiness check looks at the file (it must not drop the server's locks on it).
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
       const refused = await runCli(["restore", "backup.db"], { cwd });
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /is in use .* stop the server first/);
