@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet, jwtVerify } from "jose";
+import { createSealer } from "../../lib/core/seal.ts";
 import { cli, SECRET, workspace } from "../support/cli.ts";
 import { body, testClock, withApp } from "../support/helpers.ts";
 
@@ -64,4 +65,20 @@ Deno.test("a server started with NOT_MY_KEY_PREVIOUS serves an unrotated databas
   const rotate = await cli(["keys", "rotate"], { env: { ...ws.env, NOT_MY_KEY: NEW }, clock });
   assert.equal(rotate.code, 0, rotate.stderr);
   assert.match((await cli(["keys", "list"], { env: ws.env, clock })).stderr, /does not match/);
+});
+
+Deno.test("during a rolling change, a key another instance seals with the old secret is sealed again at the next tick", async () => {
+  await using ws = await workspace();
+  const clock = testClock();
+  await withApp({ db: ws.db, alg: "ES256" }, async (old) => {
+    await withApp({ db: ws.db, alg: "ES256" }, async (next) => {
+      // The instance still on the old secret makes a key after the new one re-sealed everything.
+      await old.keys.apply({ kind: "rotate" });
+      await next.refresh();
+      const sealer = createSealer(NEW);
+      const keys = await next.store.listKeys();
+      assert.ok(keys.length >= 4, "the old instance added a key");
+      for (const key of keys) sealer.open(key.id, key.blob);
+    }, { clock, secret: NEW, app: { previousSecret: SECRET } });
+  }, { clock, secret: SECRET });
 });
