@@ -145,7 +145,10 @@ function logKeyEvent(log: Logger, change: KeyEvent): void {
   if (event === "key_policy_differs") {
     log.warn(event, { ...fields, hint: "this server plans with its own settings: give every instance the same ones" });
   } else if (change.event === "keys_resealed" && change.by !== undefined) {
-    log.warn(event, { ...fields, hint: "keys created from now on open only with the new secret: restart with it" });
+    log.warn(event, {
+      ...fields,
+      hint: "unless NOT_MY_KEY here is the new secret, restart with it: keys made from now on open only with that",
+    });
   } else log.info(event, fields);
 }
 
