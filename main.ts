@@ -43,6 +43,9 @@ async function main(argv: readonly string[]): Promise<number> {
           clock,
           sink: stdoutSink(Deno.stdout),
           cpus: navigator.hardwareConcurrency,
+          tty: Deno.stdout.isTerminal(),
+          color: !Deno.noColor,
+          origin: `serve (pid ${Deno.pid} on ${Deno.hostname()})`,
         }),
     });
   } catch (error) {

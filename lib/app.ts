@@ -8,11 +8,13 @@
 import type { Alg, KeyMaterial } from "./core/key_material.ts";
 import type { RateLimiter } from "./core/rate_limit.ts";
 import { MemoryRateLimiter } from "./core/rate_limit.ts";
-import { createSealer, type Sealer, secretCheck } from "./core/seal.ts";
+import { createSealer, rotatingSealer, type Sealer, secretCheck } from "./core/seal.ts";
 import { clientAddress } from "./http/client_ip.ts";
 import { rateLimit } from "./http/middleware.ts";
 import { type ConnInfo, createRouter, type RequestRecord, type Route, type RouterMetrics } from "./http/router.ts";
-import { type KeyEvent, KeyManager } from "./keys/key_manager.ts";
+import type { KeyEvent } from "./keys/key_events.ts";
+import { KeyManager } from "./keys/key_manager.ts";
+import { housekeeping } from "./ops/housekeeping.ts";
 import { type Logger, silentLogger } from "./ops/log.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -44,6 +46,10 @@ export interface AppOptions {
   clock: () => number;
   /** The master secret (`NOT_MY_KEY` or the development secret). */
   masterSecret: string;
+  /** The master secret before a rotation (`NOT_MY_KEY_PREVIOUS`): keys sealed with it open and are sealed again. */
+  previousSecret?: string | null;
+  /** This process, in the notes stored with its key changes (`serve (pid 42 on web-1)`). */
+  origin?: string;
   /** The password hasher, before the concurrency cap is applied. */
   hasher: Hasher;
   /** Hashes computed at once. Default 1. */
@@ -138,25 +144,51 @@ function watchedPing(store: Store, log: Logger): () => Promise<void> {
   };
 }
 
+/** Logs a key event; a policy that differs from the server's is a warning. */
+function logKeyEvent(log: Logger, change: KeyEvent): void {
+  const { event, ...fields } = change;
+  if (event === "key_policy_differs") {
+    log.warn(event, { ...fields, hint: "this server plans with its own settings: give every instance the same ones" });
+  } else if (change.event === "keys_resealed" && change.by !== undefined) {
+    log.warn(event, {
+      ...fields,
+      hint: "unless NOT_MY_KEY here is the new secret, restart with it: keys made from now on open only with that",
+    });
+  } else log.info(event, fields);
+}
+
 /** Builds the service. Throws `wrong_secret`, `corrupt_data` and friends before serving. */
 export async function createApp(config: Config, options: AppOptions): Promise<App> {
   const log = options.log ?? silentLogger;
   const { clock } = options;
-  const sealer = createSealer(options.masterSecret);
+  const previous = options.previousSecret ?? null;
+  const sealer = rotatingSealer(createSealer(options.masterSecret), previous === null ? null : createSealer(previous));
   const store = await (options.openStore ?? ((s: Sealer) => openStore(config, s, { log })))(sealer);
   try {
-    const onEvent = ({ event, ...fields }: KeyEvent) => log.info(event, fields);
     const keys = new KeyManager({
       store,
       sealer,
       policy: config.policy,
       clock,
-      onEvent,
+      onEvent: (event) => logKeyEvent(log, event),
+      origin: options.origin ?? "serve",
       ...(options.generate ? { generate: options.generate } : {}),
       ...(options.signing ? { importSigner: (jwk, alg) => options.signing!.importKey(jwk, alg) } : {}),
     });
-    await keys.apply();
+    // During a rolling change of master secret, what is still sealed with the old one is
+    // sealed again with the new one, in one transaction, before anything else.
+    const reseal = async () => {
+      const count = await keys.reseal((kid, blob) => sealer.reseal(kid, blob));
+      sealer.settle();
+      if (count > 0) log.info("keys_resealed", { count, hint: "every key now opens with NOT_MY_KEY" });
+      return count;
+    };
+    if (previous !== null && await reseal() === 0) {
+      log.info("previous_secret_unused", { hint: "every key opens with NOT_MY_KEY: unset NOT_MY_KEY_PREVIOUS" });
+    }
+    await keys.adopt();
     keys.view();
+    const upkeep = housekeeping({ store, clock, authLogRetention: config.authLogRetention, log });
 
     const hasher = new HashQueue(options.hasher, {
       concurrency: options.hashConcurrency ?? 1,
@@ -278,10 +310,12 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         // with short rotation intervals. apply() also picks up other processes' changes.
         try {
           await keys.apply();
+          if (sealer.stale) await reseal();
         } finally {
           keys.view();
           if (loginLog.pending > 0) await loginLog.flush();
           await purgeOAuth();
+          await upkeep();
         }
       },
       async close() {

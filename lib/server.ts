@@ -7,12 +7,16 @@
  * @module
  */
 import { type App, createApp } from "./app.ts";
+import { VERSION } from "./cli/commands.ts";
 import { AppError } from "./core/errors.ts";
+import { policyValue } from "./core/key_policy.ts";
 import type { ConnInfo } from "./http/router.ts";
 import { accessLog } from "./ops/access_log.ts";
+import { EMPTY_COPY_WARNING, readableLine, reportSecret, startBanner, withResetHint } from "./ops/banner.ts";
 import { createLogger, type Logger } from "./ops/log.ts";
 import type { Config } from "./settings.ts";
 import { type MasterSecret, withMasterSecret } from "./store/master_secret.ts";
+import { backendFor } from "./store/registry.ts";
 import { argon2Hasher } from "./users/argon2.ts";
 import type { Hasher } from "./users/hash_queue.ts";
 import { WorkerHasher } from "./users/hash_worker.ts";
@@ -49,6 +53,12 @@ export interface Runtime {
   sink: { write(line: string): void; flush(): void };
   /** Logical cores, for the default hashing concurrency. */
   cpus: number;
+  /** Stdout is a terminal: `LOG_FORMAT=auto` then writes a banner and readable lines. */
+  tty?: boolean;
+  /** ANSI colours in readable lines (a terminal, and NO_COLOR unset). */
+  color?: boolean;
+  /** This process, in the notes stored with its key changes. Default `serve (pid N)`. */
+  origin?: string;
   /** The password hasher; Argon2id in a lower-priority worker by default. */
   hasher?: Hasher & { arm?(): void; close?(): void };
   /** Holds the signing keys; chosen at start by default (OpenSSL where it is faster, else WebCrypto). */
@@ -56,23 +66,6 @@ export interface Runtime {
   /** Timers; the globals by default. */
   setInterval?: (run: () => void, ms: number) => TimerId;
   clearInterval?: (id: TimerId) => void;
-}
-
-/** Logs how the master secret was found, loudly when it is the development one. */
-function reportSecret(log: Logger, secret: MasterSecret): void {
-  if (secret.weak) {
-    log.warn("weak_master_secret", { hint: "NOT_MY_KEY is shorter than 16 bytes; use 32 random bytes" });
-  } else if (secret.source === "file") {
-    log.warn("development_secret", {
-      file: secret.file,
-      hint: "NOT_MY_KEY is not set; using the development secret file",
-    });
-  } else if (secret.source === "created") {
-    log.warn("development_secret_created", {
-      file: secret.file,
-      hint: "NOT_MY_KEY is not set: generated a master secret for DEVELOPMENT ONLY; set NOT_MY_KEY in production",
-    });
-  }
 }
 
 function defaultHasher(log: Logger): WorkerHasher {
@@ -113,6 +106,42 @@ function bound(config: Config, addr: { hostname: string; port: number }): Config
   return { ...config, port: addr.port, issuer: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${addr.port}` };
 }
 
+/** The start banner of a terminal. */
+function banner(config: Config, app: App, url: string, secret: MasterSecret, color: boolean): string {
+  const { alg, rotationInterval, tokenTtl } = app.keys.policy;
+  const warnings = [
+    ...(secret.weak ? ["NOT_MY_KEY is shorter than 16 bytes; use 32 random bytes"] : []),
+    ...(app.store.created && secret.source === "file" ? [EMPTY_COPY_WARNING] : []),
+  ];
+  return startBanner({
+    version: VERSION,
+    url,
+    issuer: config.issuer,
+    db: app.store.description,
+    authMode: config.authMode,
+    adminApi: config.adminToken !== null,
+    keys: `${alg}, each key signs ${policyValue(rotationInterval)}, tokens live ${policyValue(tokenTtl)}`,
+    devSecretFile: secret.source === "file" || secret.source === "created" ? secret.file : null,
+    warnings,
+  }, { color });
+}
+
+/** Binds the port; a port taken or not allowed is one line naming it (exit 1), before any file exists. */
+function bind(config: Config, serve: () => Listener): Listener {
+  try {
+    return serve();
+  } catch (error) {
+    const where = `${config.hostname}:${config.port}`;
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new AppError("unavailable", `Port ${where} is in use (another server?); choose another with --port`);
+    }
+    if (error instanceof Deno.errors.AddrNotAvailable) {
+      throw new AppError("unavailable", `Cannot listen on ${where}: no such address here; check --hostname`);
+    }
+    throw error;
+  }
+}
+
 /**
  * Runs the server until a signal stops it. Resolves with the exit code: 0 after a complete
  * drain, 1 when the deadline passed or closing failed. Throws (exit 1) when the port cannot be
@@ -122,26 +151,31 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
   const { clock, sink } = runtime;
   const every = runtime.setInterval ?? ((run, ms) => setInterval(run, ms));
   const cancel = runtime.clearInterval ?? ((id) => clearInterval(id));
-  const log = createLogger({ level: config.logLevel, clock, write: sink.write });
+  const human = config.logFormat === "text" || (config.logFormat === "auto" && runtime.tty === true);
+  const color = human && runtime.color === true;
+  const write = human ? (line: string) => sink.write(readableLine(line, { color })) : sink.write;
+  const log = createLogger({ level: config.logLevel, clock, write });
   let app: App | null = null;
   let addr = { hostname: config.hostname, port: config.port };
   const starting = new AppError("unavailable", "Server is starting; retry shortly", { retryAfter: 1 });
-  const listener = runtime.serve(
-    {
-      port: config.port,
-      hostname: config.hostname,
-      onListen: (listening) => {
-        addr = listening;
+  const listener = bind(config, () =>
+    runtime.serve(
+      {
+        port: config.port,
+        hostname: config.hostname,
+        onListen: (listening) => {
+          addr = listening;
+        },
       },
-    },
-    (request, info) =>
-      app !== null ? app.handle(request, info) : Response.json({ error: starting.code, message: starting.message }, {
-        status: 503,
-        headers: { "retry-after": "1" },
-      }),
-  );
+      (request, info) =>
+        app !== null ? app.handle(request, info) : Response.json({ error: starting.code, message: starting.message }, {
+          status: 503,
+          headers: { "retry-after": "1" },
+        }),
+    ));
 
   const served = bound(config, addr);
+  let secret: MasterSecret | null = null;
   const hasher = runtime.hasher ?? defaultHasher(log);
   const signing = runtime.signing ?? defaultSigning(log);
   try {
@@ -149,6 +183,8 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
       createApp(served, {
         clock,
         masterSecret,
+        previousSecret: served.previousSecret,
+        origin: runtime.origin ?? `serve (pid ${Deno.pid})`,
         hasher,
         signing,
         hashConcurrency: served.hashConcurrency ?? Math.max(1, runtime.cpus - 1),
@@ -156,17 +192,20 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
         onRequest: accessLog(log),
       }));
     app = started.value;
-    reportSecret(log, started.secret);
+    secret = started.secret;
+    if (!human) reportSecret(log, secret, app.store.created);
   } catch (error) {
     hasher.close?.();
     signing.close?.();
     await listener.shutdown();
     sink.flush();
-    throw error;
+    throw withResetHint(error, config.db, backendFor(config.db).isFile(config.db));
   }
   hasher.arm?.();
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  log.info("listening", { url: `http://${host}:${addr.port}`, issuer: served.issuer, db: app.store.description });
+  const url = `http://${host}:${addr.port}`;
+  if (human) sink.write(banner(served, app, url, secret!, color));
+  else log.info("listening", { url, issuer: served.issuer, db: app.store.description });
   return await lifecycle(app, { runtime, log, listener, hasher, signing, every, cancel });
 }
 

@@ -27,6 +27,8 @@ export interface Config extends Omit<Values, "issuer"> {
   readonly issuer: string;
   /** Whether the issuer was configured (rather than derived from host and port). */
   readonly issuerSet: boolean;
+  /** The settings given by a flag, the environment or `.env` (the others have their defaults). */
+  readonly given: readonly (keyof Values)[];
   /** Key lifecycle timing and algorithm. */
   readonly policy: LifecyclePolicy;
 }
@@ -87,6 +89,7 @@ export function loadConfig(
     ...v,
     issuer: v.issuer ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${v.port}`,
     issuerSet: given.has("issuer"),
+    given: Object.freeze([...given] as (keyof Values)[]),
     policy,
   });
 }

@@ -93,7 +93,10 @@ Deno.test("runServer binds the port before it creates anything on disk", async (
         throw new Deno.errors.AddrInUse("Address already in use");
       },
     });
-    await assert.rejects(runServer(loadConfig({ db }, {}), fake.runtime), Deno.errors.AddrInUse);
+    await assert.rejects(
+      runServer(loadConfig({ db }, {}), fake.runtime),
+      /^AppError: Port 127\.0\.0\.1:8080 is in use/,
+    );
     assert.deepEqual([...Deno.readDirSync(dir)], [], "no database, no secret file");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -189,10 +192,47 @@ Deno.test("a start that fails after binding closes the listener and says why", a
     const second = fakeRuntime();
     await assert.rejects(
       runServer(loadConfig({ db }, { NOT_MY_KEY: "another secret" }), second.runtime),
-      /does not match/,
+      /does not match .* To start over with a new database instead .*: rm -f ".*keys\.db" /,
     );
     assert.equal(second.shutdowns, 1);
     assert.equal((await second.request("/jwks")).status, 503, "nothing is served from a failed start");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("on a terminal the start is a banner and log lines are readable; LOG_FORMAT=json keeps JSON", async (t) => {
+  const { dir, db } = await tempDb();
+  try {
+    for (const [format, human] of [["auto", true], ["json", false]] as const) {
+      await t.step(`--log-format ${format}`, async () => {
+        const fake = fakeRuntime();
+        const written: string[] = [];
+        const listening = Promise.withResolvers<void>();
+        fake.runtime.tty = true;
+        fake.runtime.sink = {
+          write: (text) => {
+            written.push(text);
+            if (text.includes("listening")) listening.resolve();
+          },
+          flush: () => {},
+        };
+        const code = runServer(loadConfig({ db, "log-format": format, auth: "open" }, {}), fake.runtime);
+        await listening.promise;
+        fake.signal("SIGTERM");
+        assert.equal(await code, 0);
+        const text = written.join("\n");
+        if (human) {
+          assert.match(text, /jwks-server \S+ listening on http:\/\/127\.0\.0\.1:8080/);
+          assert.match(text, /WARNING: DEVELOPMENT MASTER SECRET/, "no NOT_MY_KEY: the box");
+          assert.match(text, /^\d\d:\d\d:\d\d info {2}stopped signal=SIGTERM$/m, "log lines for people");
+          assert.ok(!written.some((line) => line.startsWith("{")), "no JSON on a terminal");
+        } else {
+          for (const line of written) JSON.parse(line);
+          assert.ok(written.some((line) => line.includes('"msg":"listening"')));
+        }
+      });
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

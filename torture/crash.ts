@@ -27,8 +27,16 @@ export interface CrashOptions {
   seed: number;
   /** Share of rounds killed during start-up instead of under load. Default 0.2. */
   startupKillShare?: number;
-  /** Longest load phase before the kill, in ms. Default 1,200. */
-  maxLoadMs?: number;
+  /**
+   * Answered requests in a load phase before its kill: seeded between these bounds. Counting
+   * answers (not milliseconds) makes a run do the same work on a fast and a loaded machine.
+   * Default [5, 120].
+   */
+  opsBeforeKill?: readonly [number, number];
+  /** Successful registrations every load phase has before its kill. Default 2. */
+  registrationsBeforeKill?: number;
+  /** A load phase that has not reached its counts by then fails the run. Default 60 s. */
+  loadTimeoutMs?: number;
   /** Concurrent clients during the load phase. Default 4. */
   workers?: number;
   /** Share of load phases with concurrent rotations from a second connection. Default 0.6. */
@@ -130,6 +138,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
   // The load phase: registrations, logins, JWKS fetches, expired tokens. Transport errors are
   // what a SIGKILL looks like from outside and are not counted; every answer is.
   let loading = false;
+  const phase = { answered: 0, registered: 0 };
   const worker = async (wrng: Rng, round: number) => {
     while (loading) {
       const target = url;
@@ -138,7 +147,9 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
         const username = `u${round}x${userSeq++}`;
         const outcome = await postJson(`${target}/register`, { username, email: `${username}@example.com` });
         serverError(outcome, "POST /register");
+        if (outcome.ok) phase.answered++;
         if (outcome.ok && outcome.status === 201) {
+          phase.registered++;
           users.set(username, { password: JSON.parse(outcome.text).password, round });
         } else if (outcome.ok && outcome.status !== 201) {
           fail(`POST /register ${username}: ${outcome.status} ${outcome.text}`);
@@ -154,6 +165,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
           password: users.get(username)!.password,
         });
         serverError(outcome, "POST /auth");
+        if (outcome.ok) phase.answered++;
         if (outcome.ok && outcome.status === 200) {
           counts.logins++;
           if (!expired) noteToken(JSON.parse(outcome.text).token);
@@ -161,6 +173,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
       } else {
         const outcome = await call(`${target}/.well-known/jwks.json`);
         serverError(outcome, "GET /jwks");
+        if (outcome.ok) phase.answered++;
         if (outcome.ok && outcome.status === 200) noteJwks(outcome.text, `round ${round} load`);
       }
     }
@@ -327,6 +340,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
         counts.startupKills++;
       } else {
         loading = true;
+        phase.answered = phase.registered = 0;
         const workers = Array.from(
           { length: options.workers ?? 4 },
           (_, i) => worker(rng.fork(`w${round}.${i}`), round),
@@ -334,7 +348,17 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
         const rotating = killRng.chance(options.rotateShare ?? 0.6)
           ? rotate(rng.fork(`r${round}`), () => loading)
           : Promise.resolve();
-        await sleep(killRng.int(50, options.maxLoadMs ?? 1200));
+        const [fewest, most] = options.opsBeforeKill ?? [5, 120];
+        const ops = killRng.int(fewest, most);
+        const registrations = options.registrationsBeforeKill ?? 2;
+        const deadline = Date.now() + (options.loadTimeoutMs ?? 60_000);
+        while (phase.answered < ops || phase.registered < registrations) {
+          if (Date.now() > deadline) {
+            fail(`round ${round}: ${phase.answered} answers and ${phase.registered} registrations in the load phase`);
+            break;
+          }
+          await sleep(5);
+        }
         server!.kill("SIGKILL");
         await server!.exited;
         loading = false;

@@ -11,10 +11,12 @@ import { ALGS } from "../core/key_material.ts";
 import { type Config, loadConfig } from "../settings.ts";
 import { clientsAdd, clientsList, clientsRemove } from "./clients.ts";
 import { keygen, sign, verify } from "./jwt.ts";
+import { backup, restore } from "./backup.ts";
 import { keysImport, keysList, keysRevoke, keysRotate } from "./keys.ts";
+import { secretRotate } from "./secret.ts";
 import { probe } from "./probe.ts";
 import { helpFor as helpIn, parseCommand as parseIn } from "./parse.ts";
-import { type Command, type CommandIo, type CommandSpec, JSON_OPTION } from "./spec.ts";
+import { type Command, type CommandIo, type CommandSpec, JSON_OPTION, type OptionSpec } from "./spec.ts";
 import { usersAdd } from "./users.ts";
 
 /** The version of this build (deno.json's `version`). */
@@ -26,10 +28,21 @@ export interface ServeIo extends CommandIo {
   serve?(config: Config): Promise<number>;
 }
 
-const DB_NOTE = "A running server on the same database picks the change up within 2 s, without a restart.";
+const DB_NOTE = "A running server on the same database picks the change up within 2 s, without a restart, and\n" +
+  "logs it. The keys commands plan with the key policy the server stored with the keys; a setting given\n" +
+  "here that differs from it is named on stderr.";
+
+/** `--server URL`: the same command through a running server's admin API. */
+const SERVER_OPTION: Readonly<Record<string, OptionSpec>> = {
+  server: {
+    type: "string",
+    arg: "URL",
+    help: "do it through the admin API of the server at URL (token from ADMIN_TOKEN) instead of on the database",
+  },
+};
 
 /** Every command. */
-export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
+export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze<CommandSpec<ServeIo>[]>([
   {
     name: "serve",
     usage: "[options]",
@@ -47,8 +60,9 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     usage: "[--json] [options]",
     summary: "list stored keys and their status",
     about: "Lists every stored key: kid, algorithm, status (next, active, retired, expired, revoked) and\n" +
-      "when it signs and leaves the JWKS. Reads the database; changes nothing.",
-    options: JSON_OPTION,
+      'when it signs and leaves the JWKS ("never" for a key revoked before its turn), then the key policy\n' +
+      "the server stored. Reads the database; changes nothing.",
+    options: { ...JSON_OPTION, ...SERVER_OPTION },
     scope: "db",
     run: keysList,
   },
@@ -58,7 +72,7 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     summary: "rotate now (a running server picks it up)",
     about: "Rotates now: the active key hands over to the published next key as soon as that key has\n" +
       `been in the JWKS for max-age + 30 s, and a new next key is published.\n${DB_NOTE}`,
-    options: JSON_OPTION,
+    options: { ...JSON_OPTION, ...SERVER_OPTION },
     scope: "db",
     run: keysRotate,
   },
@@ -68,7 +82,7 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     summary: "remove a key from the JWKS at once",
     about: "Emergency revoke: removes the key KID from the JWKS at once. If it was the signing key, the\n" +
       "next key signs immediately. Tokens it signed stop verifying once verifiers refetch the JWKS.",
-    options: JSON_OPTION,
+    options: { ...JSON_OPTION, ...SERVER_OPTION },
     scope: "db",
     positionals: ["KID"],
     required: 1,
@@ -84,6 +98,7 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     options: {
       alg: { type: "string", arg: "ALG", help: `the key's algorithm: ${ALGS.join(", ")} (default: from the key)` },
       ...JSON_OPTION,
+      ...SERVER_OPTION,
     },
     scope: "db",
     positionals: ["FILE"],
@@ -153,12 +168,21 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
   },
   {
     name: "keygen",
-    usage: "--out FILE [--alg ALG] [--format pem|jwk] [--force]",
+    usage: "--out FILE [--alg ALG] [--format pem|jwk] [--force] [--upload URL]",
     summary: "write a new private key; prints its public JWK",
     about: "Writes a new private key to FILE (mode 0600) and prints its public JWK, whose kid is the key's\n" +
-      'RFC 7638 thumbprint (the kid the server will publish after "keys import FILE").',
+      'RFC 7638 thumbprint (the kid the server will publish after "keys import FILE"). With --upload URL\n' +
+      "the key also goes to that server's admin API as its next key (token from ADMIN_TOKEN); --out may\n" +
+      "then be left out, and the private key exists only on the server.",
     options: {
-      out: { type: "string", short: "o", arg: "FILE", help: "where to write the private key (required)" },
+      out: {
+        type: "string",
+        short: "o",
+        arg: "FILE",
+        help: "where to write the private key (required without --upload)",
+      },
+      upload: { type: "string", arg: "URL", help: "send the key to the admin API of the server at URL" },
+      json: { type: "boolean", help: "with --upload: print the server's answer as JSON" },
       alg: { type: "string", arg: "ALG", help: "RS256 (default, RSA 2048), PS256, ES256 or EdDSA" },
       format: {
         type: "string",
@@ -234,6 +258,47 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     positionals: ["URL"],
     required: 1,
     run: probe,
+  },
+  {
+    name: "secret rotate",
+    usage: "[--json] [options]",
+    summary: "re-seal every key under NEW_NOT_MY_KEY",
+    about: "Seals every private key (and the master-secret check) again under the new master secret, opening\n" +
+      "them with the current one, in one transaction: a crash leaves all of them under the old secret or\n" +
+      "all under the new one. Both secrets come from the environment: NOT_MY_KEY (current) and\n" +
+      "NEW_NOT_MY_KEY (new), never from the command line. Kids, the JWKS and issued tokens are unchanged.\n" +
+      "Then restart the server with NOT_MY_KEY set to the new secret (several instances: start each with\n" +
+      "NOT_MY_KEY=<new> NOT_MY_KEY_PREVIOUS=<old> until none runs with the old one). See docs/operations.md.",
+    options: JSON_OPTION,
+    scope: "db",
+    run: secretRotate,
+  },
+  {
+    name: "backup",
+    usage: "FILE [--json] [options]",
+    summary: "write a verified copy of the database (online)",
+    about: "Writes a consistent copy of the SQLite database to the new file FILE (mode 0600) while the server\n" +
+      "keeps serving and writing (SQLite's online backup), then checks it: integrity, and every key opens with the\n" +
+      "master secret. Copying the database file alone is not a backup: recent changes live in its -wal\n" +
+      "file. PostgreSQL: use pg_dump (docs/operations.md).",
+    options: JSON_OPTION,
+    scope: "db",
+    positionals: ["FILE"],
+    required: 1,
+    run: backup,
+  },
+  {
+    name: "restore",
+    usage: "FILE [--json] [options]",
+    summary: "put a verified backup in place (server stopped)",
+    about: "Checks the backup FILE (integrity; the master secret opens every key), then puts it in place of the\n" +
+      "database atomically; the database it replaces is kept as <db>.before-restore. Refused while a\n" +
+      "server or another command has the database open: stop the server first, start it afterwards.",
+    options: JSON_OPTION,
+    scope: "db",
+    positionals: ["FILE"],
+    required: 1,
+    run: restore,
   },
   {
     name: "version",

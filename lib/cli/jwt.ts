@@ -16,7 +16,9 @@ import {
 } from "../core/key_material.ts";
 import { signClaims } from "../core/tokens.ts";
 import { type KeyFileFormat, parsePrivateKey, privateKeyText } from "../keys/key_files.ts";
+import { describeChange } from "../keys/key_reports.ts";
 import { readInput } from "./files.ts";
+import { remoteImport, remoteServer } from "./remote.ts";
 import { type Command, type CommandIo, durationFlag, jsonText, requiredFlag, stringFlag, usage } from "./spec.ts";
 import { JWKS_FAILURES, verifyRemote } from "./verify_remote.ts";
 
@@ -27,17 +29,39 @@ function algFlag(command: Command): Alg | undefined {
   return value;
 }
 
-/** `keygen --out FILE`: a new private key, never readable by others even for a moment. */
+/**
+ * `keygen --out FILE`: a new private key, never readable by others even for a moment. With
+ * `--upload URL` it is also sent to that server's admin API as its next key (then `--out` may
+ * be left out, and the key exists only on the server).
+ */
 export async function keygen(command: Command, io: CommandIo): Promise<number> {
-  const out = requiredFlag(command, "out", "FILE");
+  const upload = stringFlag(command, "upload");
+  const target = upload === undefined ? null : remoteServer(upload, io, "--upload");
+  const out = target === null ? requiredFlag(command, "out", "FILE") : stringFlag(command, "out");
   const alg = algFlag(command) ?? "RS256";
   const formatFlag = stringFlag(command, "format");
   if (formatFlag !== undefined && formatFlag !== "pem" && formatFlag !== "jwk") {
     throw usage(command, `Invalid --format "${formatFlag}": expected pem or jwk`);
   }
-  const format: KeyFileFormat = formatFlag ?? (/\.(json|jwk)$/i.test(out) ? "jwk" : "pem");
+  const format: KeyFileFormat = formatFlag ?? (/\.(json|jwk)$/i.test(out ?? "") ? "jwk" : "pem");
   const material = await (io.generate ?? generateKeyMaterial)(alg);
   const text = privateKeyText(material, format);
+  if (out !== undefined) await writeKeyFile(command, out, text);
+  if (target === null) {
+    io.write(jsonText(material.publicJwk));
+    return 0;
+  }
+  const report = await remoteImport(target, text, alg);
+  if (command.flags.json === true) io.write(jsonText(report));
+  else {
+    io.write(`Uploaded ${report.kid} (${alg}) to ${target.base} as the next key to sign\n`);
+    for (const change of report.changes) io.write(`${describeChange(change)}\n`);
+  }
+  return 0;
+}
+
+/** Writes a private key file with mode 0600 from the start; `--force` replaces one. */
+async function writeKeyFile(command: Command, out: string, text: string): Promise<void> {
   try {
     if (command.flags.force === true) await Deno.remove(out).catch(() => {});
     await Deno.writeTextFile(out, text, { mode: 0o600, createNew: true });
@@ -52,8 +76,6 @@ export async function keygen(command: Command, io: CommandIo): Promise<number> {
     if (error instanceof Deno.errors.PermissionDenied) throw new AppError("forbidden", `Cannot write "${out}"`);
     throw error;
   }
-  io.write(jsonText(material.publicJwk));
-  return 0;
 }
 
 function claimsFlag(command: Command): Record<string, unknown> {

@@ -13,12 +13,13 @@
  *   tokens and the others are purged `retention` seconds after they expire.
  *
  * A change of the configured algorithm withdraws the waiting keys of the old one (never used to
- * sign) and publishes a key of the new one, which takes over after the lead time.
+ * sign) and publishes a key of the new one, which takes over after the lead time. A change of
+ * the other settings is a `replan`: the schedule is computed afresh under the new policy.
  * @module
  */
 import { AppError } from "./errors.ts";
 import type { Alg, KeyMaterial, PublicJwk } from "./key_material.ts";
-import type { LifecyclePolicy } from "./key_policy.ts";
+import type { JwksCache, LifecyclePolicy } from "./key_policy.ts";
 
 /** A key as the store holds it. Times are unix seconds. */
 export interface KeyRecord {
@@ -61,7 +62,19 @@ export type KeyIntent =
   /** Take the key with this public kid out of the JWKS now; if it signs, its successor takes over. */
   | { readonly kind: "revoke"; readonly kid: string }
   /** Publish an imported key as the next key to sign. */
-  | { readonly kind: "import"; readonly material: KeyMaterial };
+  | { readonly kind: "import"; readonly material: KeyMaterial }
+  /**
+   * The policy changed: the active key hands over at its activation plus the new interval (as
+   * soon as its successor has been published for the lead time, never earlier), and the keys
+   * that have not signed yet get the new interval. Retired keys keep their schedule.
+   */
+  | { readonly kind: "replan" };
+
+/** Options of {@linkcode planKeys}. */
+export interface PlanOptions {
+  /** JWKS copies of an earlier, longer max-age verifiers may hold: no key signs before they expire. */
+  readonly cache?: JwksCache;
+}
 
 /** Times of a key to create; the planner's caller supplies the key material. */
 export interface PlannedInsert {
@@ -133,8 +146,14 @@ export function planKeys(
   now: number,
   policy: LifecyclePolicy,
   intent: KeyIntent = { kind: "maintain" },
+  options: PlanOptions = {},
 ): KeyPlan {
   const { rotationInterval, lead, window } = policy;
+  const cache = options.cache ?? { maxAge: 0, until: 0 };
+  // A key may sign once every cached JWKS without it has expired: those served since it was
+  // published say max-age (the lead), older ones may say the earlier, longer max-age.
+  const earliest = (slot: Slot) =>
+    Math.max(slot.createdAt + lead, Math.min(slot.createdAt + cache.maxAge, cache.until) + 30);
   const slots: Slot[] = keys.map((key) => ({
     id: key.id,
     source: null,
@@ -190,6 +209,9 @@ export function planKeys(
   }
   const active = chain[0]!;
   if (intent.kind === "rotate") active.wantsRetireAt = now;
+  if (intent.kind === "replan") {
+    for (const slot of chain) slot.wantsRetireAt = slot.activatesAt + rotationInterval;
+  }
   // A change of algorithm (`--alg`): when no key waiting to sign uses the configured algorithm,
   // the waiting keys (published, never used) are withdrawn and a key of the new algorithm
   // follows the active one; if the active key is of another algorithm too, it hands over at the
@@ -205,22 +227,23 @@ export function planKeys(
   if (intent.kind === "import") chain.splice(1, 0, create(now, "import"));
   // The chain always ends with a published key that does not sign yet, and that key's successor
   // is published a lead time before it starts signing, so there is a next key at every instant
-  // (a maintenance run every few seconds suffices). Rotating adds a new key.
-  const last = chain[chain.length - 1]!;
-  if (last.activatesAt <= now + lead || intent.kind === "rotate" || algChanged) chain.push(create(now));
-
+  // (a maintenance run every few seconds suffices). Rotating adds a new key; so does a re-plan
+  // that brought the last key's turn within the lead time.
+  const pushed = chain[chain.length - 1]!.activatesAt <= now + lead || intent.kind === "rotate" || algChanged;
+  if (pushed) chain.push(create(now));
   // Each key starts when its predecessor wants to hand over, but never before it has been
   // published for the lead time, never in the past, and strictly after its predecessor.
-  for (let i = 1; i < chain.length; i++) {
-    const prev = chain[i - 1]!;
-    const slot = chain[i]!;
-    const start = Math.max(prev.wantsRetireAt, slot.createdAt + lead, now, prev.activatesAt + 1);
-    if (slot.activatesAt !== start) {
-      slot.activatesAt = start;
-      slot.wantsRetireAt = start + rotationInterval;
+  const link = () => {
+    for (let i = 1; i < chain.length; i++) {
+      const prev = chain[i - 1]!;
+      const slot = chain[i]!;
+      const start = Math.max(prev.wantsRetireAt, earliest(slot), now, prev.activatesAt + 1);
+      if (slot.activatesAt !== start) [slot.activatesAt, slot.wantsRetireAt] = [start, start + rotationInterval];
+      prev.retiresAt = start;
     }
-    prev.retiresAt = start;
-  }
+  };
+  link();
+  if (!pushed && chain[chain.length - 1]!.activatesAt <= now + lead) (chain.push(create(now)), link());
   const tail = chain[chain.length - 1]!;
   tail.retiresAt = tail.wantsRetireAt;
   for (const slot of chain) {

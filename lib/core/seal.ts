@@ -98,7 +98,8 @@ export function randomSecret(): string {
   return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-const CANARY_KID = "secret-check";
+/** The kid the master-secret canary is sealed for (it is no key's). */
+export const CANARY_KID = "secret-check";
 const CANARY_TEXT = new TextEncoder().encode("jwks-server");
 
 /** Proves a master secret is the one a database was created with, before anything is written. */
@@ -121,6 +122,61 @@ export function secretCheck(sealer: Sealer): SecretCheck {
           `NOT_MY_KEY does not match the secret ${where} was created with; refusing to start`,
           { cause },
         );
+      }
+    },
+  };
+}
+
+/**
+ * A {@linkcode Sealer} during a change of master secret: seals with `current`, opens with
+ * `current` or else `previous`, and says which blobs still need sealing again.
+ */
+export interface RotatingSealer extends Sealer {
+  /** True once a blob opened only with the previous secret, until {@linkcode RotatingSealer.settle}. */
+  readonly stale: boolean;
+  /** Forgets that a blob needed the previous secret (they were all sealed again). */
+  settle(): void;
+  /**
+   * One step of a re-seal: null when `blob` opens with the current secret, else the blob
+   * opened with the previous one and sealed with the current one. Throws when neither opens it.
+   */
+  reseal(kid: number | string, blob: Uint8Array): Uint8Array | null;
+}
+
+/** The {@linkcode RotatingSealer} from `previous` to `current` (no previous: only `current`). */
+export function rotatingSealer(current: Sealer, previous: Sealer | null): RotatingSealer {
+  let stale = false;
+  const openEither = (kid: number | string, blob: Uint8Array): { plaintext: Uint8Array; old: boolean } => {
+    try {
+      return { plaintext: current.open(kid, blob), old: false };
+    } catch (error) {
+      if (previous === null) throw error;
+      try {
+        return { plaintext: previous.open(kid, blob), old: true };
+      } catch {
+        throw error;
+      }
+    }
+  };
+  return {
+    get stale() {
+      return stale;
+    },
+    settle() {
+      stale = false;
+    },
+    seal: (kid, plaintext) => current.seal(kid, plaintext),
+    open(kid, blob) {
+      const { plaintext, old } = openEither(kid, blob);
+      if (old) stale = true;
+      return plaintext;
+    },
+    reseal(kid, blob) {
+      const { plaintext, old } = openEither(kid, blob);
+      try {
+        return old ? current.seal(kid, plaintext) : null;
+      } finally {
+        plaintext.fill(0);
       }
     },
   };

@@ -24,6 +24,14 @@ export function parseDuration(text: string): number | null {
   return Number(match[1]) * DURATION_UNITS[match[2] ?? "s"]!;
 }
 
+/** Seconds as the shortest duration text that parses back to them: `90s`, `2m`, `36h`, `7d`. */
+export function formatDuration(seconds: number): string {
+  for (const [unit, size] of [["d", 86_400], ["h", 3600], ["m", 60]] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
 const SIZE_UNITS: Readonly<Record<string, number>> = { "": 1, b: 1, kib: 1024, kb: 1000, mib: 1024 ** 2, mb: 1e6 };
 
 /** Parses a size in bytes: `1048576`, `64KiB`, `1MiB` (or kB/MB). Null when not a size. */

@@ -2,49 +2,32 @@
  * Runs the key lifecycle against a store: plans with `planKeys`, generates the key material the
  * plan needs outside the transaction, re-plans and applies inside the store's exclusive
  * transaction (so two processes sharing one database never both act), and keeps a `KeyRing`
- * in step with the stored keys. Time comes from an injected clock.
+ * in step with the stored keys. The server's policy is stored with the keys (`adopt`); changes
+ * other processes make are reported with who made them and why. Time comes from a clock.
  * @module
  */
 import type { Sealer } from "../core/seal.ts";
 import { AppError } from "../core/errors.ts";
 import { KeyRing, type KeyView } from "../core/key_ring.ts";
 import { isEmptyPlan, type KeyIntent, type KeyRecord, planKeys } from "../core/key_lifecycle.ts";
-import { type LifecyclePolicy } from "../core/key_policy.ts";
+import {
+  cacheAfterChange,
+  describePolicyChanges,
+  type JwksCache,
+  type LifecyclePolicy,
+  type PolicyChange,
+  policyChanges,
+} from "../core/key_policy.ts";
 import { type Alg, generateKeyMaterial, type KeyMaterial } from "../core/key_material.ts";
-import type { AppliedKeyChanges, KeyInsert, KeyStore } from "../store/ports.ts";
+import type { KeyInsert, KeyStore, Reseal, StoredPolicy } from "../store/ports.ts";
 import type { ImportSigner } from "../core/signer.ts";
-
-/** A lifecycle event, for logs and metrics. Times are unix seconds. */
-export type KeyEvent =
-  | {
-    readonly event: "key_created";
-    readonly kid: string;
-    readonly alg: Alg;
-    readonly activatesAt: number;
-    readonly exp: number;
-  }
-  | {
-    readonly event: "key_rescheduled";
-    readonly kid: string;
-    readonly activatesAt: number;
-    readonly retiresAt: number;
-    readonly exp: number;
-  }
-  | { readonly event: "key_revoked"; readonly kid: string; readonly revokedAt: number }
-  | { readonly event: "key_purged"; readonly kid: string; readonly exp: number }
-  | {
-    readonly event: "key_activated";
-    readonly kid: string;
-    readonly alg: Alg;
-    readonly activatedAt: number;
-    readonly retiresAt: number;
-  }
-  | { readonly event: "key_retired"; readonly kid: string; readonly retiredAt: number; readonly exp: number };
+import { changesBetween, type KeyEvent, madeBy } from "./key_events.ts";
 
 /** Options of {@linkcode KeyManager}. */
 export interface KeyManagerOptions {
   store: KeyStore;
   sealer: Sealer;
+  /** The policy this manager plans with. */
   policy: LifecyclePolicy;
   /** Unix milliseconds now. */
   clock: () => number;
@@ -54,6 +37,8 @@ export interface KeyManagerOptions {
   onEvent?: (event: KeyEvent) => void;
   /** Imports private keys for signing; default non-extractable WebCrypto keys. */
   importSigner?: ImportSigner;
+  /** This process, in the note stored with each change it makes. Default `pid N`. */
+  origin?: string;
 }
 
 /** What one {@linkcode KeyManager.apply} did. */
@@ -69,6 +54,11 @@ export function toSeconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
+/** The JWKS cache a stored policy records. */
+function cacheOf(stored: StoredPolicy | null): JwksCache {
+  return stored === null ? { maxAge: 0, until: 0 } : { maxAge: stored.cachedMaxAge, until: stored.cachedUntil };
+}
+
 /** Keeps the keys of one store alive and the in-memory ring in step with them. */
 export class KeyManager {
   readonly ring: KeyRing;
@@ -78,7 +68,12 @@ export class KeyManager {
   #clock: () => number;
   #generate: (alg: Alg) => Promise<KeyMaterial>;
   #onEvent: (event: KeyEvent) => void;
+  #origin: string;
   #version = Number.NaN;
+  #records: readonly KeyRecord[] = [];
+  /** Keys versions this manager made, so that reloading after them reports nothing. */
+  #mine = new Set<number>();
+  #cache: JwksCache = { maxAge: 0, until: 0 };
   #lastView: KeyView | null = null;
   #syncing: Promise<boolean> | null = null;
 
@@ -89,6 +84,7 @@ export class KeyManager {
     this.#clock = options.clock;
     this.#generate = options.generate ?? generateKeyMaterial;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#origin = options.origin ?? "unknown process";
     this.ring = new KeyRing(options.sealer, options.importSigner ? { importSigner: options.importSigner } : {});
   }
 
@@ -123,21 +119,56 @@ export class KeyManager {
    * Plans `intent` at the current time and applies it in one exclusive transaction, then
    * reloads the ring. Safe to call from several processes at once: the plan is recomputed on
    * the rows the transaction sees, so a step already taken elsewhere is not taken twice.
+   * `via` names the way in (`admin API`) in the note stored with the change.
    */
-  async apply(intent: KeyIntent = { kind: "maintain" }): Promise<ApplyResult> {
+  apply(intent: KeyIntent = { kind: "maintain" }, options: { via?: string } = {}): Promise<ApplyResult> {
+    return this.#apply(intent, false, options.via);
+  }
+
+  /**
+   * The server's first step: makes this manager's policy the one stored with the keys. When
+   * the stored one differs (or none was stored), the keys are re-planned under this policy
+   * in the same transaction and `key_policy_changed` says what changed.
+   */
+  adopt(): Promise<ApplyResult> {
+    return this.#apply({ kind: "maintain" }, true);
+  }
+
+  async #apply(intent: KeyIntent, adopt: boolean, via?: string): Promise<ApplyResult> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.now();
-      const preview = planKeys(await this.#store.listKeys(), now, this.policy, intent);
-      if (isEmptyPlan(preview)) {
+      const listed = await this.#store.listKeys();
+      const stored = adopt ? await this.#store.keyPolicy() : null;
+      const adopting = adopt && (stored === null || policyChanges(stored, this.policy).length > 0);
+      const preview = planKeys(listed, now, this.policy, adopting && listed.length > 0 ? { kind: "replan" } : intent, {
+        cache: this.#cache,
+      });
+      if (isEmptyPlan(preview) && !adopting) {
         await this.sync();
         return { changed: false, events: [] };
       }
       const pool = await Promise.all(Array.from({ length: preview.generated }, () => this.#generate(this.policy.alg)));
       let before: readonly KeyRecord[] = [];
+      let changes: PolicyChange[] = [];
       try {
-        const applied = await this.#store.updateKeys((keys) => {
+        const applied = await this.#store.updateKeys((keys, storedNow) => {
           before = keys;
-          const plan = planKeys(keys, now, this.policy, intent);
+          let cache = cacheOf(storedNow);
+          let policy: StoredPolicy | undefined;
+          let planned = intent;
+          changes = [];
+          if (adopt && (storedNow === null || policyChanges(storedNow, this.policy).length > 0)) {
+            changes = storedNow === null ? [] : policyChanges(storedNow, this.policy);
+            cache = cacheAfterChange(storedNow, this.policy, now, cache);
+            const { rotationInterval, tokenTtl, clockSkew, retention, alg } = this.policy;
+            policy = {
+              ...{ rotationInterval, tokenTtl, clockSkew, retention, alg },
+              ...{ cachedMaxAge: cache.maxAge, cachedUntil: cache.until, updatedAt: now },
+            };
+            if (keys.length > 0) planned = { kind: "replan" };
+          }
+          this.#cache = cache;
+          const plan = planKeys(keys, now, this.policy, planned, { cache });
           if (plan.generated > pool.length) throw new NeedMoreKeys();
           const inserts = plan.inserts.map((insert): KeyInsert => {
             const material = insert.source === "import"
@@ -145,21 +176,23 @@ export class KeyManager {
               : pool[insert.source]!;
             const { kid, alg, publicJwk, privateBytes } = material;
             return {
-              kid,
-              alg,
-              publicJwk,
-              createdAt: insert.createdAt,
-              activatesAt: insert.activatesAt,
-              retiresAt: insert.retiresAt,
-              exp: insert.exp,
+              ...{ kid, alg, publicJwk, createdAt: insert.createdAt, activatesAt: insert.activatesAt },
+              ...{ retiresAt: insert.retiresAt, exp: insert.exp },
               seal: (id) => this.#sealer.seal(id, privateBytes),
             };
           });
-          return { inserts, updates: plan.updates, deletes: plan.deletes };
+          const origin = via === undefined ? this.#origin : `${this.#origin} via ${via}`;
+          const reason = planned.kind === "replan" ? "policy" : planned.kind;
+          const { updates, deletes } = plan;
+          return { inserts, updates, deletes, ...(policy ? { policy } : {}), note: { origin, reason, at: now } };
         });
-        const events = eventsOf(applied, before, now);
+        const events = changesBetween(before, applied.keys, now);
+        if (changes.length > 0) {
+          events.unshift({ event: "key_policy_changed", summary: describePolicyChanges(changes), changes });
+        }
+        this.#mine.add(applied.version);
+        await this.#reload(applied.keys, applied.version);
         for (const event of events) this.#onEvent(event);
-        await this.sync(true);
         return { changed: events.length > 0, events };
       } catch (error) {
         if (!(error instanceof NeedMoreKeys)) throw error;
@@ -169,16 +202,36 @@ export class KeyManager {
   }
 
   /**
-   * Reloads the ring when the stored key set changed (or always, with `force`). Returns true
-   * when it reloaded. Concurrent calls share one reload.
+   * Seals every private key (and the master-secret canary) again with `reseal`, all in one
+   * transaction, and reloads. Returns how many blobs changed.
+   */
+  async reseal(reseal: Reseal): Promise<number> {
+    const count = await this.#store.resealKeys(reseal, { origin: this.#origin, reason: "reseal", at: this.now() });
+    if (count > 0) this.#mine.add(await this.#store.keysVersion());
+    await this.sync(true);
+    return count;
+  }
+
+  async #reload(records: readonly KeyRecord[], version: number): Promise<void> {
+    await this.ring.load(records, this.now());
+    this.#records = records;
+    this.#version = version;
+  }
+
+  /**
+   * Reloads the ring when the stored key set changed (or always, with `force`), reporting the
+   * changes other processes made. Returns true when it reloaded. Concurrent calls share one.
    */
   sync(force = false): Promise<boolean> {
     if (this.#syncing !== null && !force) return this.#syncing;
     const run = (async () => {
       const version = await this.#store.keysVersion();
       if (!force && version === this.#version) return false;
-      await this.ring.load(await this.#store.listKeys(), this.now());
-      this.#version = version;
+      const records = await this.#store.listKeys();
+      const known = this.#version;
+      const events = Number.isNaN(known) || version === known ? [] : await this.#elsewhere(known, records);
+      await this.#reload(records, version);
+      for (const event of events) this.#onEvent(event);
       return true;
     })();
     this.#syncing = run;
@@ -186,41 +239,24 @@ export class KeyManager {
       if (this.#syncing === run) this.#syncing = null;
     });
   }
-}
 
-function eventsOf(applied: AppliedKeyChanges, before: readonly KeyRecord[], now: number): KeyEvent[] {
-  const events: KeyEvent[] = [];
-  const byId = new Map(before.map((key) => [key.id, key]));
-  for (const insert of applied.inserts) {
-    events.push({
-      event: "key_created",
-      kid: insert.kid,
-      alg: insert.alg,
-      activatesAt: insert.activatesAt,
-      exp: insert.exp,
-    });
-  }
-  for (const update of applied.updates) {
-    const key = byId.get(update.id);
-    if (key === undefined) continue;
-    if (update.revokedAt !== null && key.revokedAt === null) {
-      events.push({ event: "key_revoked", kid: key.kid, revokedAt: update.revokedAt });
-    } else {
-      events.push({
-        event: "key_rescheduled",
-        kid: key.kid,
-        activatesAt: update.activatesAt,
-        retiresAt: update.retiresAt,
-        exp: update.exp,
-      });
+  /** The events of the changes since keys version `known` that other processes made. */
+  async #elsewhere(known: number, records: readonly KeyRecord[]): Promise<KeyEvent[]> {
+    const notes = (await this.#store.keyChanges(known)).filter((note) => !this.#mine.has(note.version));
+    for (const version of this.#mine) if (version <= known) this.#mine.delete(version);
+    const diff = changesBetween(this.#records, records, this.now());
+    if (notes.length === 0 && diff.length === 0) return [];
+    const by = [...new Set(notes.map((note) => note.origin))].join(", ") || "another process";
+    const reason = [...new Set(notes.map((note) => note.reason))].join(", ") || "unknown";
+    const events = madeBy(diff, { by, reason });
+    if (notes.some((note) => note.reason === "reseal")) events.push({ event: "keys_resealed", by, reason });
+    if (notes.some((note) => note.reason === "policy")) {
+      const stored = await this.#store.keyPolicy();
+      const changes = stored === null ? [] : policyChanges(this.policy, stored);
+      if (changes.length > 0) {
+        events.push({ event: "key_policy_differs", summary: describePolicyChanges(changes), changes, by, reason });
+      }
     }
+    return events;
   }
-  for (const id of applied.deletes) {
-    const key = byId.get(id);
-    if (key === undefined) continue;
-    // Revoked and purged at once (no retention): report both.
-    if (key.revokedAt === null && key.exp > now) events.push({ event: "key_revoked", kid: key.kid, revokedAt: now });
-    events.push({ event: "key_purged", kid: key.kid, exp: Math.min(key.exp, now) });
-  }
-  return events;
 }

@@ -4,7 +4,8 @@
  * the lifecycle intents applied through a `KeyManager`. Holds no state; time is a parameter.
  * @module
  */
-import type { ApplyResult, KeyEvent, KeyManager } from "./key_manager.ts";
+import type { KeyEvent } from "./key_events.ts";
+import type { ApplyResult, KeyManager } from "./key_manager.ts";
 import { type KeyRecord, keyState } from "../core/key_lifecycle.ts";
 import { type Alg, type KeyMaterial } from "../core/key_material.ts";
 import type { KeyStore } from "../store/ports.ts";
@@ -21,8 +22,12 @@ export interface KeyInfo {
   /** Whether the key is in the JWKS now. */
   readonly published: boolean;
   readonly createdAt: string;
-  readonly activatesAt: string;
-  readonly retiresAt: string;
+  /**
+   * When it signs (or signed) tokens, or null when it never did: revoked before its turn, or
+   * made only to sign `?expired=true` tokens.
+   */
+  readonly activatesAt: string | null;
+  readonly retiresAt: string | null;
   /** End of the key's published life (`keys.exp`). */
   readonly expiresAt: string;
   readonly revokedAt: string | null;
@@ -41,17 +46,26 @@ export function isoSeconds(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
 }
 
+/**
+ * True when `record` never signed an ordinary token: revoked before its turn (revoking moves a
+ * waiting key's schedule to the instant of the revocation) or born expired, for `?expired=true`.
+ */
+export function neverSigned(record: KeyRecord): boolean {
+  return (record.revokedAt !== null && record.activatesAt >= record.revokedAt) || record.exp <= record.createdAt;
+}
+
 /** Describes `record` at `now` (unix seconds). */
 export function keyInfo(record: KeyRecord, now: number): KeyInfo {
   const state = keyState(record, now);
+  const never = neverSigned(record);
   return Object.freeze({
     kid: record.kid,
     alg: record.alg,
     status: record.revokedAt !== null ? "revoked" : state,
     published: state !== "expired",
     createdAt: isoSeconds(record.createdAt),
-    activatesAt: isoSeconds(record.activatesAt),
-    retiresAt: isoSeconds(record.retiresAt),
+    activatesAt: never ? null : isoSeconds(record.activatesAt),
+    retiresAt: never ? null : isoSeconds(record.retiresAt),
     expiresAt: isoSeconds(record.exp),
     revokedAt: record.revokedAt === null ? null : isoSeconds(record.revokedAt),
     row: record.id,
@@ -115,5 +129,11 @@ export function describeChange(change: KeyEvent): string {
       return `Activated ${change.kid}`;
     case "key_retired":
       return `Retired ${change.kid}`;
+    case "key_policy_changed":
+      return `Key policy changed: ${change.summary}; the keys were re-planned`;
+    case "key_policy_differs":
+      return `The stored key policy differs from this process's settings: ${change.summary}`;
+    case "keys_resealed":
+      return `Re-sealed ${change.count ?? "every"} private key blobs under the new master secret`;
   }
 }

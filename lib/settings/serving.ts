@@ -7,7 +7,10 @@ import { parseBoolean, parseDuration, parseRateLimit, type RateLimit } from "../
 import { type Cidr, parseCidr } from "../http/client_ip.ts";
 import type { LoginBackoffPolicy } from "../users/backoff.ts";
 import type { AuthMode } from "../users/login.ts";
-import { integer, Invalid, oneOf, type SeedUser, setting } from "./define.ts";
+import { duration, integer, Invalid, oneOf, type SeedUser, setting } from "./define.ts";
+
+/** How the server writes its log: a banner and readable lines on a terminal, or JSON lines. */
+export type LogFormat = "auto" | "json" | "text";
 
 /** The addresses `--trust-proxy loopback` stands for. */
 const LOOPBACK = ["127.0.0.0/8", "::1"];
@@ -167,6 +170,24 @@ export const SERVING_SETTINGS = Object.freeze({
     scope: "serve",
     fallback: 64,
     parse: integer(0, 100_000),
+  }),
+  authLogRetention: setting<number | null>({
+    flag: "auth-log-retention",
+    env: ["AUTH_LOG_RETENTION"],
+    arg: "DURATION|off",
+    help: "how long auth_logs rows are kept; older ones are deleted in the background (default 90d)",
+    scope: "serve",
+    fallback: 90 * 86_400,
+    parse: (text) => text.trim().toLowerCase() === "off" ? null : duration(60)(text),
+  }),
+  logFormat: setting<LogFormat>({
+    flag: "log-format",
+    env: ["LOG_FORMAT"],
+    arg: "auto|json|text",
+    help: "auto: a banner and readable lines on a terminal, JSON lines otherwise (default auto)",
+    scope: "serve",
+    fallback: "auto",
+    parse: (text) => oneOf(["auto", "json", "text"] as const, "auto, json or text")(text.toLowerCase()),
   }),
   loginBackoff: setting<LoginBackoffPolicy | null>({
     flag: "login-backoff",

@@ -7,6 +7,7 @@
  */
 import { AppError } from "../core/errors.ts";
 import type { KeyRecord, PlannedUpdate } from "../core/key_lifecycle.ts";
+import type { Alg } from "../core/key_material.ts";
 import type { SecretCheck } from "../core/seal.ts";
 import type { OAuthStore } from "./oauth_ports.ts";
 
@@ -17,18 +18,66 @@ export interface KeyInsert
   readonly seal: (id: number) => Uint8Array;
 }
 
+/**
+ * The key policy as it is stored with the keys (`jwks_key_policy`): the settings the key set was
+ * last planned with. Times are unix seconds.
+ */
+export interface StoredPolicy {
+  readonly rotationInterval: number;
+  readonly tokenTtl: number;
+  readonly clockSkew: number;
+  readonly retention: number;
+  readonly alg: Alg;
+  /**
+   * JWKS answers served under an earlier policy, with a max-age of up to `cachedMaxAge`, may
+   * be cached until `cachedUntil` (both 0 when nothing is cached longer than this policy says).
+   */
+  readonly cachedMaxAge: number;
+  readonly cachedUntil: number;
+  readonly updatedAt: number;
+}
+
+/** Who changed the key set and why, stored with the change so other processes can say so. */
+export interface KeyChangeNote {
+  /** The process and command: `keys revoke (pid 4242 on build-1)`. */
+  readonly origin: string;
+  /** `maintain`, `rotate`, `revoke`, `import`, `policy` or `reseal`. */
+  readonly reason: string;
+  /** When, in unix seconds. */
+  readonly at: number;
+}
+
+/** A stored {@linkcode KeyChangeNote}, with the keys version the change made. */
+export interface KeyChangeRecord extends KeyChangeNote {
+  readonly version: number;
+}
+
 /** Changes to apply to the key set in one transaction. */
 export interface KeyChanges {
   readonly inserts: readonly KeyInsert[];
   readonly updates: readonly PlannedUpdate[];
   /** Row ids to delete. */
   readonly deletes: readonly number[];
+  /** The policy to store with the keys, when it changes. */
+  readonly policy?: StoredPolicy;
+  /** Stored with the change (when anything changed), for the other processes' logs. */
+  readonly note?: KeyChangeNote;
 }
 
 /** What a key transaction did: the ids of inserted rows, in the order of `inserts`. */
 export interface AppliedKeyChanges extends KeyChanges {
   readonly insertedIds: readonly number[];
+  /** The keys version after the transaction. */
+  readonly version: number;
+  /** Every key after the transaction. */
+  readonly keys: readonly KeyRecord[];
 }
+
+/**
+ * Re-seals one blob: returns the new blob, or null when it is already sealed as wanted. Throws
+ * to abort the whole re-seal (nothing is written). Synchronous, as it runs inside a transaction.
+ */
+export type Reseal = (kid: number | string, blob: Uint8Array) => Uint8Array | null;
 
 /** Persistent key storage. */
 export interface KeyStore {
@@ -41,7 +90,18 @@ export interface KeyStore {
    * returns and bumps the keys version when anything changed. `plan` must be synchronous and
    * pure: it may be called again when the transaction is retried.
    */
-  updateKeys(plan: (keys: readonly KeyRecord[]) => KeyChanges): Promise<AppliedKeyChanges>;
+  updateKeys(
+    plan: (keys: readonly KeyRecord[], policy: StoredPolicy | null) => KeyChanges,
+  ): Promise<AppliedKeyChanges>;
+  /** The stored key policy, or null when none was stored yet. */
+  keyPolicy(): Promise<StoredPolicy | null>;
+  /** The change notes of the keys versions after `version`, oldest first (the latest 1,000 are kept). */
+  keyChanges(version: number): Promise<KeyChangeRecord[]>;
+  /**
+   * Re-seals every private key and the master-secret canary with `reseal` in one exclusive
+   * transaction: all or nothing. Returns how many blobs changed (the canary included).
+   */
+  resealKeys(reseal: Reseal, note: KeyChangeNote): Promise<number>;
 }
 
 /** A registered user. */
@@ -80,6 +140,11 @@ export interface UserStore {
   findUser(username: string): Promise<UserRecord | null>;
   /** Writes login rows to `auth_logs` and updates `users.last_login`, in one transaction. */
   recordLogins(events: readonly LoginEvent[]): Promise<void>;
+  /**
+   * Deletes up to `limit` of the oldest `auth_logs` rows from before `before` (unix ms), in one
+   * short transaction. Returns how many it deleted: fewer than `limit` when it caught up.
+   */
+  pruneLogins(before: number, limit: number): Promise<number>;
 }
 
 /** A whole database: keys, users, the master-secret check, and its lifecycle. */
@@ -88,9 +153,21 @@ export interface Store extends KeyStore, UserStore {
   readonly description: string;
   /** OAuth clients, grants, refresh tokens and revoked access tokens. */
   readonly oauth: OAuthStore;
+  /** True when this open created the database (no master-secret canary was there before). */
+  readonly created: boolean;
   /** Resolves when the database answers a trivial query; throws otherwise. */
   ping(): Promise<void>;
-  /** Closes the connection; pending writes are finished first. */
+  /**
+   * Moves what the write-ahead log holds into the database file (SQLite), so that a copy of the
+   * file alone is complete up to now; nothing for a server database.
+   */
+  checkpoint(): Promise<void>;
+  /**
+   * Writes a consistent copy of the whole database to the new file `path` while others keep
+   * reading and writing (SQLite's online backup). Throws `bad_request` for a server database.
+   */
+  backup(path: string): Promise<void>;
+  /** Closes the connection; pending writes are finished first (SQLite checkpoints the WAL). */
   close(): Promise<void>;
 }
 

@@ -197,6 +197,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   });
   const onError = options.onError ?? (() => {});
   pool.on("error", (error) => onError(describePgError(error, where)));
+  let created = false;
   try {
     await inTransaction(pool, async (client) => {
       const lockName = target.schema ?? (await client.query("SELECT current_schema() AS name")).rows[0]?.name ?? "";
@@ -209,13 +210,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           "DO $$ BEGIN EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', current_setting('jwks.schema')); END $$",
         );
       }
-      await runProgramAsync(openDatabase(POSTGRES_DIALECT, options.secret, where), execOn(client));
+      created = await runProgramAsync(openDatabase(POSTGRES_DIALECT, options.secret, where), execOn(client));
     });
   } catch (error) {
     await pool.end().catch(() => {});
     throw describePgError(error, where);
   }
-  return new SqlStore(new PostgresDriver(pool, target.description), where);
+  return new SqlStore(new PostgresDriver(pool, target.description), where, { created });
 }
 
 /** A pool of connections; a program runs on one of them. */
@@ -250,6 +251,11 @@ class PostgresDriver implements SqlDriver {
   }
 
   check(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** PostgreSQL checkpoints on its own; a copy is `pg_dump`'s job (docs/operations.md). */
+  checkpoint(): Promise<void> {
     return Promise.resolve();
   }
 

@@ -41,7 +41,8 @@ function ddl(...statements: readonly string[]): Migration {
  * Every migration ever released, oldest first. Never edit or reorder a released one (a
  * database records only how many it has applied): append. Version 1 is the schema of the
  * first release; version 2 gives the keys version a table of its own in SQLite too; version 3
- * adds the OAuth tables.
+ * adds the OAuth tables; version 4 stores the key policy with the keys and a note with each
+ * key-set change.
  */
 export const MIGRATIONS: readonly Migration[] = [
   ddl(
@@ -134,6 +135,25 @@ export const MIGRATIONS: readonly Migration[] = [
       expires_at {int} NOT NULL
     )`,
   ),
+  ddl(
+    `CREATE TABLE IF NOT EXISTS jwks_key_policy(
+      name TEXT PRIMARY KEY,
+      rotation_interval {int} NOT NULL,
+      token_ttl {int} NOT NULL,
+      clock_skew {int} NOT NULL,
+      retention {int} NOT NULL,
+      alg TEXT NOT NULL,
+      cached_max_age {int} NOT NULL,
+      cached_until {int} NOT NULL,
+      updated_at {int} NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS jwks_key_changes(
+      version {int} PRIMARY KEY,
+      changed_at {int} NOT NULL,
+      origin TEXT NOT NULL,
+      reason TEXT NOT NULL
+    )`,
+  ),
 ];
 
 /** Throws `corrupt_data` when a contract table in `tables` (name to columns) has other columns. */
@@ -172,9 +192,10 @@ export function* inspectDatabase(dialect: Dialect, secret: SecretCheck, where: s
 /**
  * The start program: {@linkcode inspectDatabase}, then every pending migration, then the
  * canary of a new database. Run it in one transaction under the backend's migration lock, so
- * concurrent starts migrate once and a refused start writes nothing.
+ * concurrent starts migrate once and a refused start writes nothing. Returns true when the
+ * database was new (it had no canary).
  */
-export function* openDatabase(dialect: Dialect, secret: SecretCheck, where: string): Program<void> {
+export function* openDatabase(dialect: Dialect, secret: SecretCheck, where: string): Program<boolean> {
   const hasCanary = yield* inspectDatabase(dialect, secret, where);
   for (const statement of dialect.prepareVersion) yield q(statement);
   const [applied] = yield q(dialect.readVersion);
@@ -182,7 +203,7 @@ export function* openDatabase(dialect: Dialect, secret: SecretCheck, where: stri
     yield* MIGRATIONS[version]!(dialect.types);
     yield dialect.writeVersion(version + 1);
   }
-  if (hasCanary) return;
+  if (hasCanary) return false;
   yield q(
     "INSERT INTO jwks_settings (name, value) VALUES ('secret_check', ?) ON CONFLICT (name) DO NOTHING",
     secret.make(),
@@ -190,4 +211,5 @@ export function* openDatabase(dialect: Dialect, secret: SecretCheck, where: stri
   // Kept rather than made: a start of the code before this lock could have stored its own.
   const [kept] = yield q(READ_CANARY);
   secret.verify(bytes(kept!.value), where);
+  return true;
 }

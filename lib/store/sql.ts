@@ -116,5 +116,9 @@ export interface SqlDriver {
   describe(error: unknown): AppError;
   /** Checks what a query cannot see (a SQLite file moved or replaced); resolves when fine. */
   check(): Promise<void>;
+  /** See `Store.checkpoint`. */
+  checkpoint(): Promise<void>;
+  /** See `Store.backup`; absent for a backend that cannot copy itself. */
+  backup?(path: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -10,16 +10,29 @@ import type { KeyRecord } from "../core/key_lifecycle.ts";
 import { isAlg, type PublicJwk } from "../core/key_material.ts";
 import {
   type AppliedKeyChanges,
+  type KeyChangeNote,
+  type KeyChangeRecord,
   type KeyChanges,
   type LoginEvent,
   type NewUser,
   publicStoreError,
+  type Reseal,
   type Store,
+  type StoredPolicy,
   type UserRecord,
 } from "./ports.ts";
 import type { OAuthStore } from "./oauth_ports.ts";
 import { sqlOAuthStore } from "./oauth_sql.ts";
 import { sqlTimestamp } from "./schema.ts";
+import {
+  bumpKeysVersion,
+  pruneLogins,
+  readKeyChanges,
+  readPolicy,
+  recordLogins,
+  resealKeys,
+  writePolicy,
+} from "./sql_upkeep.ts";
 import {
   bytes,
   type Dialect,
@@ -71,15 +84,17 @@ export function* listKeys(where: string): Program<KeyRecord[]> {
 }
 
 /**
- * The key-update loop: plans on the rows this transaction sees, then applies the plan. Run it
- * under the `keys` lock so no two processes plan on the same rows.
+ * The key-update loop: plans on the rows (and the policy) this transaction sees, then applies
+ * the plan, the policy and the change note. Run it under the `keys` lock so no two processes
+ * plan on the same rows.
  */
 export function* updateKeys(
   dialect: Dialect,
-  plan: (keys: readonly KeyRecord[]) => KeyChanges,
+  plan: (keys: readonly KeyRecord[], policy: StoredPolicy | null) => KeyChanges,
   where: string,
 ): Program<AppliedKeyChanges> {
-  const changes = plan(yield* listKeys(where));
+  const before = yield* listKeys(where);
+  const changes = plan(before, yield* readPolicy(where));
   const insertedIds: number[] = [];
   for (const insert of changes.inserts) {
     // The id is chosen before the insert so the sealed blob can bind it as AAD; the dialect
@@ -114,37 +129,13 @@ export function* updateKeys(
     yield q("DELETE FROM jwks_key_meta WHERE kid = ?", id);
     yield q("DELETE FROM keys WHERE kid = ?", id);
   }
-  if (changes.inserts.length + changes.updates.length + changes.deletes.length > 0) {
-    yield q(
-      `INSERT INTO jwks_counters (name, value) VALUES ('keys_version', 1)
-       ON CONFLICT (name) DO UPDATE SET value = jwks_counters.value + 1`,
-    );
+  if (changes.policy !== undefined) yield* writePolicy(changes.policy);
+  if (changes.inserts.length + changes.updates.length + changes.deletes.length === 0 && !changes.policy) {
+    const [row] = yield q("SELECT value FROM jwks_counters WHERE name = 'keys_version'");
+    return { ...changes, insertedIds, version: Number(row?.value ?? 0), keys: before };
   }
-  return { ...changes, insertedIds };
-}
-
-/**
- * Login rows and `last_login`, for one transaction. Users are updated once each, in id order,
- * so two processes writing batches for the same users cannot deadlock; `last_login` only
- * moves forward, whichever batch commits first (the timestamp text sorts like the time).
- */
-export function* recordLogins(events: readonly LoginEvent[]): Program<void> {
-  const latest = new Map<number, string>();
-  for (const event of events) {
-    const at = sqlTimestamp(event.at);
-    yield q(
-      "INSERT INTO auth_logs (request_ip, request_timestamp, user_id) VALUES (?, ?, ?)",
-      event.ip,
-      at,
-      event.userId,
-    );
-    if (event.userId === null) continue;
-    const seen = latest.get(event.userId);
-    if (seen === undefined || at > seen) latest.set(event.userId, at);
-  }
-  for (const [id, at] of [...latest].sort(([a], [b]) => a - b)) {
-    yield q("UPDATE users SET last_login = ? WHERE id = ? AND (last_login IS NULL OR last_login < ?)", at, id, at);
-  }
+  const version = yield* bumpKeysVersion(changes.note);
+  return { ...changes, insertedIds, version, keys: yield* listKeys(where) };
 }
 
 function* returningUser(sql: string, user: NewUser, now: number): Program<UserRecord> {
@@ -166,15 +157,20 @@ function* single(sql: string): Program<Row | undefined> {
 export class SqlStore implements Store {
   readonly description: string;
   readonly oauth: OAuthStore;
+  readonly created: boolean;
   #driver: SqlDriver;
   #where: string;
 
-  /** `where` names the database in error messages (quoted; a path or a URL without password). */
-  constructor(driver: SqlDriver, where: string) {
+  /**
+   * `where` names the database in error messages (quoted; a path or a URL without password);
+   * `created` says the open made the database.
+   */
+  constructor(driver: SqlDriver, where: string, options: { created?: boolean } = {}) {
     this.#driver = driver;
     this.#where = where;
     this.description = driver.description;
     this.oauth = sqlOAuthStore((program, options) => this.#run(program, options));
+    this.created = options.created ?? false;
   }
 
   #public(error: unknown): AppError {
@@ -209,8 +205,22 @@ export class SqlStore implements Store {
     return Number(row?.value ?? 0);
   }
 
-  updateKeys(plan: (keys: readonly KeyRecord[]) => KeyChanges): Promise<AppliedKeyChanges> {
+  updateKeys(
+    plan: (keys: readonly KeyRecord[], policy: StoredPolicy | null) => KeyChanges,
+  ): Promise<AppliedKeyChanges> {
     return this.#run(updateKeys(this.#driver.dialect, plan, this.#where), { lock: "keys" });
+  }
+
+  keyPolicy(): Promise<StoredPolicy | null> {
+    return this.#run(readPolicy(this.#where));
+  }
+
+  keyChanges(version: number): Promise<KeyChangeRecord[]> {
+    return this.#run(readKeyChanges(version));
+  }
+
+  resealKeys(reseal: Reseal, note: KeyChangeNote): Promise<number> {
+    return this.#run(resealKeys(reseal, note), { lock: "keys" });
   }
 
   createUser(user: NewUser, now: number): Promise<UserRecord> {
@@ -242,6 +252,10 @@ export class SqlStore implements Store {
     return this.#run(recordLogins(events), { atomic: true, relaxed: true });
   }
 
+  pruneLogins(before: number, limit: number): Promise<number> {
+    return this.#run(pruneLogins(before, limit), { atomic: true });
+  }
+
   async ping(): Promise<void> {
     try {
       await this.#driver.check();
@@ -249,6 +263,25 @@ export class SqlStore implements Store {
       throw this.#public(error);
     }
     await this.#run(single("SELECT COUNT(*) AS n FROM jwks_settings"));
+  }
+
+  async checkpoint(): Promise<void> {
+    try {
+      await this.#driver.checkpoint();
+    } catch (error) {
+      throw this.#public(error);
+    }
+  }
+
+  async backup(path: string): Promise<void> {
+    if (this.#driver.backup === undefined) {
+      throw new AppError("bad_request", `Database ${this.#where} cannot copy itself; use the server's own backup tool`);
+    }
+    try {
+      await this.#driver.backup(path);
+    } catch (error) {
+      throw error instanceof AppError ? error : this.#driver.describe(error);
+    }
   }
 
   close(): Promise<void> {

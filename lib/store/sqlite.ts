@@ -25,7 +25,7 @@ import {
   type Statement,
 } from "./sql.ts";
 import { SqlStore } from "./sql_store.ts";
-import { checkPages, checkSameFile, type FileIdentity, fileIdentity, fileSize } from "./sqlite_file.ts";
+import { checkPages, checkSameFile, copyDatabase, type FileIdentity, fileIdentity, fileSize } from "./sqlite_file.ts";
 
 /** Options of {@linkcode openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -128,17 +128,18 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stor
   } catch (error) {
     throw describeSqliteError(error, path);
   }
+  let created: boolean;
   try {
     if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     // Checked again on this connection, inside the lock: another process may have changed the
     // file since the first look.
-    atomically(db, () => runProgram(openDatabase(SQLITE_DIALECT, options.secret, where), execOn(db)));
+    created = atomically(db, () => runProgram(openDatabase(SQLITE_DIALECT, options.secret, where), execOn(db)));
   } catch (error) {
     db.close();
     throw error instanceof AppError ? error : describeSqliteError(error, path);
   }
-  return new SqlStore(new SqliteDriver(db, path, fileIdentity(path)), where);
+  return new SqlStore(new SqliteDriver(db, path, fileIdentity(path)), where, { created });
 }
 
 /** Runs one statement on `db`, preparing it afresh (for connections that run few statements). */
@@ -238,10 +239,33 @@ class SqliteDriver implements SqlDriver {
     }
   }
 
+  /**
+   * A passive checkpoint: copies what it can from the WAL into the file without waiting for
+   * readers, so a plain copy of the file is complete up to the last commit it could move.
+   */
+  checkpoint(mode: "PASSIVE" | "TRUNCATE" = "PASSIVE"): Promise<void> {
+    try {
+      if (this.#path === ":memory:") return Promise.resolve();
+      this.#db.exec(mode === "PASSIVE" ? "PRAGMA wal_checkpoint(PASSIVE)" : "PRAGMA wal_checkpoint(TRUNCATE)");
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** See {@linkcode copyDatabase}. */
+  backup(path: string): Promise<void> {
+    if (this.#closed) return Promise.reject(new AppError("unavailable", "Database is closed"));
+    return copyDatabase(this.#db, path);
+  }
+
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
       this.#statements.clear();
+      // A clean stop leaves the whole database in the file, even while another process keeps
+      // it open; when readers or a failing disk prevent it, the WAL stays and is still valid.
+      if (this.#path !== ":memory:") this.checkpoint("TRUNCATE").catch(() => {});
       this.#db.close();
     }
     return Promise.resolve();

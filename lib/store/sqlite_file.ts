@@ -1,12 +1,12 @@
 /**
  * The SQLite file's health, as the SQLite backend checks it: before the first write (whole
  * pages, `quick_check`) and while serving (still the file the connection has open, still
- * readable and writable). Runs no SQL beyond those pragmas; opening and migrating are in
- * `sqlite.ts`.
+ * readable and writable); and its consistent copy (the online backup). Runs no SQL beyond those;
+ * opening and migrating are in `sqlite.ts`.
  * @module
  */
 import { statSync } from "node:fs";
-import type { DatabaseSync } from "node:sqlite";
+import { backup, DatabaseSync } from "node:sqlite";
 import { AppError } from "../core/errors.ts";
 
 /** Which file a path named when the database was opened. */
@@ -74,11 +74,40 @@ export function checkSameFile(path: string, file: FileIdentity): void {
   if (stat.dev !== file.dev || stat.ino !== file.ino) {
     throw new AppError("unavailable", "Database file was replaced by another file");
   }
+  // Never open the file to ask: closing any descriptor of it releases every POSIX lock this
+  // process holds on it, SQLite's included, and another process could then take the database
+  // for its own (delete the WAL as its last user, or restore over it). The owner's mode bits say
+  // what a chmod took away.
+  if ((stat.mode & 0o600) !== 0o600) throw new AppError("unavailable", "Database file is not readable and writable");
+}
+
+/**
+ * Writes a consistent copy of the database `db` has open to the new file `path` with SQLite's
+ * online backup, in one step (one read transaction: others keep writing meanwhile, and the copy
+ * is the database as of one instant). The file is created first with mode 0600, so the copy is
+ * never readable by others, not even for a moment; it is left in rollback-journal mode, one
+ * file with no `-wal` beside it. Throws `conflict` when `path` exists.
+ */
+export async function copyDatabase(db: DatabaseSync, path: string): Promise<void> {
   try {
-    // Opening for read and write (never create) asks the kernel, with no extra permission
-    // from Deno (node's accessSync would need --allow-sys=uid,gid).
-    Deno.openSync(path, { read: true, write: true }).close();
-  } catch {
-    throw new AppError("unavailable", "Database file is not readable and writable");
+    Deno.writeFileSync(path, new Uint8Array(), { mode: 0o600, createNew: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) throw new AppError("conflict", `"${path}" already exists`);
+    throw error;
+  }
+  try {
+    Deno.chmodSync(path, 0o600);
+    // `VACUUM INTO` would be simpler, but it attaches a database, which Deno forbids without
+    // --allow-all; the backup API needs no attach.
+    await backup(db, path, { rate: -1 });
+    const copy = new DatabaseSync(path);
+    try {
+      copy.exec("PRAGMA journal_mode = DELETE");
+    } finally {
+      copy.close();
+    }
+  } catch (error) {
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) await Deno.remove(file).catch(() => {});
+    throw error;
   }
 }

@@ -69,7 +69,11 @@ export function loginPolicy(options: LoginPolicyOptions): LoginPolicy {
         if (users === null || username === undefined || password === undefined || username === "") {
           return fail(
             "missing_credentials",
-            new AppError("unauthorized", "Send a username and password (JSON, form or Basic)"),
+            new AppError(
+              "unauthorized",
+              "Send a username and password (JSON, form or Basic); to get one, POST /register " +
+                '{"username","email"}, or start the server with --auth open for a mock issuer that gives anyone a token',
+            ),
           );
         }
         return await check(username, password, now);

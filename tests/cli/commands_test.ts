@@ -54,6 +54,9 @@ Deno.test("the command table: one entry per command, each with a summary, help a
     "sign",
     "verify",
     "probe",
+    "secret rotate",
+    "backup",
+    "restore",
     "version",
   ]);
   for (const spec of COMMANDS) {

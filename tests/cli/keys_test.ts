@@ -169,3 +169,46 @@ Deno.test("keys list, rotate and revoke work on the server's database file", asy
     assert.equal((await cli(["keys", "list", "--rotate-every", "1s"], { env: ws.env })).code, 2);
   });
 });
+
+Deno.test("keys commands plan with the policy the server stored, and say when a setting given differs", async (t) => {
+  await using ws = await workspace();
+  const clock = testClock();
+  await withApp({ db: ws.db, alg: "ES256", "rotate-every": "2m", "token-ttl": "60s" }, async () => {}, {
+    clock,
+    secret: SECRET,
+  });
+  await t.step("keys rotate without the server's flags keeps its 2-minute keys", async () => {
+    const result = await cli(["keys", "rotate", "--json"], { env: ws.env, clock });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "", "nothing differs: nothing to say");
+    const created = JSON.parse(result.stdout).changes.find((change: { event: string }) =>
+      change.event === "key_created"
+    );
+    const key = JSON.parse(result.stdout).keys.find((k: { kid: string }) => k.kid === created.kid);
+    assert.equal((Date.parse(key.retiresAt) - Date.parse(key.activatesAt)) / 1000, 120);
+  });
+  await t.step("a flag that differs is named on stderr, and this command plans with it", async () => {
+    const result = await cli(["keys", "rotate", "--rotate-every", "1h", "--json"], { env: ws.env, clock });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /Warning: the rotation interval given here \(1h\) differs from the one the server uses \(2m, stored with the keys\); this command plans with 1h/,
+    );
+  });
+  await t.step("keys list shows the stored policy", async () => {
+    const result = await cli(["keys", "list"], { env: ws.env, clock });
+    assert.match(result.stdout, /^Key policy \(stored by the server\): ES256, each key signs 2m, tokens live 1m/m);
+    assert.equal(
+      JSON.parse((await cli(["keys", "list", "--json"], { env: ws.env, clock })).stdout).policy.tokenTtl,
+      60,
+    );
+  });
+  await t.step("a key revoked before its turn says it never signed", async () => {
+    const { keys } = JSON.parse((await cli(["keys", "list", "--json"], { env: ws.env, clock })).stdout);
+    const waiting = keys.filter((key: { status: string }) => key.status === "next").at(-1);
+    await cli(["keys", "revoke", waiting.kid], { env: ws.env, clock });
+    const table = (await cli(["keys", "list"], { env: ws.env, clock })).stdout;
+    const row = table.split("\n").find((line) => line.startsWith(waiting.kid))!;
+    assert.match(row, /revoked\s+never\s+-\s+\S+ \(revoked\)$/);
+  });
+});

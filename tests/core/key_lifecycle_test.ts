@@ -332,3 +332,80 @@ Deno.test("a key that has signed keeps its exp when a restart brings a shorter t
   const waiting = plan.updates.find((u) => u.id === 2);
   assert.equal(waiting?.exp, T + 1200 + shorter.window, "a key that never signed takes the new window");
 });
+
+Deno.test("replan: a new policy takes effect on the stored keys", async (t) => {
+  const daily = lifecyclePolicy({ rotationInterval: 86_400, tokenTtl: 900, clockSkew: 60 });
+  const fast = lifecyclePolicy({ rotationInterval: 120, tokenTtl: 60, clockSkew: 60 });
+  const planWith = (keys: readonly KeyRecord[], now: number, p: typeof policy, intent?: KeyIntent, cache?: {
+    maxAge: number;
+    until: number;
+  }, counter = { id: keys.length }) => apply(keys, planKeys(keys, now, p, intent, cache ? { cache } : {}), counter);
+  // A day-long key set, one hour in: the active key signs until T + 1 d, the next key waits.
+  const day = planWith([], T, daily);
+  const now = T + 3600;
+
+  await t.step("24 h to 2 min: the active key hands over at once, its successor long published", () => {
+    const replanned = planWith(day, now, fast, { kind: "replan" });
+    const s = states(replanned, now);
+    assert.equal(s.active.length, 1);
+    assert.equal(s.active[0]!.id, 2, "the next key signs now: it was published an hour ago");
+    const old = replanned.find((key) => key.id === 1)!;
+    assert.equal(old.retiresAt, now);
+    assert.equal(old.exp, now + daily.window, "tokens it signed (15 min ones) keep verifying");
+    assert.equal(s.active[0]!.retiresAt, now + 120, "the new interval");
+    assert.ok(isEmptyPlan(planKeys(replanned, now, fast)), "a maintenance step afterwards changes nothing");
+  });
+
+  await t.step("never before the successor has been published for the lead time", () => {
+    // The next key was revoked 10 s ago: its replacement is young.
+    const revoked = planWith(day, now - 10, daily, { kind: "revoke", kid: "kid-2" });
+    const young = revoked.find((key) => key.createdAt === now - 10 && key.exp > now)!;
+    const replanned = planWith(revoked, now, fast, { kind: "replan" });
+    const active = states(replanned, now).active[0]!;
+    assert.equal(active.id, 1, "the current key keeps signing, though its new interval is over");
+    assert.equal(active.retiresAt, young.createdAt + fast.lead, "it hands over once the next key is a lead time old");
+    const cached = planWith(revoked, now, fast, { kind: "replan" }, {
+      maxAge: daily.maxAge,
+      until: now + daily.maxAge,
+    });
+    assert.equal(
+      states(cached, now).active[0]!.retiresAt,
+      young.createdAt + daily.lead,
+      "a key published just before the change waits for copies cached under the old max-age",
+    );
+  });
+
+  await t.step("keys created after the change wait for JWKS copies cached under the old max-age", () => {
+    const cache = { maxAge: daily.maxAge, until: now + daily.maxAge };
+    const replanned = planWith(day, now, fast, { kind: "replan" }, cache);
+    const fresh = replanned.filter((key) => key.createdAt === now && key.exp > now);
+    assert.equal(fresh.length, 1, "a new next key");
+    assert.ok(
+      fresh[0]!.activatesAt >= now + daily.maxAge + 30,
+      `a verifier that fetched just before the change holds its copy ${daily.maxAge} s`,
+    );
+    assert.equal(states(replanned, now).active[0]!.id, 2, "the old next key, in every cached copy, signs now");
+  });
+
+  await t.step("2 min to 24 h: the active key signs for the new interval and the waiting keys move", () => {
+    const quick = planWith([], T, fast);
+    const at = T + 30;
+    const replanned = planWith(quick, at, daily, { kind: "replan" });
+    const s = states(replanned, at);
+    assert.equal(s.active[0]!.id, 1);
+    assert.equal(s.active[0]!.retiresAt, T + 86_400, "it hands over a day after it started");
+    const next = s.next.sort((a, b) => a.activatesAt - b.activatesAt)[0]!;
+    assert.equal(next.activatesAt, T + 86_400);
+    assert.equal(next.retiresAt, T + 2 * 86_400, "the waiting key gets the new interval");
+  });
+
+  await t.step("retired keys keep their schedule: tokens they signed live by the old rules", () => {
+    const counter = { id: 0 };
+    let keys = planWith([], T, fast, undefined, undefined, counter);
+    for (let at = T; at <= T + 300; at += 2) keys = planWith(keys, at, fast, undefined, undefined, counter);
+    const retired = states(keys, T + 300).retired;
+    assert.ok(retired.length > 0);
+    const replanned = planWith(keys, T + 300, daily, { kind: "replan" }, undefined, counter);
+    for (const key of retired) assert.deepEqual(replanned.find((k) => k.id === key.id), key);
+  });
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { lifecyclePolicy } from "../../lib/core/key_policy.ts";
+import { cacheAfterChange, describePolicyChanges, lifecyclePolicy, policyChanges } from "../../lib/core/key_policy.ts";
 
 /** One-minute-scale timings, so each derived number is easy to check by hand. */
 const policy = lifecyclePolicy({ rotationInterval: 600, tokenTtl: 120, clockSkew: 30, retention: 1800 });
@@ -18,4 +18,27 @@ Deno.test("lifecyclePolicy() derives max-age, lead and window from the rotation 
   assert.throws(() => lifecyclePolicy({ tokenTtl: 0 }), /Token TTL/);
   assert.throws(() => lifecyclePolicy({ clockSkew: -1 }), /Clock skew/);
   assert.throws(() => lifecyclePolicy({ retention: -1 }), /retention/);
+});
+
+Deno.test("policyChanges() names each setting that differs, and cacheAfterChange() what verifiers may hold", () => {
+  const daily = lifecyclePolicy();
+  const fast = lifecyclePolicy({ rotationInterval: 120, tokenTtl: 60 });
+  assert.deepEqual(policyChanges(daily, daily), []);
+  const changes = policyChanges(daily, fast);
+  assert.deepEqual(changes, [
+    { setting: "rotationInterval", from: 86_400, to: 120 },
+    { setting: "tokenTtl", from: 900, to: 60 },
+  ]);
+  assert.equal(describePolicyChanges(changes), "rotation interval 1d → 2m, token TTL 15m → 1m");
+
+  // A shorter max-age: copies served before the change live on under the old one.
+  assert.deepEqual(cacheAfterChange(daily, fast, 1000), { maxAge: 300, until: 1300 });
+  assert.deepEqual(cacheAfterChange(fast, daily, 1000), { maxAge: 0, until: 0 }, "a longer max-age needs nothing");
+  assert.deepEqual(cacheAfterChange(null, fast, 1000), { maxAge: 0, until: 0 });
+  assert.deepEqual(
+    cacheAfterChange(fast, lifecyclePolicy({ rotationInterval: 60 }), 1100, { maxAge: 300, until: 1300 }),
+    { maxAge: 300, until: 1300 },
+    "an earlier change's copies are still out there",
+  );
+  assert.deepEqual(cacheAfterChange(fast, fast, 2000, { maxAge: 300, until: 1300 }), { maxAge: 0, until: 0 });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SealError } from "../../lib/core/errors.ts";
-import { createSealer, randomSecret, SEAL_VERSION, secretCheck } from "../../lib/core/seal.ts";
+import { createSealer, randomSecret, rotatingSealer, SEAL_VERSION, secretCheck } from "../../lib/core/seal.ts";
 
 const plaintext = new TextEncoder().encode('{"kty":"RSA","d":"private"}');
 
@@ -78,4 +78,33 @@ Deno.test("randomSecret() makes distinct 256-bit base64url secrets", () => {
   assert.equal(a.length, 43);
   assert.match(a, /^[A-Za-z0-9_-]+$/);
   assert.notEqual(a, randomSecret());
+});
+
+Deno.test("rotatingSealer() seals with the new secret and opens what either secret sealed", async (t) => {
+  const old = createSealer("the old master secret, 32 bytes!");
+  const next = createSealer("the new master secret, 32 bytes!");
+  const sealer = rotatingSealer(next, old);
+  await t.step("a blob of the new secret opens and needs nothing", () => {
+    assert.deepEqual(sealer.open(1, next.seal(1, plaintext)), plaintext);
+    assert.equal(sealer.stale, false);
+    assert.equal(sealer.reseal(1, next.seal(1, plaintext)), null);
+  });
+  await t.step("a blob of the old secret opens, is marked stale, and reseals to the new one", () => {
+    const blob = old.seal(2, plaintext);
+    assert.deepEqual(sealer.open(2, blob), plaintext);
+    assert.equal(sealer.stale, true);
+    const resealed = sealer.reseal(2, blob)!;
+    assert.deepEqual(next.open(2, resealed), plaintext, "now the new secret alone opens it");
+    assert.throws(() => old.open(2, resealed), SealError);
+    sealer.settle();
+    assert.equal(sealer.stale, false);
+  });
+  await t.step("a blob of a third secret, or of another row, opens with neither", () => {
+    assert.throws(() => sealer.open(3, createSealer("a third secret").seal(3, plaintext)), SealError);
+    assert.throws(() => sealer.reseal(4, old.seal(3, plaintext)), SealError);
+  });
+  await t.step("the canary check accepts either secret; without a previous one only the current", () => {
+    secretCheck(sealer).verify(secretCheck(old).make(), '"db"');
+    assert.throws(() => secretCheck(rotatingSealer(next, null)).verify(secretCheck(old).make(), '"db"'), SealError);
+  });
 });

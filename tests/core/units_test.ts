@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseBoolean, parseDuration, parseRateLimit, parseSize } from "../../lib/core/units.ts";
+import { formatDuration, parseBoolean, parseDuration, parseRateLimit, parseSize } from "../../lib/core/units.ts";
 
 Deno.test("parseDuration() and parseRateLimit() accept what the help text promises", () => {
   assert.equal(parseDuration("900"), 900);
@@ -46,4 +46,12 @@ Deno.test("parseBoolean() reads the usual words, empty as false, and nothing els
   for (const text of ["1", "true", "YES", " on "]) assert.equal(parseBoolean(text), true, text);
   for (const text of ["0", "false", "No", "off", ""]) assert.equal(parseBoolean(text), false, text);
   for (const text of ["2", "maybe", "truee"]) assert.equal(parseBoolean(text), undefined, text);
+});
+
+Deno.test("formatDuration() writes the shortest text that parses back to the same seconds", () => {
+  const cases: [number, string][] = [[0, "0s"], [59, "59s"], [60, "1m"], [90, "90s"], [7200, "2h"], [86_400, "1d"]];
+  for (const [seconds, text] of cases) {
+    assert.equal(formatDuration(seconds), text);
+    assert.equal(parseDuration(text), seconds);
+  }
 });

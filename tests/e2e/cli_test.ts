@@ -6,7 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { waitFor, withTempDir } from "../support/helpers.ts";
-import { runCli, type RunResult, scenario, type StartedServer, withServer } from "../support/server_process.ts";
+import denoConfig from "../../deno.json" with { type: "json" };
+import {
+  compilePermissions,
+  runCli,
+  type RunResult,
+  scenario,
+  type StartedServer,
+  withServer,
+} from "../support/server_process.ts";
 
 const SECRET = "cli test secret, 32 bytes long!!";
 const ADMIN_TOKEN = "cli-test-admin-token-0123456789";
@@ -215,3 +223,26 @@ scenario("users add prints a password once, and the running server accepts it", 
     assert.equal(await server.stop(), 0);
   });
 });
+
+scenario(
+  "the ./jwks-server launcher runs the program in the caller's directory with the binary's permissions",
+  async () => {
+    const launcher = new URL("../../jwks-server", import.meta.url).pathname;
+    const text = await Deno.readTextFile(launcher);
+    const flags = text.split(/\s+/).filter((word) => /^--(allow|deny|ignore)-|^--no-prompt$/.test(word));
+    assert.deepEqual(flags, compilePermissions());
+    await withTempDir(async (cwd) => {
+      const env = {
+        PATH: Deno.env.get("PATH")!,
+        HOME: Deno.env.get("HOME") ?? "/",
+        NOT_MY_KEY: "launcher test secret, 32 bytes!!",
+      };
+      const run = (args: string[]) => new Deno.Command(launcher, { args, cwd, env, clearEnv: true }).output();
+      const version = await run(["--version"]);
+      assert.equal(new TextDecoder().decode(version.stdout), `jwks-server ${denoConfig.version}\n`);
+      const rotated = await run(["keys", "rotate"]);
+      assert.equal(rotated.code, 0, new TextDecoder().decode(rotated.stderr));
+      await Deno.stat(`${cwd}/totally_not_my_privateKeys.db`);
+    });
+  },
+);

@@ -147,3 +147,19 @@ scenario("a truncated or garbage database file gives one clear line, exit 1, and
     });
   }
 });
+
+scenario("a port in use exits 1 with one line and leaves the working directory as it was", async () => {
+  await withTempDir(async (dir) => {
+    const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const port = String((taken.addr as Deno.NetAddr).port);
+      const server = spawnServer({ cwd: dir, args: ["--port", port] });
+      const status = await server.exited;
+      assert.equal(status.code, 1);
+      assertOneCleanLine(server.stderr(), new RegExp(`^jwks-server: Port 127\\.0\\.0\\.1:${port} is in use`));
+      assert.deepEqual([...Deno.readDirSync(dir)], [], "no database, no secret file");
+    } finally {
+      taken.close();
+    }
+  });
+});

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { keyState } from "../../lib/core/key_lifecycle.ts";
 import { lifecyclePolicy } from "../../lib/core/key_policy.ts";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
-import { type KeyEvent, KeyManager } from "../../lib/keys/key_manager.ts";
+import type { KeyEvent } from "../../lib/keys/key_events.ts";
+import { KeyManager } from "../../lib/keys/key_manager.ts";
 import { type Store } from "../../lib/store/ports.ts";
 import { openSqliteStore } from "../../lib/store/sqlite.ts";
 import { freshKey, testClock, withTempDir } from "../support/helpers.ts";
@@ -133,5 +134,107 @@ Deno.test("a key that does not open leaves the ring as it was and fails loudly",
     await assert.rejects(other.sync(), /does not open/);
     assert.equal(keys.view(), before);
     await store.close();
+  });
+});
+
+Deno.test("adopt() stores the server's policy, and re-plans the keys when a start brings another", async (t) => {
+  await withFile(async (path) => {
+    const clock = testClock();
+    const daily = lifecyclePolicy({ rotationInterval: 86_400, alg: "ES256" });
+    const fast = lifecyclePolicy({ rotationInterval: 120, tokenTtl: 60, alg: "ES256" });
+    const start = async (p: typeof policy) => {
+      const store = openSqliteStore(path, { secret: secretCheck(sealer) });
+      const events: KeyEvent[] = [];
+      const keys = new KeyManager({
+        store,
+        sealer,
+        policy: p,
+        clock,
+        generate: freshKey,
+        onEvent: (e) => events.push(e),
+        origin: "serve (test)",
+      });
+      await keys.adopt();
+      return { store, keys, events };
+    };
+    await t.step("a new database stores the policy it was made with, and says nothing of it", async () => {
+      const { store, events } = await start(daily);
+      assert.equal((await store.keyPolicy())!.rotationInterval, 86_400);
+      assert.ok(!events.some((e) => e.event === "key_policy_changed"));
+      await store.close();
+    });
+    clock.advance(3600_000);
+    await t.step("a start with 2 min rotation: the change is logged and the next key signs at once", async () => {
+      const { store, keys, events } = await start(fast);
+      const changed = events.find((e) => e.event === "key_policy_changed");
+      assert.ok(changed && changed.event === "key_policy_changed");
+      assert.equal(changed.summary, "rotation interval 1d → 2m, token TTL 15m → 1m");
+      const view = keys.view();
+      const now = keys.now();
+      assert.equal(view.active!.activatesAt, now, "the next key, published an hour ago, signs now");
+      assert.equal(
+        view.active!.retiresAt,
+        now + 300 + 30,
+        "its successor, published now, waits for copies of the JWKS cached under the old 5-minute max-age",
+      );
+      assert.equal(view.next!.retiresAt - view.next!.activatesAt, 120, "from then on every 2 minutes");
+      const stored = (await store.keyPolicy())!;
+      assert.equal(stored.rotationInterval, 120);
+      assert.equal(stored.cachedUntil, keys.now() + 300, "copies of the old JWKS may live 5 more minutes");
+      assert.deepEqual((await keys.adopt()).changed, false, "a second start with the same settings changes nothing");
+      await store.close();
+    });
+  });
+});
+
+Deno.test("changes another process makes are reported with who made them and why; one's own once", async () => {
+  await withFile(async (path) => {
+    const clock = testClock();
+    const serverStore = openSqliteStore(path, { secret: secretCheck(sealer) });
+    const cliStore = openSqliteStore(path, { secret: secretCheck(sealer) });
+    const seen: KeyEvent[] = [];
+    const server = new KeyManager({
+      store: serverStore,
+      sealer,
+      policy,
+      clock,
+      generate: freshKey,
+      onEvent: (e) => seen.push(e),
+      origin: "serve (pid 1)",
+    });
+    await server.adopt();
+    const cli = new KeyManager({
+      store: cliStore,
+      sealer,
+      policy,
+      clock,
+      generate: freshKey,
+      origin: "keys revoke (pid 2)",
+    });
+    await cli.sync();
+    const next = server.view().next!.kid;
+    seen.length = 0;
+    await cli.apply({ kind: "revoke", kid: next });
+    await server.sync();
+    const revoked = seen.find((e) => e.event === "key_revoked");
+    assert.deepEqual(revoked, {
+      event: "key_revoked",
+      kid: next,
+      revokedAt: server.now(),
+      by: "keys revoke (pid 2)",
+      reason: "revoke",
+    });
+    assert.ok(seen.some((e) => e.event === "key_created" && e.by === "keys revoke (pid 2)"), "its replacement too");
+    seen.length = 0;
+    await server.apply({ kind: "rotate" }, { via: "admin API" });
+    const own = seen.length;
+    assert.ok(own > 0);
+    assert.ok(seen.every((e) => !("by" in e)), "its own changes carry no source");
+    await server.sync(true);
+    assert.equal(seen.length, own, "and are not reported again when it reloads");
+    const [note] = await cliStore.keyChanges((await cliStore.keysVersion()) - 1);
+    assert.equal(note!.origin, "serve (pid 1) via admin API");
+    await serverStore.close();
+    await cliStore.close();
   });
 });

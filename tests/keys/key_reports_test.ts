@@ -30,6 +30,20 @@ Deno.test("keyInfo tells a key's status at an instant, revoked apart from expire
   assert.equal(isoSeconds(0), "1970-01-01T00:00:00Z");
 });
 
+Deno.test("keyInfo says honestly when a key never signed: revoked before its turn, or made for ?expired", () => {
+  // Revoking a waiting key moves its schedule to the instant of the revocation.
+  const waiting = keyInfo({ ...record, activatesAt: 1100, retiresAt: 1100, exp: 1100, revokedAt: 1100 }, 1200);
+  assert.equal(waiting.status, "revoked");
+  assert.equal(waiting.activatesAt, null, "it never signed");
+  assert.equal(waiting.retiresAt, null);
+  const signed = keyInfo({ ...record, retiresAt: 1800, exp: 1800, revokedAt: 1800 }, 1900);
+  assert.equal(signed.activatesAt, "1970-01-01T00:25:00Z", "a revoked key that signed says when");
+  assert.equal(signed.retiresAt, "1970-01-01T00:30:00Z");
+  const spare = keyInfo({ ...record, createdAt: 999, activatesAt: 999, retiresAt: 999, exp: 999 }, 1200);
+  assert.equal(spare.status, "expired");
+  assert.equal(spare.activatesAt, null, "born expired: it signs ?expired=true tokens only");
+});
+
 Deno.test("describeChange says each lifecycle change in one line", () => {
   assert.equal(describeChange({ event: "key_purged", kid: "a", exp: 60 }), "Purged a");
   assert.equal(
@@ -46,4 +60,10 @@ Deno.test("describeChange says each lifecycle change in one line", () => {
     describeChange({ event: "key_rescheduled", kid: "a", activatesAt: 60, retiresAt: 90, exp: 120 }),
     "Rescheduled a: signs 1970-01-01T00:01:00Z to 1970-01-01T00:01:30Z, leaves the JWKS at 1970-01-01T00:02:00Z",
   );
+  const changes = [{ setting: "rotationInterval" as const, from: 86_400, to: 120 }];
+  assert.equal(
+    describeChange({ event: "key_policy_changed", summary: "rotation interval 1d → 2m", changes }),
+    "Key policy changed: rotation interval 1d → 2m; the keys were re-planned",
+  );
+  assert.match(describeChange({ event: "keys_resealed", count: 3 }), /^Re-sealed 3 /);
 });

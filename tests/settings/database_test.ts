@@ -37,6 +37,10 @@ Deno.test("the key settings parse their values and keep the master secret out of
   assert.equal(s.masterSecret.flag, null);
   assert.equal(s.masterSecret.secret, true);
   assert.equal(s.masterSecret.parse("  spaced secret "), "  spaced secret ");
+  for (const spec of [s.previousSecret, s.newSecret]) {
+    assert.equal(spec.flag, null, "a secret is never a flag");
+    assert.equal(spec.secret, true);
+  }
   assert.equal(s.alg.parse("EdDSA"), "EdDSA");
   assert.throws(() => s.alg.parse("eddsa"), /expected one of RS256, PS256, ES256, EdDSA/);
   assert.equal(s.tokenTtl.parse("1"), 1);
@@ -52,6 +56,8 @@ Deno.test("the key settings parse their values and keep the master secret out of
     {
       db: DEFAULT_DB,
       masterSecret: null,
+      previousSecret: null,
+      newSecret: null,
       tokenTtl: 900,
       alg: "RS256",
       rotationInterval: 86_400,

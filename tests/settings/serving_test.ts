@@ -89,3 +89,14 @@ Deno.test("hashing: concurrency 1 to 64, a queue of 0 to 100,000, and the login 
   }
   for (const spec of Object.values(s)) assert.equal(spec.scope, "serve");
 });
+
+Deno.test("auth log retention is a duration (90 days by default) or off; the log format auto, json or text", () => {
+  assert.equal(s.authLogRetention.fallback, 90 * 86_400);
+  assert.equal(s.authLogRetention.parse("30d"), 30 * 86_400);
+  assert.equal(s.authLogRetention.parse(" Off "), null, "off keeps every row");
+  refuses(s.authLogRetention.parse, "10s", "must be at least 60 seconds");
+  refuses(s.authLogRetention.parse, "soon", "expected a duration such as 900, 15m, 1h or 7d");
+  assert.equal(s.logFormat.fallback, "auto");
+  assert.equal(s.logFormat.parse("JSON"), "json");
+  refuses(s.logFormat.parse, "pretty", "expected auto, json or text");
+});

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import type { AppError } from "../../lib/core/errors.ts";
-import { type KeyEvent, KeyManager } from "../../lib/keys/key_manager.ts";
+import type { KeyEvent } from "../../lib/keys/key_events.ts";
+import { KeyManager } from "../../lib/keys/key_manager.ts";
 import { keyState } from "../../lib/core/key_lifecycle.ts";
 import { lifecyclePolicy } from "../../lib/core/key_policy.ts";
 import { numberPlaceholders, openPostgresStore, POSTGRES_DIALECT, postgresBackend } from "../../lib/store/postgres.ts";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { AppError } from "../../lib/core/errors.ts";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
-import { recordLogins, SqlStore, toKeyRecord, toUserRecord } from "../../lib/store/sql_store.ts";
+import { SqlStore, toKeyRecord, toUserRecord } from "../../lib/store/sql_store.ts";
+import { recordLogins } from "../../lib/store/sql_upkeep.ts";
 import { type Program, type RunOptions, runProgram, type SqlDriver, type Statement } from "../../lib/store/sql.ts";
 import { openSqliteStore, SQLITE_DIALECT } from "../../lib/store/sqlite.ts";
 import { insert, inspectSqliteFile } from "../support/store_contract.ts";
@@ -128,6 +129,7 @@ function recordingDriver(failure: unknown = null) {
     },
     describe: (error) => new AppError("unavailable", `Database "/secret/path.db" failed (${error})`, { cause: error }),
     check: () => Promise.resolve(),
+    checkpoint: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
   return { driver, runs };

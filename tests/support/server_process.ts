@@ -242,6 +242,34 @@ export async function runCli(
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
 }
 
+/** A one-shot command started in the background, so a test can kill it at a chosen moment. */
+export interface SpawnedCommand {
+  readonly child: Deno.ChildProcess;
+  /** Resolves with the exit status and the output once the process has ended. */
+  readonly done: Promise<RunResult & { signal: Deno.Signal | null }>;
+}
+
+/** Starts `main.ts ...args` and returns at once (see {@linkcode runCli} to wait for it). */
+export function spawnCommand(args: string[], options: { cwd: string; env?: Record<string, string> }): SpawnedCommand {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...RUN_FLAGS, MAIN, ...args],
+    cwd: options.cwd,
+    env: baseEnv(options.env ?? {}),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const decoder = new TextDecoder();
+  const done = child.output().then((output) => ({
+    code: output.code,
+    signal: output.signal,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  }));
+  return { child, done };
+}
+
 /** Options of {@linkcode scenario}: anything `Deno.test` takes but the name and the function. */
 export type ScenarioOptions = Omit<Deno.TestDefinition, "name" | "fn">;
 

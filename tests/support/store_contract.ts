@@ -206,6 +206,89 @@ export function storeContract(name: string, factory: StoreFactory, options: { ig
     assert.deepEqual(await inspect?.authLogs() ?? [], []);
   });
 
+  test("the key policy is stored with a key change, in its transaction, and read back", async (store) => {
+    assert.equal(await store.keyPolicy(), null, "a new store has none");
+    const policy = {
+      rotationInterval: 120,
+      tokenTtl: 60,
+      clockSkew: 5,
+      retention: 3600,
+      alg: "ES256",
+      cachedMaxAge: 300,
+      cachedUntil: 1300,
+      updatedAt: 1000,
+    } as const;
+    const v0 = await store.keysVersion();
+    let seen: unknown = "not called";
+    await store.updateKeys((_keys, stored) => ((seen = stored), { ...noChanges, policy }));
+    assert.equal(seen, null);
+    assert.deepEqual(await store.keyPolicy(), policy);
+    assert.notEqual(await store.keysVersion(), v0, "a policy change is a key-set change: others re-read it");
+    await store.updateKeys((_keys, stored) => ((seen = stored), noChanges));
+    assert.deepEqual(seen, policy);
+    await assert.rejects(store.updateKeys(() => {
+      throw new Error("plan failed");
+    }));
+    await store.updateKeys(() => ({ ...noChanges, policy: { ...policy, rotationInterval: 600, updatedAt: 2000 } }));
+    assert.equal((await store.keyPolicy())!.rotationInterval, 600);
+  });
+
+  test("each key change keeps a note of who made it and why, under the version it made", async (store) => {
+    const note = (reason: string, at: number) => ({ origin: "keys rotate (pid 1 on test)", reason, at });
+    const first = await store.updateKeys(() => ({ ...noChanges, inserts: [insert("a", 1)], note: note("rotate", 5) }));
+    const second = await store.updateKeys(() => ({ ...noChanges, inserts: [insert("b", 1)], note: note("import", 6) }));
+    assert.ok(second.version > first.version);
+    assert.deepEqual(second.keys.map((key) => key.kid), ["a", "b"], "the keys after the transaction");
+    const unchanged = await store.updateKeys(() => ({ ...noChanges, note: note("maintain", 7) }));
+    assert.equal(unchanged.version, second.version, "no change, no version and no note");
+    assert.deepEqual(await store.keyChanges(first.version - 1), [
+      { version: first.version, ...note("rotate", 5) },
+      { version: second.version, ...note("import", 6) },
+    ]);
+    assert.deepEqual(await store.keyChanges(second.version), []);
+  });
+
+  test("resealKeys() seals every key and the canary again in one transaction, or none", async (store) => {
+    const to = (text: string) => new TextEncoder().encode(text);
+    await store.updateKeys(() => ({ ...noChanges, inserts: [insert("a", 1), insert("b", 1)] }));
+    const before = await store.listKeys();
+    const v0 = await store.keysVersion();
+    const note = { origin: "secret rotate (pid 1)", reason: "reseal", at: 9 };
+    await assert.rejects(
+      store.resealKeys((kid) => {
+        if (kid === before[1]!.id) throw new AppError("wrong_secret", "does not open");
+        return to(`new-${kid}`);
+      }, note),
+      /does not open/,
+    );
+    assert.deepEqual((await store.listKeys()).map((key) => key.blob), before.map((key) => key.blob), "all or nothing");
+    assert.equal(await store.keysVersion(), v0);
+    const seen: (number | string)[] = [];
+    const count = await store.resealKeys((kid) => (seen.push(kid), to(`new-${kid}`)), note);
+    assert.equal(count, 3, "two keys and the canary");
+    assert.deepEqual(seen, [...before.map((key) => key.id), "secret-check"]);
+    const after = await store.listKeys();
+    assert.deepEqual(after.map((key) => new TextDecoder().decode(key.blob)), before.map((key) => `new-${key.id}`));
+    assert.deepEqual(after.map((key) => key.kid), ["a", "b"], "kids and schedules are unchanged");
+    assert.equal((await store.keyChanges(v0)).at(-1)?.reason, "reseal");
+    assert.equal(await store.resealKeys(() => null, note), 0, "nothing to do: nothing written");
+    assert.equal((await store.keyChanges(v0)).length, 1);
+  });
+
+  test("pruneLogins() deletes the oldest rows past the retention, a batch at a time", async (store, inspect) => {
+    const day = 86_400_000;
+    const t0 = Date.UTC(2026, 0, 1);
+    await store.recordLogins(
+      Array.from({ length: 7 }, (_, i) => ({ userId: null, ip: `10.0.0.${i}`, at: t0 + i * day })),
+    );
+    assert.equal(await store.pruneLogins(t0 + 4 * day, 3), 3, "a full batch: maybe more to do");
+    assert.equal(await store.pruneLogins(t0 + 4 * day, 3), 1, "caught up");
+    assert.equal(await store.pruneLogins(t0 + 4 * day, 3), 0);
+    const left = await inspect?.authLogs();
+    if (left !== undefined) assert.deepEqual(left.map((row) => row.ip), ["10.0.0.4", "10.0.0.5", "10.0.0.6"]);
+    await store.checkpoint();
+  });
+
   oauthContract((title, fn) => test(title, (store) => fn(store)));
 }
 

@@ -46,7 +46,9 @@ Deno.test("password mode: only a registered user with its password gets a token"
       ) {
         await assert.rejects(
           policy.authenticate(credentials, T0 + 60_000),
-          unauthorized(/^Send a username and password \(JSON, form or Basic\)$/),
+          unauthorized(
+            /^Send a username and password \(JSON, form or Basic\); to get one, POST \/register .*--auth open/,
+          ),
           JSON.stringify(credentials),
         );
       }
