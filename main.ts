@@ -7,6 +7,7 @@
 import { exitCodeOf } from "./lib/cli/spec.ts";
 import { helpFor, parseCommand, runCommand } from "./lib/cli/commands.ts";
 import { AppError } from "./lib/core/errors.ts";
+import { listen } from "./lib/http/listener.ts";
 import { stdoutSink, writeAll } from "./lib/ops/sink.ts";
 import { runServer } from "./lib/server.ts";
 import { ENV_VARS, parseDotenv } from "./lib/settings.ts";
@@ -37,7 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
       readStdin: async () => Deno.stdin.isTerminal() ? "" : await new Response(Deno.stdin.readable).text(),
       serve: (config) =>
         runServer(config, {
-          serve: (options, handler) => Deno.serve(options, handler),
+          serve: (options, handler) => listen(options, handler),
           cron: (name, schedule, options, run) => void Deno.cron(name, schedule, options, run),
           onSignal: (signal, listener) => Deno.addSignalListener(signal, listener),
           clock,

@@ -8,6 +8,8 @@
  */
 import { type App, createApp } from "./app.ts";
 import { AppError } from "./core/errors.ts";
+import { autoMaxConnections, type ConnectionLimits, type ListenerEvent } from "./http/connections.ts";
+import { descriptorLimit } from "./http/listener.ts";
 import type { ConnInfo } from "./http/router.ts";
 import { accessLog } from "./ops/access_log.ts";
 import { createLogger, type Logger } from "./ops/log.ts";
@@ -34,11 +36,22 @@ export type TimerId = ReturnType<typeof setInterval>;
 
 /** Everything the lifecycle touches outside itself. */
 export interface Runtime {
-  /** `Deno.serve`: must throw (AddrInUse…) before returning when the port cannot be bound. */
+  /**
+   * The listener (`listen()` of `lib/http/listener.ts`): must throw (AddrInUse…) before
+   * returning when the port cannot be bound, and enforce `limits`.
+   */
   serve(
-    options: { port: number; hostname: string; onListen(addr: { hostname: string; port: number }): void },
+    options: {
+      port: number;
+      hostname: string;
+      limits: ConnectionLimits;
+      onListen(addr: { hostname: string; port: number }): void;
+      onEvent?(event: ListenerEvent): void;
+    },
     handler: (request: Request, info: ConnInfo) => Response | Promise<Response>,
   ): Listener;
+  /** The soft limit of open descriptors, for the default connection cap; read from `/proc` by default. */
+  descriptorLimit?: () => number | null;
   /** `Deno.cron`. */
   cron(name: string, schedule: string, options: { signal: AbortSignal }, run: () => Promise<void>): void;
   /** `Deno.addSignalListener`. */
@@ -106,6 +119,24 @@ function defaultSigning(log: Logger): SigningBackend {
   return chosen.backend;
 }
 
+/** The connection limits of `config`; warns when the cap leaves no room under the descriptor limit. */
+function connectionLimits(config: Config, fdLimit: number | null, log: Logger): ConnectionLimits {
+  const maxConnections = config.maxConnections ?? autoMaxConnections(fdLimit);
+  if (fdLimit !== null && maxConnections > fdLimit - 64) {
+    log.warn("max_connections_above_descriptor_limit", {
+      maxConnections,
+      descriptorLimit: fdLimit,
+      hint: "raise the limit (ulimit -n, LimitNOFILE=) or lower --max-connections",
+    });
+  }
+  return {
+    maxConnections,
+    headerTimeoutMs: config.headerTimeout,
+    idleTimeoutMs: config.idleTimeout,
+    bodyTimeoutMs: config.bodyTimeout,
+  };
+}
+
 /** The issuer, once the port is known: an ephemeral port (`--port 0`) is only known when bound. */
 function bound(config: Config, addr: { hostname: string; port: number }): Config {
   if (config.port !== 0 || config.issuerSet) return config;
@@ -130,9 +161,11 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
     {
       port: config.port,
       hostname: config.hostname,
+      limits: connectionLimits(config, (runtime.descriptorLimit ?? descriptorLimit)(), log),
       onListen: (listening) => {
         addr = listening;
       },
+      onEvent: ({ event, ...fields }) => log.warn(event, fields),
     },
     (request, info) =>
       app !== null ? app.handle(request, info) : Response.json({ error: starting.code, message: starting.message }, {

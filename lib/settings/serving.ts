@@ -1,13 +1,13 @@
 /**
- * The settings only `serve` takes: where it listens, who may log in, proxies, rate limits,
- * seeded users, the admin token and password hashing.
+ * The settings only `serve` takes: where it listens and the limits of its connections, who may
+ * log in, proxies, rate limits, seeded users, the admin token and password hashing.
  * @module
  */
 import { parseBoolean, parseDuration, parseRateLimit, type RateLimit } from "../core/units.ts";
 import { type Cidr, parseCidr } from "../http/client_ip.ts";
 import type { LoginBackoffPolicy } from "../users/backoff.ts";
 import type { AuthMode } from "../users/login.ts";
-import { integer, Invalid, oneOf, type SeedUser, setting } from "./define.ts";
+import { integer, Invalid, millis, oneOf, type SeedUser, setting } from "./define.ts";
 
 /** The addresses `--trust-proxy loopback` stands for. */
 const LOOPBACK = ["127.0.0.0/8", "::1"];
@@ -35,6 +35,43 @@ export const SERVING_SETTINGS = Object.freeze({
       if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(text)) throw new Invalid("expected a host name or IP address");
       return text;
     },
+  }),
+  maxConnections: setting<number | null>({
+    flag: "max-connections",
+    env: ["MAX_CONNECTIONS"],
+    arg: "N|auto",
+    help: "open connections at most; past it idle ones make room or new ones are shed (default auto: " +
+      "the descriptor limit - 128, at most 4096)",
+    scope: "serve",
+    fallback: null,
+    parse: (text) => text.trim().toLowerCase() === "auto" ? null : integer(1, 1_000_000)(text),
+  }),
+  headerTimeout: setting({
+    flag: "header-timeout",
+    env: ["HEADER_TIMEOUT"],
+    arg: "DURATION",
+    help: "time a new connection has to send its first request head (default 10s)",
+    scope: "serve",
+    fallback: 10_000,
+    parse: millis(100),
+  }),
+  idleTimeout: setting({
+    flag: "idle-timeout",
+    env: ["IDLE_TIMEOUT"],
+    arg: "DURATION",
+    help: "time a keep-alive connection may sit idle between requests (default 30s)",
+    scope: "serve",
+    fallback: 30_000,
+    parse: millis(100),
+  }),
+  bodyTimeout: setting({
+    flag: "body-timeout",
+    env: ["BODY_TIMEOUT"],
+    arg: "DURATION",
+    help: "time a request body has to arrive in full before 408 (default 10s)",
+    scope: "serve",
+    fallback: 10_000,
+    parse: millis(100),
   }),
   authMode: setting<AuthMode>({
     flag: "auth",
