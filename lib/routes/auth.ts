@@ -59,7 +59,7 @@ export function authRoutes(deps: AuthDeps): Route[] {
       throw new AppError("unavailable", "Logins cannot be recorded right now; try again shortly", { retryAfter: 2 });
     }
     const credentials = credentialsOf(ctx.request, await readFields(ctx.request));
-    const { subject, userId } = await deps.login.authenticate(credentials, deps.clock());
+    const { subject, userId } = await deps.login.authenticate(credentials, deps.clock(), { ip: ctx.ip });
     const issued = await issueToken(deps.keys.view(), subject, {
       issuer: deps.issuer,
       audience: deps.audience,
