@@ -7,6 +7,7 @@
  */
 import { AppError } from "../core/errors.ts";
 import type { KeyRecord } from "../core/key_lifecycle.ts";
+import { canonicalName } from "../core/names.ts";
 import { isAlg, type PublicJwk } from "../core/key_material.ts";
 import {
   type AppliedKeyChanges,
@@ -17,7 +18,7 @@ import {
   type Store,
   type UserRecord,
 } from "./ports.ts";
-import { sqlTimestamp } from "./schema.ts";
+import { nameKeys, sqlTimestamp } from "./schema.ts";
 import {
   bytes,
   type Dialect,
@@ -145,14 +146,62 @@ export function* recordLogins(events: readonly LoginEvent[]): Program<void> {
   }
 }
 
-function* returningUser(sql: string, user: NewUser, now: number): Program<UserRecord> {
-  const [row] = yield q(sql, user.username, user.passwordHash, user.email, sqlTimestamp(now));
-  return toUserRecord(row!);
+/** The user with exactly this name, else the one whose name has the same comparison key. */
+function* findUser(username: string): Program<UserRecord | null> {
+  const [exact] = yield q("SELECT id, username, email, password_hash FROM users WHERE username = ?", username);
+  if (exact !== undefined) return toUserRecord(exact);
+  const [row] = yield q(
+    `SELECT u.id, u.username, u.email, u.password_hash FROM jwks_user_names n JOIN users u ON u.id = n.user_id
+      WHERE n.kind = 'username' AND n.name_key = ?`,
+    canonicalName(username),
+  );
+  return row === undefined ? null : toUserRecord(row);
 }
 
-function* findUser(username: string): Program<UserRecord | null> {
-  const [row] = yield q("SELECT id, username, email, password_hash FROM users WHERE username = ?", username);
-  return row === undefined ? null : toUserRecord(row);
+/** Throws `conflict` when another user holds the username or email, in any case or Unicode form. */
+function* checkNamesFree(user: NewUser, except: number | null): Program<void> {
+  const taken = yield q(
+    `SELECT kind, user_id FROM jwks_user_names
+      WHERE (kind = 'username' AND name_key = ?) OR (kind = 'email' AND name_key = ?)`,
+    canonicalName(user.username),
+    user.email === null ? null : canonicalName(user.email),
+  );
+  const field = taken.filter((row) => Number(row.user_id) !== except).map((row) => String(row.kind)).sort().at(-1);
+  if (field !== undefined) throw new AppError("conflict", `That ${field} is already registered`, { field });
+}
+
+function* createUser(user: NewUser, now: number): Program<UserRecord> {
+  yield* checkNamesFree(user, null);
+  const [row] = yield q(
+    `INSERT INTO users (username, password_hash, email, date_registered) VALUES (?, ?, ?, ?)
+     RETURNING id, username, email, password_hash`,
+    user.username,
+    user.passwordHash,
+    user.email,
+    sqlTimestamp(now),
+  );
+  const created = toUserRecord(row!);
+  yield* nameKeys(created.id, created.username, created.email);
+  return created;
+}
+
+/** Creates the user or replaces the password hash of the one with the same name (in any case). */
+function* upsertUser(user: NewUser, now: number): Program<UserRecord> {
+  const existing = yield* findUser(user.username);
+  if (existing !== null) {
+    if (user.email !== null) yield* checkNamesFree({ ...user, username: existing.username }, existing.id);
+    const [row] = yield q(
+      `UPDATE users SET password_hash = ?, email = COALESCE(?, email) WHERE id = ?
+       RETURNING id, username, email, password_hash`,
+      user.passwordHash,
+      user.email,
+      existing.id,
+    );
+    const updated = toUserRecord(row!);
+    yield* nameKeys(updated.id, updated.username, updated.email);
+    return updated;
+  }
+  return yield* createUser(user, now);
 }
 
 function* single(sql: string): Program<Row | undefined> {
@@ -185,12 +234,17 @@ export class SqlStore implements Store {
     }
   }
 
-  /** {@linkcode #run} for user writes: a taken username or email is a `conflict` naming the field. */
+  /**
+   * {@linkcode #run} for user writes, in one transaction: a taken username or email is a
+   * `conflict` naming the field (a comparison key taken by a concurrent writer counts as the username).
+   */
   async #writeUser(program: Program<UserRecord>): Promise<UserRecord> {
     try {
-      return await this.#driver.run(program);
+      return await this.#driver.run(program, { atomic: true });
     } catch (error) {
-      const field = /^users\.(email|username)$/.exec(this.#driver.dialect.uniqueViolation(error) ?? "")?.[1];
+      const violated = this.#driver.dialect.uniqueViolation(error) ?? "";
+      const field = /^users\.(email|username)$/.exec(violated)?.[1] ??
+        (violated.startsWith("jwks_user_names.") ? "username" : undefined);
       if (field !== undefined) throw new AppError("conflict", `That ${field} is already registered`, { field });
       throw this.#public(error);
     }
@@ -210,23 +264,11 @@ export class SqlStore implements Store {
   }
 
   createUser(user: NewUser, now: number): Promise<UserRecord> {
-    return this.#writeUser(returningUser(
-      `INSERT INTO users (username, password_hash, email, date_registered) VALUES (?, ?, ?, ?)
-       RETURNING id, username, email, password_hash`,
-      user,
-      now,
-    ));
+    return this.#writeUser(createUser(user, now));
   }
 
   upsertUser(user: NewUser, now: number): Promise<UserRecord> {
-    return this.#writeUser(returningUser(
-      `INSERT INTO users (username, password_hash, email, date_registered) VALUES (?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE
-         SET password_hash = excluded.password_hash, email = COALESCE(excluded.email, users.email)
-       RETURNING id, username, email, password_hash`,
-      user,
-      now,
-    ));
+    return this.#writeUser(upsertUser(user, now));
   }
 
   findUser(username: string): Promise<UserRecord | null> {
