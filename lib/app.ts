@@ -147,6 +147,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       policy: config.policy,
       clock,
       onEvent,
+      onKeyError: ({ event, ...fields }) => log.error(event, fields),
       ...(options.generate ? { generate: options.generate } : {}),
       ...(options.signing ? { importSigner: (jwk, alg) => options.signing!.importKey(jwk, alg) } : {}),
     });
