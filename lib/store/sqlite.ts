@@ -25,7 +25,15 @@ import {
   type Statement,
 } from "./sql.ts";
 import { SqlStore } from "./sql_store.ts";
-import { checkPages, checkSameFile, type FileIdentity, fileIdentity, fileSize } from "./sqlite_file.ts";
+import {
+  checkPages,
+  checkSameFile,
+  createPrivateFile,
+  type FileIdentity,
+  fileIdentity,
+  fileSize,
+  tightenModes,
+} from "./sqlite_file.ts";
 
 /** Options of {@linkcode openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -121,7 +129,10 @@ function atomically<T>(db: DatabaseSync, work: () => T): T {
 export function openSqliteStore(path: string, options: SqliteStoreOptions): Store {
   const timeout = options.busyTimeoutMs ?? 5000;
   const where = `"${path}"`;
-  if (path !== ":memory:") inspectFile(path, options.secret, timeout);
+  if (path !== ":memory:") {
+    inspectFile(path, options.secret, timeout);
+    createPrivateFile(path);
+  }
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout });
@@ -134,6 +145,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stor
     // Checked again on this connection, inside the lock: another process may have changed the
     // file since the first look.
     atomically(db, () => runProgram(openDatabase(SQLITE_DIALECT, options.secret, where), execOn(db)));
+    // Only once the secret matched: a refused start changes nothing, modes included.
+    if (path !== ":memory:") tightenModes(path);
   } catch (error) {
     db.close();
     throw error instanceof AppError ? error : describeSqliteError(error, path);

@@ -1,8 +1,9 @@
 /**
  * The SQLite file's health, as the SQLite backend checks it: before the first write (whole
  * pages, `quick_check`) and while serving (still the file the connection has open, still
- * readable and writable). Runs no SQL beyond those pragmas; opening and migrating are in
- * `sqlite.ts`.
+ * readable and writable); and its modes: owner only (0600), for the database and its `-wal`
+ * and `-shm` (hashes, emails and login IPs are in there). Runs no SQL beyond those pragmas;
+ * opening and migrating are in `sqlite.ts`.
  * @module
  */
 import { statSync } from "node:fs";
@@ -81,4 +82,36 @@ export function checkSameFile(path: string, file: FileIdentity): void {
   } catch {
     throw new AppError("unavailable", "Database file is not readable and writable");
   }
+}
+
+/**
+ * Creates an empty database file at `path` with mode 0600 when there is none. SQLite gives its
+ * `-wal` and `-shm` files the mode of the database file, so all three stay private to the owner.
+ */
+export function createPrivateFile(path: string): void {
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o600 }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+}
+
+/**
+ * Makes the database at `path` and its `-wal` and `-shm` owner-only (0600) where group or
+ * others could read or write them; returns the files it changed.
+ */
+export function tightenModes(path: string): string[] {
+  const changed: string[] = [];
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let mode: number | null;
+    try {
+      mode = Deno.statSync(file).mode;
+    } catch {
+      continue;
+    }
+    if (mode === null || (mode & 0o077) === 0) continue;
+    Deno.chmodSync(file, 0o600);
+    changed.push(file);
+  }
+  return changed;
 }
