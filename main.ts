@@ -4,6 +4,7 @@
  * (`Deno.serve`, `Deno.cron`, signals). Everything it wires lives in `lib/`.
  * @module
  */
+import { readStream } from "./lib/cli/files.ts";
 import { exitCodeOf } from "./lib/cli/spec.ts";
 import { helpFor, parseCommand, runCommand } from "./lib/cli/commands.ts";
 import { AppError } from "./lib/core/errors.ts";
@@ -35,7 +36,7 @@ async function main(argv: readonly string[]): Promise<number> {
       clock,
       write: (text) => writeAll(Deno.stdout, text),
       warn: (line) => writeAll(Deno.stderr, `jwks-server: ${line}\n`),
-      readStdin: async () => Deno.stdin.isTerminal() ? "" : await new Response(Deno.stdin.readable).text(),
+      readStdin: async (maxBytes) => Deno.stdin.isTerminal() ? "" : await readStream(Deno.stdin.readable, maxBytes),
       serve: (config) =>
         runServer(config, {
           serve: (options, handler) => listen(options, handler),

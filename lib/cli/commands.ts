@@ -147,7 +147,7 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     about: "Fetches the JSON Web Key Set the way real consumers do (jose's remote key set: exactly 200,\n" +
       "redirects not followed, a timeout), verifies the signature and the claims, and prints the\n" +
       "claims. On failure prints one line saying why (expired, unknown kid, bad signature, wrong\n" +
-      'issuer...) and exits 1. TOKEN "-" (or none) reads the token from stdin.',
+      'issuer, no exp...) and exits 1. TOKEN "-" (or none) reads the token from stdin.',
     options: {
       ...JSON_OPTION,
       jwks: { type: "string", arg: "URL", help: "the key set, e.g. http://127.0.0.1:8080/.well-known/jwks.json" },
@@ -156,6 +156,8 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
       alg: { type: "string", arg: "ALG", help: "accept only this algorithm" },
       "clock-skew": { type: "string", arg: "DURATION", help: "tolerance on exp, nbf and iat, default 60s" },
       timeout: { type: "string", arg: "DURATION", help: "how long the JWKS may take, default 5s" },
+      "no-require-exp": { type: "boolean", help: "accept a token without exp (one that never expires)" },
+      "max-jwks-size": { type: "string", arg: "SIZE", help: "the largest key set read, default 1MiB" },
     },
     scope: null,
     positionals: ["TOKEN"],
