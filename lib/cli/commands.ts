@@ -12,6 +12,7 @@ import { type Config, loadConfig } from "../settings.ts";
 import { keygen, sign, verify } from "./jwt.ts";
 import { keysImport, keysList, keysRevoke, keysRotate } from "./keys.ts";
 import { probe } from "./probe.ts";
+import { readSeedUsersFile } from "./seed_users.ts";
 import { helpFor as helpIn, parseCommand as parseIn } from "./parse.ts";
 import { type Command, type CommandIo, type CommandSpec, JSON_OPTION } from "./spec.ts";
 import { usersAdd } from "./users.ts";
@@ -36,8 +37,12 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze([
     about: "Runs the token issuer: JWKS at /.well-known/jwks.json, tokens at POST /auth.",
     scope: "serve",
     run: async (command, io) => {
-      const config = loadConfig(command.flags, io.env, io.dotenv ?? {});
+      const loaded = loadConfig(command.flags, io.env, io.dotenv ?? {});
       if (io.serve === undefined) throw new AppError("internal", "This build cannot serve");
+      const config = loaded.seedUsersFile === null ? loaded : Object.freeze({
+        ...loaded,
+        seedUsers: Object.freeze([...loaded.seedUsers, ...await readSeedUsersFile(loaded.seedUsersFile)]),
+      });
       return await io.serve(config);
     },
   },

@@ -174,6 +174,18 @@ export const SERVING_SETTINGS = Object.freeze({
         }),
       ),
   }),
+  seedUsersFile: setting<string | null>({
+    flag: "seed-users-file",
+    env: ["JWKS_SEED_USERS_FILE"],
+    arg: "FILE",
+    help: "create or reset the users in FILE at start: NAME:PASSWORD lines, mode 0600 (keeps passwords off the command line)",
+    scope: "serve",
+    fallback: null,
+    parse: (text) => {
+      if (text.trim() === "") throw new Invalid("expected a file path");
+      return text;
+    },
+  }),
   adminToken: setting<string | null>({
     flag: null,
     env: ["ADMIN_TOKEN"],

@@ -66,3 +66,27 @@ scenario(
     });
   },
 );
+
+scenario("--seed-users-file seeds users from an owner-only file, and refuses one others can read", async () => {
+  await withTempDir(async (cwd) => {
+    await Deno.writeTextFile(`${cwd}/users`, "alice:correct horse, battery: staple\n", { mode: 0o600 });
+    await withServer({ cwd, args: ["--seed-users-file", "users"] }, async (server) => {
+      const response = await fetch(`${server.url}/auth`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "alice", password: "correct horse, battery: staple" }),
+      });
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      assert.ok(!server.lines.join("\n").includes("battery"), "the password is never logged");
+      assert.equal(await server.stop(), 0);
+    });
+    Deno.chmodSync(`${cwd}/users`, 0o644);
+    const refused = await runCli(["serve", "--port", "0", "--seed-users-file", "users"], { cwd });
+    assert.equal(refused.code, 2);
+    assert.equal(
+      refused.stderr.trim(),
+      'jwks-server: Seed users file "users" is readable by others (mode 0644); run: chmod 600 "users"',
+    );
+  });
+});
