@@ -105,20 +105,18 @@ export function autoMaxConnections(descriptorLimit: number | null): number {
 export const CLOSING_GRACE_MS = 1000;
 
 /**
- * The open connections, each in one map per phase; each map keeps its entries in the order
- * they entered the phase, so the oldest comes first and a timeout sweep stops at the first
- * connection that is still in time.
+ * The open connections. Those waiting for a first request and those closing are kept in the
+ * order they got there, so the oldest comes first and a sweep stops at the first one still in
+ * time; connections that have had a request are one map, busy or idle by their count of
+ * requests in flight, so a keep-alive request costs two counter updates and no map move.
  */
 export class ConnectionTable<T> {
   readonly limits: ConnectionLimits;
   readonly counts: ConnectionCounts = { shed: 0, evicted: 0, timedOut: 0 };
   #entries = new Map<T, Entry>();
-  #phases: Record<Phase, Map<T, Entry>> = {
-    waiting: new Map(),
-    busy: new Map(),
-    idle: new Map(),
-    closing: new Map(),
-  };
+  #waiting = new Map<T, Entry>();
+  #serving = new Map<T, Entry>();
+  #closing = new Map<T, Entry>();
 
   constructor(limits: ConnectionLimits) {
     this.limits = limits;
@@ -129,34 +127,44 @@ export class ConnectionTable<T> {
     return this.#entries.size;
   }
 
-  /** How many connections are in `phase`. */
+  /** How many connections are in `phase` (busy and idle are counted, for stats). */
   count(phase: Phase): number {
-    return this.#phases[phase].size;
+    if (phase === "waiting") return this.#waiting.size;
+    if (phase === "closing") return this.#closing.size;
+    let n = 0;
+    for (const entry of this.#serving.values()) if ((entry.inFlight > 0) === (phase === "busy")) n++;
+    return n;
   }
 
   /** The phase of `handle`, or null once it is released. */
   phaseOf(handle: T): Phase | null {
-    return this.#entries.get(handle)?.phase ?? null;
+    const entry = this.#entries.get(handle);
+    if (entry === undefined) return null;
+    return entry.phase === "busy" && entry.inFlight === 0 ? "idle" : entry.phase;
+  }
+
+  #mapOf(phase: Phase): Map<T, Entry> {
+    return phase === "waiting" ? this.#waiting : phase === "closing" ? this.#closing : this.#serving;
   }
 
   #move(handle: T, entry: Entry, phase: Phase, now: number): void {
-    this.#phases[entry.phase].delete(handle);
+    this.#mapOf(entry.phase).delete(handle);
     entry.phase = phase;
     entry.since = now;
-    this.#phases[phase].set(handle, entry);
+    this.#mapOf(phase).set(handle, entry);
   }
 
   /**
    * A connection arrived at `now`. Below the cap it is admitted. At the cap, the oldest
-   * connection that has not sent a request yet makes room, else the oldest idle one; when every
-   * connection serves a request, or too many are already closing, the new one is shed.
+   * connection that has not sent a request yet makes room, else the longest idle one; when
+   * every connection serves a request, or too many are already closing, the new one is shed.
    */
   admit(handle: T, now: number): Admission<T> {
     let evicted: T | null = null;
-    if (this.size - this.count("closing") >= this.limits.maxConnections) {
+    if (this.size - this.#closing.size >= this.limits.maxConnections) {
       // Closing connections still hold descriptors: a flood must not pile them up without bound.
       const closingRoom = Math.max(16, this.limits.maxConnections >> 3);
-      evicted = this.count("closing") < closingRoom ? this.#oldestEvictable() : null;
+      evicted = this.#closing.size < closingRoom ? this.#oldestEvictable() : null;
       if (evicted === null) {
         this.counts.shed++;
         return { admitted: false, evicted: null };
@@ -166,16 +174,19 @@ export class ConnectionTable<T> {
     }
     const entry: Entry = { phase: "waiting", since: now, inFlight: 0 };
     this.#entries.set(handle, entry);
-    this.#phases.waiting.set(handle, entry);
+    this.#waiting.set(handle, entry);
     return { admitted: true, evicted };
   }
 
+  /** The oldest waiting connection, else the longest idle one (a scan: only at the cap). */
   #oldestEvictable(): T | null {
-    for (const phase of ["waiting", "idle"] as const) {
-      const first = this.#phases[phase].keys().next();
-      if (!first.done) return first.value;
+    const first = this.#waiting.keys().next();
+    if (!first.done) return first.value;
+    let oldest: [T, Entry] | null = null;
+    for (const pair of this.#serving) {
+      if (pair[1].inFlight === 0 && (oldest === null || pair[1].since < oldest[1].since)) oldest = pair;
     }
-    return null;
+    return oldest?.[0] ?? null;
   }
 
   /** A request arrived on `handle`. */
@@ -183,15 +194,14 @@ export class ConnectionTable<T> {
     const entry = this.#entries.get(handle);
     if (entry === undefined) return;
     entry.inFlight++;
-    if (entry.phase === "waiting" || entry.phase === "idle") this.#move(handle, entry, "busy", now);
+    if (entry.phase === "waiting") this.#move(handle, entry, "busy", now);
   }
 
   /** A request on `handle` was answered. */
   finished(handle: T, now: number): void {
     const entry = this.#entries.get(handle);
-    if (entry === undefined) return;
-    entry.inFlight = Math.max(0, entry.inFlight - 1);
-    if (entry.inFlight === 0 && entry.phase === "busy") this.#move(handle, entry, "idle", now);
+    if (entry === undefined || entry.inFlight === 0) return;
+    if (--entry.inFlight === 0) entry.since = now;
   }
 
   /** `handle` is being closed (its last answer may still be on its way). */
@@ -205,7 +215,7 @@ export class ConnectionTable<T> {
     const entry = this.#entries.get(handle);
     if (entry === undefined) return;
     this.#entries.delete(handle);
-    this.#phases[entry.phase].delete(handle);
+    this.#mapOf(entry.phase).delete(handle);
   }
 
   /**
@@ -215,18 +225,17 @@ export class ConnectionTable<T> {
    */
   due(now: number): { close: T[]; cut: T[] } {
     const close: T[] = [];
-    for (
-      const [phase, timeout] of [["waiting", this.limits.headerTimeoutMs], ["idle", this.limits.idleTimeoutMs]] as const
-    ) {
-      for (const [handle, entry] of this.#phases[phase]) {
-        if (now - entry.since < timeout) break;
-        close.push(handle);
-      }
+    for (const [handle, entry] of this.#waiting) {
+      if (now - entry.since < this.limits.headerTimeoutMs) break;
+      close.push(handle);
+    }
+    for (const [handle, entry] of this.#serving) {
+      if (entry.inFlight === 0 && now - entry.since >= this.limits.idleTimeoutMs) close.push(handle);
     }
     for (const handle of close) this.close(handle, now);
     this.counts.timedOut += close.length;
     const cut: T[] = [];
-    for (const [handle, entry] of this.#phases.closing) {
+    for (const [handle, entry] of this.#closing) {
       if (now - entry.since < CLOSING_GRACE_MS) break;
       cut.push(handle);
     }
@@ -235,15 +244,17 @@ export class ConnectionTable<T> {
 
   /**
    * Up to `count` connections to close at once to free descriptors (the process ran out): the
-   * oldest waiting ones first, then the oldest idle ones. Moved to closing here.
+   * oldest waiting ones first, then idle ones. Moved to closing here.
    */
   shed(count: number, now: number): T[] {
     const chosen: T[] = [];
-    for (const phase of ["waiting", "idle"] as const) {
-      for (const handle of this.#phases[phase].keys()) {
-        if (chosen.length >= count) break;
-        chosen.push(handle);
-      }
+    for (const handle of this.#waiting.keys()) {
+      if (chosen.length >= count) break;
+      chosen.push(handle);
+    }
+    for (const [handle, entry] of this.#serving) {
+      if (chosen.length >= count) break;
+      if (entry.inFlight === 0) chosen.push(handle);
     }
     for (const handle of chosen) this.close(handle, now);
     this.counts.evicted += chosen.length;
