@@ -157,6 +157,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     const hasher = new HashQueue(options.hasher, {
       concurrency: options.hashConcurrency ?? 1,
       maxQueue: options.hashQueue ?? config.hashQueue,
+      ...(config.hashQueuePerIp === null ? {} : { maxPerClient: config.hashQueuePerIp }),
     });
     const backoff = config.loginBackoff === null
       ? null

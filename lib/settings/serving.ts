@@ -217,6 +217,15 @@ export const SERVING_SETTINGS = Object.freeze({
     fallback: 64,
     parse: integer(0, 100_000),
   }),
+  hashQueuePerIp: setting<number | null>({
+    flag: "hash-queue-per-ip",
+    env: ["HASH_QUEUE_PER_IP"],
+    arg: "N",
+    help: "logins one client IP may have waiting for hashing (default: --hash-queue; a full queue makes room for new IPs)",
+    scope: "serve",
+    fallback: null,
+    parse: integer(1, 100_000),
+  }),
   loginBackoff: setting<LoginBackoffPolicy | null>({
     flag: "login-backoff",
     env: ["LOGIN_BACKOFF"],

@@ -27,7 +27,11 @@ export interface HashQueueOptions {
   concurrency?: number;
   /** Requests allowed to wait for a slot, all clients together; beyond that, `overloaded`. Default 64. */
   maxQueue?: number;
-  /** Requests one client may have waiting; beyond that its next one is `overloaded`. Default 4. */
+  /**
+   * Requests one client may have waiting; beyond that its next one is `overloaded`. Default
+   * `maxQueue`: a client alone may use the whole backlog, and others still get in, since a full
+   * backlog makes room for a client with fewer waiting.
+   */
   maxPerClient?: number;
 }
 
@@ -73,7 +77,7 @@ export class HashQueue implements Hasher {
     this.#inner = inner;
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     this.maxQueue = Math.max(0, Math.floor(options.maxQueue ?? 64));
-    this.maxPerClient = Math.max(1, Math.floor(options.maxPerClient ?? 4));
+    this.maxPerClient = Math.max(1, Math.floor(options.maxPerClient ?? this.maxQueue));
   }
 
   /** Operations waiting for a slot. */
@@ -114,6 +118,7 @@ export class HashQueue implements Hasher {
       for (const other of this.#shares.values()) {
         if (longest === null || other.queue.length > longest.queue.length) longest = other;
       }
+      // Room is made only for a client that would then have fewer waiting than the one it displaces.
       if (longest === null || longest.queue.length <= share.queue.length + 1) this.#refuse();
       this.#depth--;
       this.rejected++;

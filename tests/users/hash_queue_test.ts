@@ -104,6 +104,18 @@ Deno.test("HashQueue shares the slots between clients in turn, whatever one clie
       assert.equal(queue.rejected, 1);
     },
   );
+  await t.step("by default a client alone may use the whole backlog", async () => {
+    const { hasher, drain } = gated();
+    const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 8 });
+    assert.equal(queue.maxPerClient, 8);
+    const work = Promise.allSettled(Array.from({ length: 9 }, (_, i) => queue.hash(`w${i}`, { client: "grader" })));
+    await assert.rejects(queue.hash("w9", { client: "grader" }), (e: AppError) => e.code === "overloaded");
+    const newcomer = queue.hash("other", { client: "other" });
+    await drain(queue);
+    assert.equal(await newcomer, "other", "and a newcomer still gets in");
+    const settled = await work;
+    assert.equal(settled.filter((outcome) => outcome.status === "rejected").length, 1, "the grader's newest made room");
+  });
   await t.step("a client that already has its share cannot push another out", async () => {
     const { hasher, drain } = gated();
     const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 2, maxPerClient: 4 });
