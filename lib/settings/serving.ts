@@ -178,7 +178,8 @@ export const SERVING_SETTINGS = Object.freeze({
     flag: "seed-users-file",
     env: ["JWKS_SEED_USERS_FILE"],
     arg: "FILE",
-    help: "create or reset the users in FILE at start: NAME:PASSWORD lines, mode 0600 (keeps passwords off the command line)",
+    help:
+      "create or reset the users in FILE at start: NAME:PASSWORD lines, mode 0600 (keeps passwords off the command line)",
     scope: "serve",
     fallback: null,
     parse: (text) => {
@@ -221,7 +222,8 @@ export const SERVING_SETTINGS = Object.freeze({
     flag: "hash-queue-per-ip",
     env: ["HASH_QUEUE_PER_IP"],
     arg: "N",
-    help: "logins one client IP may have waiting for hashing (default: --hash-queue; a full queue makes room for new IPs)",
+    help:
+      "logins one client IP may have waiting for hashing (default: --hash-queue; a full queue makes room for new IPs)",
     scope: "serve",
     fallback: null,
     parse: integer(1, 100_000),
