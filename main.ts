@@ -4,9 +4,11 @@
  * (`Deno.serve`, `Deno.cron`, signals). Everything it wires lives in `lib/`.
  * @module
  */
+import { readStream } from "./lib/cli/files.ts";
 import { exitCodeOf } from "./lib/cli/spec.ts";
 import { helpFor, parseCommand, runCommand } from "./lib/cli/commands.ts";
 import { AppError } from "./lib/core/errors.ts";
+import { listen } from "./lib/http/listener.ts";
 import { stdoutSink, writeAll } from "./lib/ops/sink.ts";
 import { runServer } from "./lib/server.ts";
 import { ENV_VARS, parseDotenv } from "./lib/settings.ts";
@@ -34,10 +36,10 @@ async function main(argv: readonly string[]): Promise<number> {
       clock,
       write: (text) => writeAll(Deno.stdout, text),
       warn: (line) => writeAll(Deno.stderr, `jwks-server: ${line}\n`),
-      readStdin: async () => Deno.stdin.isTerminal() ? "" : await new Response(Deno.stdin.readable).text(),
+      readStdin: async (maxBytes) => Deno.stdin.isTerminal() ? "" : await readStream(Deno.stdin.readable, maxBytes),
       serve: (config) =>
         runServer(config, {
-          serve: (options, handler) => Deno.serve(options, handler),
+          serve: (options, handler) => listen(options, handler),
           cron: (name, schedule, options, run) => void Deno.cron(name, schedule, options, run),
           onSignal: (signal, listener) => Deno.addSignalListener(signal, listener),
           clock,

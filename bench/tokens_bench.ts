@@ -34,6 +34,7 @@ async function viewFor(alg: Alg, backend: SigningBackend): Promise<KeyView> {
     next: null,
     until: Infinity,
     changedAt: 0,
+    problems: [],
   };
 }
 

@@ -10,23 +10,12 @@ import type { RateLimiter } from "./core/rate_limit.ts";
 import { MemoryRateLimiter } from "./core/rate_limit.ts";
 import { createSealer, rotatingSealer, type Sealer, secretCheck } from "./core/seal.ts";
 import { clientAddress } from "./http/client_ip.ts";
-import { rateLimit } from "./http/middleware.ts";
 import { type ConnInfo, createRouter, type RequestRecord, type Route, type RouterMetrics } from "./http/router.ts";
 import type { KeyEvent } from "./keys/key_events.ts";
 import { KeyManager } from "./keys/key_manager.ts";
 import { housekeeping } from "./ops/housekeeping.ts";
 import { type Logger, silentLogger } from "./ops/log.ts";
 import { Metrics } from "./ops/metrics.ts";
-import { adminRoutes } from "./routes/admin.ts";
-import { authRoutes } from "./routes/auth.ts";
-import { consoleRoutes } from "./routes/console.ts";
-import { discoveryDocument, discoveryRoutes, publishedAlgs } from "./routes/discovery.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { jwksRoutes } from "./routes/jwks.ts";
-import { metricsRoutes } from "./routes/metrics.ts";
-import { probeRoutes } from "./routes/probe.ts";
-import { registerRoutes } from "./routes/register.ts";
-import { oauthRoutes } from "./routes/oauth.ts";
 import { ClientService } from "./oauth/clients.ts";
 import { oauthPurger } from "./oauth/purge.ts";
 import type { Config } from "./settings.ts";
@@ -36,9 +25,9 @@ import type { Store } from "./store/ports.ts";
 import { openRedisRateLimiter, RedisRateLimiter } from "./store/redis.ts";
 import { DEFAULT_BACKOFF, LoginBackoff } from "./users/backoff.ts";
 import { type Hasher, HashQueue } from "./users/hash_queue.ts";
-import { loginPolicy } from "./users/login.ts";
 import { LoginLog } from "./users/login_log.ts";
 import { UserService } from "./users/users.ts";
+import { appRoutes } from "./app_routes.ts";
 
 /** What the app needs from outside. */
 export interface AppOptions {
@@ -128,22 +117,6 @@ async function openRateLimiter(config: Config, log: Logger): Promise<RateLimiter
   return limiter;
 }
 
-/** A store ping that logs an outage once, and its end. */
-function watchedPing(store: Store, log: Logger): () => Promise<void> {
-  let down = false;
-  return async () => {
-    try {
-      await store.ping();
-    } catch (error) {
-      if (!down) log.error("database_unavailable", { error });
-      down = true;
-      throw error;
-    }
-    if (down) log.info("database_available", {});
-    down = false;
-  };
-}
-
 /** Logs a key event; a policy that differs from the server's is a warning. */
 function logKeyEvent(log: Logger, change: KeyEvent): void {
   const { event, ...fields } = change;
@@ -172,6 +145,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       clock,
       onEvent: (event) => logKeyEvent(log, event),
       origin: options.origin ?? "serve",
+      onKeyError: ({ event, ...fields }) => log.error(event, fields),
       ...(options.generate ? { generate: options.generate } : {}),
       ...(options.signing ? { importSigner: (jwk, alg) => options.signing!.importKey(jwk, alg) } : {}),
     });
@@ -193,6 +167,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     const hasher = new HashQueue(options.hasher, {
       concurrency: options.hashConcurrency ?? 1,
       maxQueue: options.hashQueue ?? config.hashQueue,
+      ...(config.hashQueuePerIp === null ? {} : { maxPerClient: config.hashQueuePerIp }),
     });
     const backoff = config.loginBackoff === null
       ? null
@@ -216,63 +191,21 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       signing: options.signing ?? { name: "webcrypto", library: "WebCrypto" },
     });
 
-    const limited = (name: string) =>
-      rateLimit(rateLimiter, { name, clock, onLimited: (route) => metrics.rateLimited(route) });
-    const login = loginPolicy({ mode: config.authMode, users, onFailure: (reason) => metrics.authFailed(reason) });
     const clients = new ClientService(store.oauth);
-    // A token ?expired=true signed is expired for every verifier with a normal leeway.
-    const expiredBy = config.policy.clockSkew + 60;
     const routes: Route[] = [
-      ...jwksRoutes({ keys, maxAge: config.policy.maxAge, onServed: (notModified) => metrics.jwksServed(notModified) }),
-      ...authRoutes({
-        login,
-        keys,
-        issuer: config.issuer,
-        audience: config.audience,
-        tokenTtl: config.policy.tokenTtl,
-        maxTokenTtl: config.maxTokenTtl,
-        expiredBy,
-        clock,
-        loginLog,
-        guard: limited("/auth"),
-        onIssued: (alg, expired) => metrics.tokenIssued(alg, expired),
-      }),
-      ...oauthRoutes({
-        keys,
-        store: store.oauth,
-        issuer: config.issuer,
-        clients,
-        users,
-        login,
-        loginLog,
-        audience: config.audience,
-        tokenTtl: config.policy.tokenTtl,
-        refreshTtl: config.refreshTokenTtl,
-        maxTokenTtl: config.maxTokenTtl,
-        expiredBy,
-        clock,
-        guard: limited("/token"),
-      }),
-      ...registerRoutes({ users, clock, guard: limited("/register") }),
-      ...discoveryRoutes({ issuer: config.issuer, keys, maxAge: config.policy.maxAge }),
-      ...consoleRoutes({
+      ...appRoutes({
+        config,
         keys,
         store,
-        issuer: config.issuer,
-        authMode: config.authMode,
-        discovery: () => discoveryDocument({ issuer: config.issuer, algs: publishedAlgs(keys.view()) }),
-        ...(options.consolePollMs === undefined ? {} : { pollMs: options.consolePollMs }),
+        users,
+        clients,
+        loginLog,
+        metrics,
+        rateLimiter,
+        clock,
+        log,
+        ...(options.consolePollMs === undefined ? {} : { consolePollMs: options.consolePollMs }),
       }),
-      ...healthRoutes({ keys, ping: watchedPing(store, log), lead: config.policy.lead }),
-      ...metricsRoutes(metrics),
-      // The forged tokens are for testing verifiers against a mock issuer: open mode only.
-      ...(config.authMode === "open"
-        ? probeRoutes({ keys, authMode: config.authMode, issuer: config.issuer, audience: config.audience })
-        : []),
-      // The admin API exists only with ADMIN_TOKEN; without it, /admin/... is 404 like any unknown path.
-      ...(config.adminToken === null
-        ? []
-        : adminRoutes({ token: config.adminToken, keys, store, log, clients, clock })),
       ...(options.routes ?? []),
     ];
     const purgeOAuth = oauthPurger(store.oauth, { clock, log });

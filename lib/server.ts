@@ -7,21 +7,19 @@
  * @module
  */
 import { type App, createApp } from "./app.ts";
-import { VERSION } from "./cli/commands.ts";
 import { AppError } from "./core/errors.ts";
-import { policyValue } from "./core/key_policy.ts";
+import { banner, bind, connectionLimits, defaultHasher, defaultSigning } from "./startup.ts";
+import { type ConnectionLimits, type ListenerEvent } from "./http/connections.ts";
+import { descriptorLimit } from "./http/listener.ts";
 import type { ConnInfo } from "./http/router.ts";
 import { accessLog } from "./ops/access_log.ts";
-import { EMPTY_COPY_WARNING, readableLine, reportSecret, startBanner, withResetHint } from "./ops/banner.ts";
+import { readableLine, reportSecret, withResetHint } from "./ops/banner.ts";
 import { createLogger, type Logger } from "./ops/log.ts";
 import type { Config } from "./settings.ts";
 import { type MasterSecret, withMasterSecret } from "./store/master_secret.ts";
 import { backendFor } from "./store/registry.ts";
-import { argon2Hasher } from "./users/argon2.ts";
 import type { Hasher } from "./users/hash_queue.ts";
-import { WorkerHasher } from "./users/hash_worker.ts";
 import type { SigningBackend } from "./core/signer.ts";
-import { chooseSigningBackend } from "./signing/choose.ts";
 
 /** How long a graceful stop waits for in-flight requests before it gives up (exit 1). */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -38,11 +36,22 @@ export type TimerId = ReturnType<typeof setInterval>;
 
 /** Everything the lifecycle touches outside itself. */
 export interface Runtime {
-  /** `Deno.serve`: must throw (AddrInUse…) before returning when the port cannot be bound. */
+  /**
+   * The listener (`listen()` of `lib/http/listener.ts`): must throw (AddrInUse…) before
+   * returning when the port cannot be bound, and enforce `limits`.
+   */
   serve(
-    options: { port: number; hostname: string; onListen(addr: { hostname: string; port: number }): void },
+    options: {
+      port: number;
+      hostname: string;
+      limits: ConnectionLimits;
+      onListen(addr: { hostname: string; port: number }): void;
+      onEvent?(event: ListenerEvent): void;
+    },
     handler: (request: Request, info: ConnInfo) => Response | Promise<Response>,
   ): Listener;
+  /** The soft limit of open descriptors, for the default connection cap; read from `/proc` by default. */
+  descriptorLimit?: () => number | null;
   /** `Deno.cron`. */
   cron(name: string, schedule: string, options: { signal: AbortSignal }, run: () => Promise<void>): void;
   /** `Deno.addSignalListener`. */
@@ -68,78 +77,11 @@ export interface Runtime {
   clearInterval?: (id: TimerId) => void;
 }
 
-function defaultHasher(log: Logger): WorkerHasher {
-  // Argon2 runs below the request thread's priority, so a login flood cannot starve /jwks. The
-  // worker starts with the first login after start-up; until then hashing runs in-thread.
-  return new WorkerHasher({
-    fallback: argon2Hasher(),
-    lazy: true,
-    onState: (state) => {
-      if (state.state === "failed" && state.reason !== "closed") {
-        log.warn("hash_worker_failed", { reason: state.reason, hint: "password hashing runs at normal priority" });
-      } else if (state.state === "ready" && !state.niced) {
-        log.warn("hash_priority_unchanged", { hint: "could not lower the priority of password hashing" });
-      }
-    },
-  });
-}
-
-/** The signing backend chosen at start, named in the log. */
-function defaultSigning(log: Logger): SigningBackend {
-  const chosen = chooseSigningBackend({
-    onKeyFallback: (alg, error) =>
-      log.warn("signing_key_fallback", { alg, backend: "webcrypto", reason: (error as Error).message }),
-  });
-  log.info("signing_backend", {
-    backend: chosen.backend.name,
-    library: chosen.backend.library,
-    algs: chosen.algs,
-    ...(chosen.fallbackReason === null ? {} : { fallback: chosen.fallbackReason }),
-  });
-  return chosen.backend;
-}
-
 /** The issuer, once the port is known: an ephemeral port (`--port 0`) is only known when bound. */
 function bound(config: Config, addr: { hostname: string; port: number }): Config {
   if (config.port !== 0 || config.issuerSet) return config;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return { ...config, port: addr.port, issuer: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${addr.port}` };
-}
-
-/** The start banner of a terminal. */
-function banner(config: Config, app: App, url: string, secret: MasterSecret, color: boolean): string {
-  const { alg, rotationInterval, tokenTtl } = app.keys.policy;
-  const warnings = [
-    ...(secret.weak ? ["NOT_MY_KEY is shorter than 16 bytes; use 32 random bytes"] : []),
-    ...(app.store.created && secret.source === "file" ? [EMPTY_COPY_WARNING] : []),
-  ];
-  return startBanner({
-    version: VERSION,
-    url,
-    issuer: config.issuer,
-    db: app.store.description,
-    authMode: config.authMode,
-    adminApi: config.adminToken !== null,
-    keys: `${alg}, each key signs ${policyValue(rotationInterval)}, tokens live ${policyValue(tokenTtl)}`,
-    devSecretFile: secret.source === "file" || secret.source === "created" ? secret.file : null,
-    warnings,
-  }, { color });
-}
-
-/** Binds the port; a port taken or not allowed is one line naming it (exit 1), before any file exists. */
-function bind(config: Config, serve: () => Listener): Listener {
-  try {
-    return serve();
-  } catch (error) {
-    const where = `${config.hostname}:${config.port}`;
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new AppError("unavailable", `Port ${where} is in use (another server?); choose another with --port`);
-    }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
-      throw new AppError("unavailable", `Cannot listen on ${where}: no such address here; check --hostname`);
-    }
-    throw error;
-  }
 }
 
 /**
@@ -163,9 +105,11 @@ export async function runServer(config: Config, runtime: Runtime): Promise<numbe
       {
         port: config.port,
         hostname: config.hostname,
+        limits: connectionLimits(config, (runtime.descriptorLimit ?? descriptorLimit)(), log),
         onListen: (listening) => {
           addr = listening;
         },
+        onEvent: ({ event, ...fields }) => log.warn(event, fields),
       },
       (request, info) =>
         app !== null ? app.handle(request, info) : Response.json({ error: starting.code, message: starting.message }, {

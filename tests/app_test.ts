@@ -8,7 +8,8 @@ import { createLogger } from "../lib/ops/log.ts";
 import { loadConfig } from "../lib/settings.ts";
 import { type Store } from "../lib/store/ports.ts";
 import { RedisRateLimiter } from "../lib/store/redis.ts";
-import { openSqliteStore, runtimeSqliteError } from "../lib/store/sqlite.ts";
+import { openSqliteStore } from "../lib/store/sqlite.ts";
+import { runtimeSqliteError } from "../lib/store/sqlite_errors.ts";
 import { describeCase, FUZZ_USER, fuzzCase, judge } from "../torture/fuzz.ts";
 import { createRng, seedFrom } from "../torture/prng.ts";
 import {

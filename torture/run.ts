@@ -1,15 +1,18 @@
 /**
  * `deno task torture [PART...]`: the long reliability runs, one after another, against the real
- * program over loopback — `fuzz` (20,000 hostile requests), `crash` (200 SIGKILL rounds),
- * `two-writers` (3 minutes, two servers on one file), `soak` (10 minutes, RSS and descriptors).
- * Prints the seed first (SEED=… replays every part), each part's table, then a summary; exits 1
- * when any part broke a promise. Sizes: FUZZ_REQUESTS, CRASH_ROUNDS, TWO_WRITERS_SECONDS,
- * SOAK_SECONDS. One part alone: `deno task torture crash` (the others: fuzz, two-writers, soak).
+ * program over loopback — `fuzz` (20,000 hostile requests), `hostile` (idle sockets past the
+ * descriptor limit, slowloris, a 16-IP hashing flood, a lockout attempt: 15 s each), `crash`
+ * (200 SIGKILL rounds), `two-writers` (3 minutes, two servers on one file), `soak` (10 minutes,
+ * RSS and descriptors). Prints the seed first (SEED=… replays every part), each part's table,
+ * then a summary; exits 1 when any part broke a promise. Sizes: FUZZ_REQUESTS, HOSTILE_SECONDS,
+ * CRASH_ROUNDS, TWO_WRITERS_SECONDS, SOAK_SECONDS. One part alone: `deno task torture crash`
+ * (the others: fuzz, hostile, two-writers, soak).
  * @module
  */
 import { crashRows, runCrash } from "./crash.ts";
 import { fuzzRows, runFuzz } from "./fuzz.ts";
 import { table } from "./harness.ts";
+import { hostileRows, runHostile } from "./hostile.ts";
 import { seedFrom } from "./prng.ts";
 import { runSoak, soakRows } from "./soak.ts";
 import { runTwoWriters, twoWritersRows } from "./two_writers.ts";
@@ -60,6 +63,19 @@ const PARTS: Record<string, Part> = {
     (report) => {
       const fivexx = Object.entries(report.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
       return `${report.requests} requests (${report.raw} raw), ${fivexx} 5xx, ${report.seconds} s`;
+    },
+  ),
+  hostile: part(
+    (seed) => runHostile({ seconds: size("HOSTILE_SECONDS", 15), seed, log }),
+    hostileRows,
+    (report) => {
+      const attacks = report.phases.filter((phase) => !phase.name.startsWith("baseline"));
+      const p99 = Math.max(...attacks.map((phase) => phase.jwksP99Ms));
+      const legit = attacks.filter((phase) => phase.legitSent > 0);
+      const share = legit.reduce((n, p) => n + p.legitOk, 0) / Math.max(1, legit.reduce((n, p) => n + p.legitSent, 0));
+      return `alive ${report.alive ? "yes" : "NO"}, worst JWKS p99 ${p99.toFixed(1)} ms, legitimate logins ${
+        (share * 100).toFixed(1)
+      }%, RSS peak ${mib(report.rssPeakKiB)} MiB`;
     },
   ),
   crash: part(

@@ -15,9 +15,12 @@ import { backup, restore } from "./backup.ts";
 import { keysImport, keysList, keysRevoke, keysRotate } from "./keys.ts";
 import { secretRotate } from "./secret.ts";
 import { probe } from "./probe.ts";
+import { readSeedUsersFile } from "./seed_users.ts";
 import { helpFor as helpIn, parseCommand as parseIn } from "./parse.ts";
 import { type Command, type CommandIo, type CommandSpec, JSON_OPTION, type OptionSpec } from "./spec.ts";
 import { usersAdd } from "./users.ts";
+import { DATABASE_COMMANDS } from "./database_commands.ts";
+import { CLIENT_COMMANDS } from "./client_commands.ts";
 
 /** The version of this build (deno.json's `version`). */
 export const VERSION: string = denoConfig.version;
@@ -28,20 +31,7 @@ export interface ServeIo extends CommandIo {
   serve?(config: Config): Promise<number>;
 }
 
-const DB_NOTE = "A running server on the same database picks the change up within 2 s, without a restart, and\n" +
-  "logs it. The keys commands plan with the key policy the server stored with the keys; a setting given\n" +
-  "here that differs from it is named on stderr.";
-
-/** `--server URL`: the same command through a running server's admin API. */
-const SERVER_OPTION: Readonly<Record<string, OptionSpec>> = {
-  server: {
-    type: "string",
-    arg: "URL",
-    help: "do it through the admin API of the server at URL (token from ADMIN_TOKEN) instead of on the database",
-  },
-};
-
-/** Every command. */
+/** Every command, in the order the overview lists them. */
 export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze<CommandSpec<ServeIo>[]>([
   {
     name: "serve",
@@ -50,256 +40,17 @@ export const COMMANDS: readonly CommandSpec<ServeIo>[] = Object.freeze<CommandSp
     about: "Runs the token issuer: JWKS at /.well-known/jwks.json, tokens at POST /auth.",
     scope: "serve",
     run: async (command, io) => {
-      const config = loadConfig(command.flags, io.env, io.dotenv ?? {});
+      const loaded = loadConfig(command.flags, io.env, io.dotenv ?? {});
       if (io.serve === undefined) throw new AppError("internal", "This build cannot serve");
+      const config = loaded.seedUsersFile === null ? loaded : Object.freeze({
+        ...loaded,
+        seedUsers: Object.freeze([...loaded.seedUsers, ...await readSeedUsersFile(loaded.seedUsersFile)]),
+      });
       return await io.serve(config);
     },
   },
-  {
-    name: "keys list",
-    usage: "[--json] [options]",
-    summary: "list stored keys and their status",
-    about: "Lists every stored key: kid, algorithm, status (next, active, retired, expired, revoked) and\n" +
-      'when it signs and leaves the JWKS ("never" for a key revoked before its turn), then the key policy\n' +
-      "the server stored. Reads the database; changes nothing.",
-    options: { ...JSON_OPTION, ...SERVER_OPTION },
-    scope: "db",
-    run: keysList,
-  },
-  {
-    name: "keys rotate",
-    usage: "[--json] [options]",
-    summary: "rotate now (a running server picks it up)",
-    about: "Rotates now: the active key hands over to the published next key as soon as that key has\n" +
-      `been in the JWKS for max-age + 30 s, and a new next key is published.\n${DB_NOTE}`,
-    options: { ...JSON_OPTION, ...SERVER_OPTION },
-    scope: "db",
-    run: keysRotate,
-  },
-  {
-    name: "keys revoke",
-    usage: "KID [--json] [options]",
-    summary: "remove a key from the JWKS at once",
-    about: "Emergency revoke: removes the key KID from the JWKS at once. If it was the signing key, the\n" +
-      "next key signs immediately. Tokens it signed stop verifying once verifiers refetch the JWKS.",
-    options: { ...JSON_OPTION, ...SERVER_OPTION },
-    scope: "db",
-    positionals: ["KID"],
-    required: 1,
-    run: keysRevoke,
-  },
-  {
-    name: "keys import",
-    usage: "FILE [--alg ALG] [--json] [options]",
-    summary: "import a PEM or JWK private key as the next key",
-    about: 'Imports a private key (PEM: PKCS#8 "PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY", SEC1\n' +
-      '"EC PRIVATE KEY"; or a private JWK) and schedules it as the next key to sign. It is sealed with\n' +
-      'the master secret like a generated key; its kid is its RFC 7638 thumbprint. FILE "-" reads stdin.',
-    options: {
-      alg: { type: "string", arg: "ALG", help: `the key's algorithm: ${ALGS.join(", ")} (default: from the key)` },
-      ...JSON_OPTION,
-      ...SERVER_OPTION,
-    },
-    scope: "db",
-    positionals: ["FILE"],
-    required: 1,
-    run: keysImport,
-  },
-  {
-    name: "users add",
-    usage: "USERNAME [--email E] [--json] [options]",
-    summary: "register a user; prints the generated password once",
-    about: "Registers a user with a generated password (a UUID), printed once and stored only as an\n" +
-      "Argon2id hash. Fails if the username or email is taken.",
-    options: { email: { type: "string", arg: "E", help: "the user's email address" }, ...JSON_OPTION },
-    scope: "db",
-    positionals: ["USERNAME"],
-    required: 1,
-    run: usersAdd,
-  },
-  {
-    name: "clients add",
-    usage: "NAME [--scope S]... [--grant G]... [--redirect-uri U]... [--audience A]... [--public] [--json] [options]",
-    summary: "register an OAuth client; prints its secret once",
-    about: "Registers an OAuth client for POST /token. A confidential client gets a random client_id and a\n" +
-      "256-bit client_secret, printed once and stored only as its SHA-256. --public makes a client\n" +
-      "without a secret (a native or browser app). Default grants: client_credentials, or for a public\n" +
-      "client password and refresh_token. A refresh token needs --grant refresh_token and --scope\n" +
-      "offline_access. See docs/oauth.md.",
-    options: {
-      scope: { type: "string", multiple: true, arg: "S", help: "a scope it may ask for (repeatable)" },
-      grant: {
-        type: "string",
-        multiple: true,
-        arg: "G",
-        help: "client_credentials, password or refresh_token (repeatable)",
-      },
-      "redirect-uri": { type: "string", multiple: true, arg: "U", help: "a redirect URI (repeatable)" },
-      audience: { type: "string", multiple: true, arg: "A", help: "an aud it may ask for (repeatable)" },
-      public: { type: "boolean", help: "a public client: no secret" },
-      ...JSON_OPTION,
-    },
-    scope: "db",
-    positionals: ["NAME"],
-    required: 1,
-    run: clientsAdd,
-  },
-  {
-    name: "clients list",
-    usage: "[--json] [options]",
-    summary: "list OAuth clients",
-    about: "Lists every OAuth client: client_id, name, grant types, scopes, audiences, redirect URIs. Never\n" +
-      "a secret: secrets are shown once, by clients add.",
-    options: JSON_OPTION,
-    scope: "db",
-    run: clientsList,
-  },
-  {
-    name: "clients remove",
-    usage: "ID [--json] [options]",
-    summary: "remove an OAuth client",
-    about: "Removes the client ID and revokes its refresh tokens (and the access tokens issued with them).\n" +
-      "Other access tokens it holds stay valid until they expire.",
-    options: JSON_OPTION,
-    scope: "db",
-    positionals: ["ID"],
-    required: 1,
-    run: clientsRemove,
-  },
-  {
-    name: "keygen",
-    usage: "--out FILE [--alg ALG] [--format pem|jwk] [--force] [--upload URL]",
-    summary: "write a new private key; prints its public JWK",
-    about: "Writes a new private key to FILE (mode 0600) and prints its public JWK, whose kid is the key's\n" +
-      'RFC 7638 thumbprint (the kid the server will publish after "keys import FILE"). With --upload URL\n' +
-      "the key also goes to that server's admin API as its next key (token from ADMIN_TOKEN); --out may\n" +
-      "then be left out, and the private key exists only on the server.",
-    options: {
-      out: {
-        type: "string",
-        short: "o",
-        arg: "FILE",
-        help: "where to write the private key (required without --upload)",
-      },
-      upload: { type: "string", arg: "URL", help: "send the key to the admin API of the server at URL" },
-      json: { type: "boolean", help: "with --upload: print the server's answer as JSON" },
-      alg: { type: "string", arg: "ALG", help: "RS256 (default, RSA 2048), PS256, ES256 or EdDSA" },
-      format: {
-        type: "string",
-        arg: "pem|jwk",
-        help: "PKCS#8 PEM (default) or a private JWK (default for *.json, *.jwk)",
-      },
-      force: { type: "boolean", help: "overwrite FILE if it exists" },
-    },
-    scope: null,
-    run: keygen,
-  },
-  {
-    name: "sign",
-    usage: "--key FILE [options]",
-    summary: "print a JWT signed with a key file",
-    about: "Prints a compact JWT signed with the private key in FILE (PEM or JWK). Header: alg, kid,\n" +
-      'typ "JWT". Claims: iat, exp (iat + ttl), jti, plus --issuer/--subject/--audience and --claims;\n' +
-      '--claims wins over all of them (so {"exp": 1} makes an expired token).',
-    options: {
-      key: { type: "string", short: "k", arg: "FILE", help: "private key (required)" },
-      kid: { type: "string", arg: "K", help: "header kid (default: the JWK's kid, else the key's thumbprint)" },
-      alg: { type: "string", arg: "ALG", help: "RS256, PS256, ES256 or EdDSA (default: from the key)" },
-      claims: { type: "string", arg: "JSON", help: "claims as a JSON object" },
-      issuer: { type: "string", arg: "I", help: "iss claim" },
-      subject: { type: "string", arg: "S", help: "sub claim" },
-      audience: { type: "string", arg: "A", help: "aud claim" },
-      ttl: { type: "string", arg: "DURATION", help: "lifetime, default 15m" },
-    },
-    scope: null,
-    run: sign,
-  },
-  {
-    name: "verify",
-    usage: "TOKEN --jwks URL [options]",
-    summary: "verify a JWT against a remote JWKS",
-    about: "Fetches the JSON Web Key Set the way real consumers do (jose's remote key set: exactly 200,\n" +
-      "redirects not followed, a timeout), verifies the signature and the claims, and prints the\n" +
-      "claims. On failure prints one line saying why (expired, unknown kid, bad signature, wrong\n" +
-      'issuer...) and exits 1. TOKEN "-" (or none) reads the token from stdin.',
-    options: {
-      ...JSON_OPTION,
-      jwks: { type: "string", arg: "URL", help: "the key set, e.g. http://127.0.0.1:8080/.well-known/jwks.json" },
-      issuer: { type: "string", arg: "I", help: "require iss = I" },
-      audience: { type: "string", arg: "A", help: "require aud to contain A" },
-      alg: { type: "string", arg: "ALG", help: "accept only this algorithm" },
-      "clock-skew": { type: "string", arg: "DURATION", help: "tolerance on exp, nbf and iat, default 60s" },
-      timeout: { type: "string", arg: "DURATION", help: "how long the JWKS may take, default 5s" },
-    },
-    scope: null,
-    positionals: ["TOKEN"],
-    run: verify,
-  },
-  {
-    name: "probe",
-    usage: "URL [options]",
-    summary: "prove that an API rejects forged tokens",
-    about: "Signs a correct control token and 45 forged ones (alg none, RS256->HS256 confusion, embedded jwk,\n" +
-      "jku/x5u, kid injection, ECDSA r = s = 0, expired, wrong aud/iss...) with this server's keys, sends\n" +
-      "each to URL as a bearer token, one at a time, and reports which ones the API accepted. Exit 0: all\n" +
-      "rejected; 1: a forged token was accepted (or not answered); 2: the control was refused or the\n" +
-      "target is unreachable (check --issuer and --audience). See docs/probe.md.",
-    options: {
-      issuer: { type: "string", arg: "I", help: "the iss the target expects (default: this server's issuer)" },
-      audience: { type: "string", arg: "A", help: "the aud the target expects (default: JWKS_AUDIENCE)" },
-      method: { type: "string", arg: "M", help: "HTTP method of every request (default GET)" },
-      header: { type: "string", multiple: true, arg: "'K: V'", help: "extra request header, repeatable" },
-      body: { type: "string", arg: "B", help: "request body sent with every token" },
-      "expect-status": { type: "string", arg: "N", help: "status of an accepted request (default 200)" },
-      timeout: { type: "string", arg: "DURATION", help: "per-request timeout (default 5s)" },
-      ...JSON_OPTION,
-    },
-    scope: "db",
-    positionals: ["URL"],
-    required: 1,
-    run: probe,
-  },
-  {
-    name: "secret rotate",
-    usage: "[--json] [options]",
-    summary: "re-seal every key under NEW_NOT_MY_KEY",
-    about: "Seals every private key (and the master-secret check) again under the new master secret, opening\n" +
-      "them with the current one, in one transaction: a crash leaves all of them under the old secret or\n" +
-      "all under the new one. Both secrets come from the environment: NOT_MY_KEY (current) and\n" +
-      "NEW_NOT_MY_KEY (new), never from the command line. Kids, the JWKS and issued tokens are unchanged.\n" +
-      "Then restart the server with NOT_MY_KEY set to the new secret (several instances: start each with\n" +
-      "NOT_MY_KEY=<new> NOT_MY_KEY_PREVIOUS=<old> until none runs with the old one). See docs/operations.md.",
-    options: JSON_OPTION,
-    scope: "db",
-    run: secretRotate,
-  },
-  {
-    name: "backup",
-    usage: "FILE [--json] [options]",
-    summary: "write a verified copy of the database (online)",
-    about: "Writes a consistent copy of the SQLite database to the new file FILE (mode 0600) while the server\n" +
-      "keeps serving and writing (SQLite's online backup), then checks it: integrity, and every key opens with the\n" +
-      "master secret. Copying the database file alone is not a backup: recent changes live in its -wal\n" +
-      "file. PostgreSQL: use pg_dump (docs/operations.md).",
-    options: JSON_OPTION,
-    scope: "db",
-    positionals: ["FILE"],
-    required: 1,
-    run: backup,
-  },
-  {
-    name: "restore",
-    usage: "FILE [--json] [options]",
-    summary: "put a verified backup in place (server stopped)",
-    about: "Checks the backup FILE (integrity; the master secret opens every key), then puts it in place of the\n" +
-      "database atomically; the database it replaces is kept as <db>.before-restore. Refused while a\n" +
-      "server or another command has the database open: stop the server first, start it afterwards.",
-    options: JSON_OPTION,
-    scope: "db",
-    positionals: ["FILE"],
-    required: 1,
-    run: restore,
-  },
+  ...DATABASE_COMMANDS,
+  ...CLIENT_COMMANDS,
   {
     name: "version",
     usage: "",

@@ -1,7 +1,8 @@
 /**
  * The JWT client: `keygen` writes a new private key (mode 0600) and prints its public JWK,
- * `sign` prints a token signed with a key file, `verify` checks a token against a remote JWKS
- * the way real consumers fetch it. None of them touches the server's database.
+ * `sign` prints a token signed with a key file (read at most 1 MiB), `verify` checks a token
+ * against a remote JWKS the way real consumers fetch it (bounded, `exp` required). None of
+ * them touches the server's database.
  * @module
  */
 import { AppError } from "../core/errors.ts";
@@ -15,12 +16,13 @@ import {
   materialFromJwk,
 } from "../core/key_material.ts";
 import { signClaims } from "../core/tokens.ts";
+import { parseSize } from "../core/units.ts";
 import { type KeyFileFormat, parsePrivateKey, privateKeyText } from "../keys/key_files.ts";
 import { describeChange } from "../keys/key_reports.ts";
 import { readInput } from "./files.ts";
 import { remoteImport, remoteServer } from "./remote.ts";
 import { type Command, type CommandIo, durationFlag, jsonText, requiredFlag, stringFlag, usage } from "./spec.ts";
-import { JWKS_FAILURES, verifyRemote } from "./verify_remote.ts";
+import { JWKS_FAILURES, MAX_JWKS_BYTES, verifyRemote } from "./verify_remote.ts";
 
 function algFlag(command: Command): Alg | undefined {
   const value = stringFlag(command, "alg");
@@ -122,8 +124,13 @@ export async function verify(command: Command, io: CommandIo): Promise<number> {
   }
   const clockTolerance = durationFlag(command, "clock-skew", 60, true);
   const timeoutMs = Math.max(1, Math.round(durationFlag(command, "timeout", 5) * 1000));
+  const maxJwks = stringFlag(command, "max-jwks-size");
+  const maxJwksBytes = maxJwks === undefined ? MAX_JWKS_BYTES : parseSize(maxJwks);
+  if (maxJwksBytes === null || maxJwksBytes < 1) {
+    throw usage(command, `Invalid --max-jwks-size "${maxJwks!.slice(0, 32)}": expected a size such as 1MiB or 4MiB`);
+  }
   const arg = command.args[0];
-  const token = (arg === undefined || arg === "-" ? await io.readStdin() : arg).trim();
+  const token = (arg === undefined || arg === "-" ? await readInput("-", io, "The token") : arg).trim();
   if (token === "") throw usage(command, "Missing TOKEN (pass it as an argument or on stdin)");
   const issuer = stringFlag(command, "issuer");
   const audience = stringFlag(command, "audience");
@@ -133,6 +140,8 @@ export async function verify(command: Command, io: CommandIo): Promise<number> {
     now: io.clock(),
     clockTolerance,
     timeoutMs,
+    maxJwksBytes,
+    requireExp: command.flags["no-require-exp"] !== true,
     ...(issuer === undefined ? {} : { issuer }),
     ...(audience === undefined ? {} : { audience }),
     ...(alg === undefined ? {} : { algorithms: [alg] }),

@@ -35,8 +35,11 @@ export interface CommandIo {
   write(text: string): void;
   /** Writes one warning line to stderr. */
   warn(line: string): void;
-  /** Reads all of stdin (empty when stdin is a terminal or closed). */
-  readStdin(): Promise<string>;
+  /**
+   * Reads all of stdin (empty when stdin is a terminal or closed); with `maxBytes`, at most
+   * that plus one byte, so an endless stdin is cut rather than read forever.
+   */
+  readStdin(maxBytes?: number): Promise<string>;
   /** For `verify`; the global `fetch` by default. */
   readonly fetch?: typeof fetch;
   /** For `users add`; Argon2id by default. */

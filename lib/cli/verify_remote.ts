@@ -1,8 +1,10 @@
 /**
  * Verifies a JWT the way real consumers do: the key set comes from a remote JWKS through jose's
- * `createRemoteJWKSet` (exactly 200, redirects not followed, a timeout), then `jwtVerify`
- * checks the signature and the claims with a clock tolerance. Every failure becomes one stable
- * reason and one line saying exactly why. Time and `fetch` are parameters.
+ * `createRemoteJWKSet` (exactly 200, redirects not followed, a timeout, at most 1 MiB by
+ * default), then `jwtVerify` checks the signature and the claims with a clock tolerance: `exp`
+ * is required unless told otherwise and `iat` may not be in the future. Every failure becomes
+ * one stable reason and one line saying exactly why, with any value it echoes cut short. Time
+ * and `fetch` are parameters.
  * @module
  */
 import {
@@ -32,6 +34,7 @@ export type VerifyFailure =
   | "jwks_unreachable"
   | "jwks_status"
   | "jwks_timeout"
+  | "jwks_too_large"
   | "jwks_invalid";
 
 /** The reasons that are about the key set's server rather than the token. */
@@ -39,8 +42,14 @@ export const JWKS_FAILURES: ReadonlySet<VerifyFailure> = new Set([
   "jwks_unreachable",
   "jwks_status",
   "jwks_timeout",
+  "jwks_too_large",
   "jwks_invalid",
 ]);
+
+/** The largest key set read by default (1 MiB): a real JWKS is a few KiB. */
+export const MAX_JWKS_BYTES = 1024 * 1024;
+/** How much of a value a message echoes. */
+const MAX_ECHO = 80;
 
 /** Options of {@linkcode verifyRemote}. */
 export interface VerifyRemoteOptions {
@@ -60,6 +69,47 @@ export interface VerifyRemoteOptions {
   algorithms?: readonly string[];
   /** The fetch to use; the global one by default. */
   fetch?: typeof fetch;
+  /** Refuse a token without `exp`. Default true. */
+  requireExp?: boolean;
+  /** The most bytes of key set read. Default {@linkcode MAX_JWKS_BYTES}. */
+  maxJwksBytes?: number;
+}
+
+/** A key set answer over the size limit. */
+class JwksTooLarge extends Error {}
+
+/** `response` with its body read whole, at most `limit` bytes; throws {@linkcode JwksTooLarge} beyond. */
+async function bounded(response: Response, limit: number): Promise<Response> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    await response.body?.cancel();
+    throw new JwksTooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body !== null) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw new JwksTooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) (body.set(chunk, offset), offset += chunk.byteLength);
+  // 101, 204, 205 and 304 carry no body: a Response with one cannot be made for them.
+  const empty = [101, 204, 205, 304].includes(response.status);
+  return new Response(empty ? null : body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 /** A verified token, or why it is not one. */
@@ -73,8 +123,16 @@ function iso(seconds: unknown): string {
     : JSON.stringify(seconds);
 }
 
+/** `value` as JSON, cut to a readable length: a 200 KB kid is not echoed whole. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= MAX_ECHO ? text : `${text.slice(0, MAX_ECHO)}… (${text.length} characters)`;
+}
+
 function quoted(value: unknown): string {
-  return Array.isArray(value) ? value.map((item) => JSON.stringify(item)).join(", ") : JSON.stringify(value);
+  if (!Array.isArray(value)) return shown(value);
+  const items = value.slice(0, 5).map(shown).join(", ");
+  return value.length > 5 ? `${items} and ${value.length - 5} more` : items;
 }
 
 /** Verifies `token` against the key set at `options.jwks`. Never throws for a bad token. */
@@ -82,7 +140,8 @@ export async function verifyRemote(token: string, options: VerifyRemoteOptions):
   const fail = (reason: VerifyFailure, message: string): VerifyOutcome => ({ valid: false, reason, message });
   const tolerance = options.clockTolerance ?? 60;
   const timeoutMs = options.timeoutMs ?? 5000;
-  const url = options.jwks.href;
+  const maxJwksBytes = options.maxJwksBytes ?? MAX_JWKS_BYTES;
+  const url = shown(options.jwks.href).slice(1, -1);
 
   let header: ProtectedHeaderParameters;
   let claims: JWTPayload;
@@ -90,7 +149,10 @@ export async function verifyRemote(token: string, options: VerifyRemoteOptions):
     header = decodeProtectedHeader(token);
     claims = decodeJwt(token);
   } catch (error) {
-    return fail("malformed", `Malformed token: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      "malformed",
+      `Malformed token: ${(error instanceof Error ? error.message : String(error)).slice(0, 200)}`,
+    );
   }
 
   let status: number | null = null;
@@ -102,21 +164,31 @@ export async function verifyRemote(token: string, options: VerifyRemoteOptions):
     [customFetch]: async (input: string | URL | Request, init?: RequestInit) => {
       const response = await fetchImpl(input, init);
       status = response.status;
-      return response;
+      return await bounded(response, maxJwksBytes);
     },
   });
-  const kid = header.kid === undefined ? "(none)" : JSON.stringify(header.kid);
+  const kid = header.kid === undefined ? "(none)" : shown(header.kid);
   const now = Math.floor(options.now / 1000);
   try {
     const { payload, protectedHeader } = await jwtVerify(token, jwks, {
       currentDate: new Date(options.now),
       clockTolerance: tolerance,
+      ...(options.requireExp === false ? {} : { requiredClaims: ["exp"] }),
       ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
       ...(options.audience === undefined ? {} : { audience: options.audience }),
       ...(options.algorithms === undefined ? {} : { algorithms: [...options.algorithms] }),
     });
+    if (typeof payload.iat === "number" && payload.iat > now + tolerance) {
+      return fail(
+        "invalid_claim",
+        `Token was issued in the future, at ${iso(payload.iat)} (now ${iso(now)}, clock tolerance ${tolerance} s)`,
+      );
+    }
     return { valid: true, header: protectedHeader, claims: payload };
   } catch (error) {
+    if (error instanceof JwksTooLarge || (error instanceof Error && error.cause instanceof JwksTooLarge)) {
+      return fail("jwks_too_large", `The key set at ${url} is larger than ${maxJwksBytes} bytes`);
+    }
     if (error instanceof errors.JWTExpired) {
       return fail(
         "expired",
@@ -126,17 +198,20 @@ export async function verifyRemote(token: string, options: VerifyRemoteOptions):
     if (error instanceof errors.JWTClaimValidationFailed) {
       const { claim, reason } = error;
       const value = claims[claim];
-      if (reason === "missing") return fail("missing_claim", `Token has no "${claim}" claim`);
+      if (reason === "missing") {
+        const hint = claim === "exp" ? " (a token that never expires; --no-require-exp accepts it)" : "";
+        return fail("missing_claim", `Token has no "${claim}" claim${hint}`);
+      }
       if (claim === "iss" && reason === "check_failed") {
-        return fail("wrong_issuer", `Wrong issuer ${quoted(value)}, expected ${JSON.stringify(options.issuer)}`);
+        return fail("wrong_issuer", `Wrong issuer ${quoted(value)}, expected ${shown(options.issuer)}`);
       }
       if (claim === "aud" && reason === "check_failed") {
-        return fail("wrong_audience", `Wrong audience ${quoted(value)}, expected ${JSON.stringify(options.audience)}`);
+        return fail("wrong_audience", `Wrong audience ${quoted(value)}, expected ${shown(options.audience)}`);
       }
       if (claim === "nbf" && reason === "check_failed") {
         return fail("not_yet_valid", `Token is not valid before ${iso(value)} (now ${iso(now)})`);
       }
-      return fail("invalid_claim", `Invalid "${claim}" claim: ${error.message}`);
+      return fail("invalid_claim", `Invalid ${shown(claim)} claim: ${error.message.slice(0, 200)}`);
     }
     if (error instanceof errors.JWKSNoMatchingKey) {
       return fail(
@@ -153,7 +228,7 @@ export async function verifyRemote(token: string, options: VerifyRemoteOptions):
       return fail("bad_signature", `Bad signature: the token was altered or not signed by the key ${kid}`);
     }
     if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
-      return fail("alg_not_allowed", `Algorithm ${JSON.stringify(header.alg)} is not allowed: ${error.message}`);
+      return fail("alg_not_allowed", `Algorithm ${shown(header.alg)} is not allowed: ${error.message.slice(0, 200)}`);
     }
     if (error instanceof errors.JWKSTimeout) {
       return fail("jwks_timeout", `The key set at ${url} did not answer within ${timeoutMs} ms`);
@@ -162,7 +237,7 @@ export async function verifyRemote(token: string, options: VerifyRemoteOptions):
       return fail("jwks_invalid", `The key set at ${url} is not a valid JSON Web Key Set`);
     }
     if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
-      return fail("malformed", `Malformed token: ${error.message}`);
+      return fail("malformed", `Malformed token: ${error.message.slice(0, 200)}`);
     }
     if (error instanceof errors.JOSEError && status !== null) {
       if (status !== 200) {
@@ -172,7 +247,7 @@ export async function verifyRemote(token: string, options: VerifyRemoteOptions):
       return fail("jwks_invalid", `The key set at ${url} is not JSON`);
     }
     if (status === null) {
-      const detail = error instanceof Error ? error.message : String(error);
+      const detail = (error instanceof Error ? error.message : String(error)).slice(0, 200);
       return fail("jwks_unreachable", `Cannot fetch the key set at ${url}: ${detail}`);
     }
     throw error;

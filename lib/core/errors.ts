@@ -11,6 +11,7 @@ export type ErrorCode =
   | "invalid_json"
   | "invalid_field"
   | "payload_too_large"
+  | "request_timeout"
   | "unsupported_media_type"
   | "unauthorized"
   | "forbidden"

@@ -1,11 +1,13 @@
 /**
  * Key material: the signing algorithms, generation per algorithm, RFC 7638 thumbprint kids, the
  * public JWKS projection (an allow-list of public members), and the import of private JWKs as
- * non-extractable signing keys. Knows nothing of schedules or storage.
+ * non-extractable signing keys, each checked and self-tested first (`key_checks.ts`). Knows
+ * nothing of schedules or storage.
  * @module
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { AppError } from "./errors.ts";
+import { checkPrivateJwk, selfTest, SUBTLE_SIGN } from "./key_checks.ts";
 
 /** Signing algorithms jwks-server can issue with. */
 export type Alg = "RS256" | "PS256" | "ES256" | "EdDSA";
@@ -82,20 +84,19 @@ export function defaultAlgFor(jwk: JWK): Alg {
 }
 
 /**
- * Turns a private JWK into {@linkcode KeyMaterial}: checks it is a private key that fits `alg`,
- * computes the thumbprint kid, and keeps only the members a signer needs.
+ * Turns a private JWK into {@linkcode KeyMaterial}: checks it is a well-formed private key that
+ * fits `alg` (`checkPrivateJwk`), proves with a sign-then-verify self-test that its private and
+ * public halves belong together, computes the thumbprint kid, and keeps only the members a
+ * signer needs. Every failure is `invalid_key`.
  */
 export async function materialFromJwk(jwk: JWK, alg: Alg = defaultAlgFor(jwk)): Promise<KeyMaterial> {
   algFor(jwk, alg);
-  if (typeof jwk.d !== "string") throw new AppError("invalid_key", "The key has no private part");
-  if (jwk.kty === "RSA") {
-    const bits = base64urlBytes(jwk.n ?? "") * 8;
-    if (bits < 2048) throw new AppError("invalid_key", `RSA keys must be at least 2048 bits, this one has ${bits}`);
-  }
-  // Prove the key imports and signs before it is stored.
-  await importSigningKey(jwk, alg);
+  checkPrivateJwk(jwk);
   const kid = await calculateJwkThumbprint(jwk, "sha256");
   const pub = publicJwk(jwk, kid, alg);
+  // Prove the key imports and signs, and that the published half verifies it, before it is stored.
+  const key = await importSigningKey(jwk, alg);
+  await selfTest((data) => signWith(key, alg, data), pub, alg);
   const privateJwk: Record<string, unknown> = { ...pub };
   for (const member of ["d", "p", "q", "dp", "dq", "qi"]) {
     const value = (jwk as Record<string, unknown>)[member];
@@ -109,8 +110,8 @@ export async function materialFromJwk(jwk: JWK, alg: Alg = defaultAlgFor(jwk)): 
   });
 }
 
-function base64urlBytes(text: string): number {
-  return Math.floor(text.replace(/=+$/, "").length * 3 / 4);
+async function signWith(key: CryptoKey, alg: Alg, data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign(SUBTLE_SIGN[alg]!, key, data as Uint8Array<ArrayBuffer>));
 }
 
 /** Generates a new key pair for `alg` (RSA keys are 2048 bits). */
@@ -119,10 +120,16 @@ export async function generateKeyMaterial(alg: Alg): Promise<KeyMaterial> {
   return await materialFromJwk(await exportJWK(privateKey), alg);
 }
 
-/** Imports a private JWK as a non-extractable signing key. */
+/** Imports a private JWK as a non-extractable signing key; `invalid_key` when it does not import. */
 export async function importSigningKey(jwk: JWK, alg: Alg): Promise<CryptoKey> {
   const { use: _use, key_ops: _ops, ext: _ext, ...clean } = jwk;
-  const key = await importJWK({ ...clean, alg }, alg, { extractable: false });
+  let key;
+  try {
+    key = await importJWK({ ...clean, alg }, alg, { extractable: false });
+  } catch (error) {
+    const why = error instanceof Error ? error.message.slice(0, 120) : "unknown error";
+    throw new AppError("invalid_key", `The key does not import for ${alg}: ${why}`);
+  }
   if (!(key instanceof CryptoKey) || key.type !== "private") {
     throw new AppError("invalid_key", "The key has no private part");
   }

@@ -2,10 +2,16 @@
  * The in-memory view of the key set that requests read: signing keys imported once through an
  * injected `importSigner` (a signing backend; non-extractable WebCrypto keys by default) and
  * released when they leave the ring, and the JWKS body and its strong ETag serialized once per
- * key-set change. Nothing here touches storage; the owner feeds it records and a clock.
+ * key-set change. A stored public key must be the one derived from its sealed private key, and
+ * every key must pass a sign-then-verify self-test before it may sign; a key that fails either,
+ * or fails to sign later, never signs (the next key takes over) and is reported as a problem.
+ * Nothing here touches storage; the owner feeds it records and a clock.
  * @module
  */
 import { createHash } from "node:crypto";
+import type { JWK } from "jose";
+import { boundPublicKey, sameRecord, watchedSigner } from "./key_binding.ts";
+import { selfTest } from "./key_checks.ts";
 import type { Sealer } from "./seal.ts";
 import { type KeyRecord, keyState } from "./key_lifecycle.ts";
 import type { Alg, PublicJwk } from "./key_material.ts";
@@ -48,11 +54,21 @@ export interface KeyView {
   readonly until: number;
   /** Unix seconds at which the published set last changed (a key published, expired or revoked). */
   readonly changedAt: number;
+  /** Keys refused or failed (for `/readyz`): one line each, naming the kid, never key material. */
+  readonly problems: readonly string[];
+}
+
+/** A stored key the ring will not use, and why. */
+export interface RejectedKey {
+  readonly kid: string;
+  readonly reason: string;
 }
 
 interface Entry {
   readonly record: KeyRecord;
   readonly signer: SigningKey | null;
+  /** Why the key is neither published nor used (its stored public half is not its own), or null. */
+  readonly rejected: string | null;
 }
 
 /** Serializes `keys` as a JWKS body with a strong ETag derived from its bytes. */
@@ -70,6 +86,10 @@ function sameKids(a: readonly PublicJwk[], b: readonly PublicJwk[]): boolean {
 export interface KeyRingOptions {
   /** Turns an opened private JWK into a signer; default {@linkcode importWebCryptoSigner}. */
   importSigner?: ImportSigner;
+  /** Told once about each stored key the ring refuses to publish or sign with. */
+  onRejected?: (key: RejectedKey) => void;
+  /** Told when a key that signed fails to sign; the next key signs from then on. */
+  onSignerFailed?: (key: RejectedKey) => void;
 }
 
 /**
@@ -80,13 +100,18 @@ export interface KeyRingOptions {
 export class KeyRing {
   #sealer: Sealer;
   #importSigner: ImportSigner;
+  #options: KeyRingOptions;
   #entries = new Map<number, Entry>();
+  /** Keys that failed to sign while in use, by row id: never used again. */
+  #failed = new Map<number, string>();
+  #reported = new Set<string>();
   #view: KeyView | null = null;
   #lastJwks: JwksDocument | null = null;
 
   constructor(sealer: Sealer, options: KeyRingOptions = {}) {
     this.#sealer = sealer;
     this.#importSigner = options.importSigner ?? importWebCryptoSigner;
+    this.#options = options;
   }
 
   /**
@@ -104,13 +129,22 @@ export class KeyRing {
       for (const record of records) {
         const known = this.#entries.get(record.id);
         const needed = keyState(record, now) !== "expired" || record === newestExpired;
-        let signer = needed && known !== undefined && known.record.kid === record.kid ? known.signer : null;
-        if (needed && signer === null) {
-          signer = await this.#import(record);
-          imported.push(signer.signer);
+        const same = known !== undefined && sameRecord(known.record, record);
+        let signer = needed && same ? known.signer : null;
+        let rejected = needed && same ? known.rejected : null;
+        if (needed && signer === null && rejected === null) {
+          const outcome = await this.#import(record);
+          if (typeof outcome === "string") {
+            rejected = outcome;
+            this.#report(record, outcome);
+          } else {
+            signer = outcome;
+            imported.push(signer.signer);
+          }
         }
         entries.set(record.id, {
           record,
+          rejected,
           signer: signer === null
             ? null
             : { ...signer, exp: record.exp, activatesAt: record.activatesAt, retiresAt: record.retiresAt },
@@ -135,23 +169,47 @@ export class KeyRing {
     this.#view = null;
   }
 
-  async #import(record: KeyRecord): Promise<SigningKey> {
+  #report(record: KeyRecord, reason: string): void {
+    const key = `${record.id}|${record.kid}|${reason}`;
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    this.#options.onRejected?.({ kid: record.kid, reason });
+  }
+
+  /**
+   * Opens and imports the key of `record` (throws when the blob does not open), or says why it
+   * must not be used (see `boundPublicKey`, `selfTest`).
+   */
+  async #import(record: KeyRecord): Promise<SigningKey | string> {
     const plaintext = this.#sealer.open(record.id, record.blob);
-    let jwk;
+    let jwk: JWK;
     try {
       jwk = JSON.parse(new TextDecoder().decode(plaintext));
     } finally {
       plaintext.fill(0);
     }
-    return {
-      kid: record.kid,
-      alg: record.alg,
-      signer: await this.#importSigner(jwk, record.alg),
-      exp: record.exp,
-      publishedAt: record.createdAt,
-      activatesAt: record.activatesAt,
-      retiresAt: record.retiresAt,
-    };
+    const derived = await boundPublicKey(jwk, record);
+    if (typeof derived === "string") return derived;
+    let signer: Signer;
+    try {
+      signer = await this.#importSigner(jwk, record.alg);
+    } catch (error) {
+      return `it does not import: ${error instanceof Error ? error.message.slice(0, 120) : "unknown error"}`;
+    }
+    try {
+      await selfTest((data) => signer.sign(data), derived, record.alg);
+    } catch (error) {
+      signer.close?.();
+      return `it failed the self-test: ${error instanceof Error ? error.message : "unknown error"}`;
+    }
+    const watched = watchedSigner(signer, (reason) => {
+      if (this.#failed.has(record.id)) return;
+      this.#failed.set(record.id, reason);
+      this.#view = null;
+      this.#options.onSignerFailed?.({ kid: record.kid, reason });
+    });
+    const { kid, alg, exp, createdAt: publishedAt, activatesAt, retiresAt } = record;
+    return { kid, alg, signer: watched, exp, publishedAt, activatesAt, retiresAt };
   }
 
   /** The key set at `now` (unix seconds). Cheap: rebuilt only when something changed. */
@@ -171,8 +229,19 @@ export class KeyRing {
     let expired: SigningKey | null = null;
     let until = Infinity;
     let changedAt = 0;
-    for (const { record, signer } of records) {
+    const problems: string[] = [];
+    let activeFailed = false;
+    for (const { record, signer: imported, rejected } of records) {
+      const failed = this.#failed.get(record.id);
       const state = keyState(record, now);
+      if (rejected !== null) {
+        problems.push(`key ${record.kid} is not published or used: ${rejected}`);
+        activeFailed ||= state === "active";
+        continue;
+      }
+      if (failed !== undefined && state !== "expired") problems.push(`key ${record.kid} failed to sign: ${failed}`);
+      activeFailed ||= failed !== undefined && state === "active";
+      const signer = failed === undefined ? imported : null;
       for (const t of [record.activatesAt, record.retiresAt, record.exp]) if (t > now && t < until) until = t;
       // The published set changes when a key is published and when it expires or is revoked.
       changedAt = Math.max(changedAt, state === "expired" ? Math.min(record.exp, now) : record.createdAt);
@@ -186,9 +255,15 @@ export class KeyRing {
       if (state === "active") active ??= signer;
       if (state === "next") next ??= signer;
     }
+    if (active === null && next !== null && activeFailed) {
+      // The signing key was refused or failed: the published next key signs early rather than none.
+      problems.push(`key ${next.kid} signs early in place of the unusable one`);
+      active = next;
+      next = null;
+    }
     let jwks = this.#lastJwks;
     if (jwks === null || !sameKids(jwks.keys, published)) jwks = jwksDocument(published);
     this.#lastJwks = jwks;
-    return Object.freeze({ jwks, active, expired, next, until, changedAt });
+    return Object.freeze({ jwks, active, expired, next, until, changedAt, problems: Object.freeze(problems) });
   }
 }

@@ -8,6 +8,7 @@
 import type { JWK } from "jose";
 import { type Alg, importSigningKey } from "./key_material.ts";
 import { AppError } from "./errors.ts";
+import { SUBTLE_SIGN } from "./key_checks.ts";
 
 /**
  * The most bytes one signature may cover (1 MiB). Every buffer handed to native code is bounded
@@ -92,14 +93,6 @@ export function routedBackend(
   };
 }
 
-/** The WebCrypto parameters of each JWS algorithm (RFC 7518 §3, RFC 8037). */
-const SUBTLE: Readonly<Record<Alg, AlgorithmIdentifier | RsaPssParams | EcdsaParams>> = Object.freeze({
-  RS256: { name: "RSASSA-PKCS1-v1_5" },
-  PS256: { name: "RSA-PSS", saltLength: 32 },
-  ES256: { name: "ECDSA", hash: "SHA-256" },
-  EdDSA: { name: "Ed25519" },
-});
-
 /**
  * A {@linkcode Signer} over a WebCrypto private key (kept as it is: non-extractable keys stay
  * so). Refuses an RSA key under 2048 bits, as jose does.
@@ -112,7 +105,7 @@ export function cryptoKeySigner(key: CryptoKey, alg: Alg): Signer {
   if (bits !== undefined && bits < 2048) {
     throw new AppError("invalid_key", `RSA keys must be at least 2048 bits, this one has ${bits}`);
   }
-  const params = SUBTLE[alg];
+  const params = SUBTLE_SIGN[alg]!;
   return {
     alg,
     backend: "webcrypto",

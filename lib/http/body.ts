@@ -1,8 +1,8 @@
 /**
  * Request bodies and credentials: a bounded body reader (64 KiB by default, whether or not a
- * `Content-Length` announced the size), JSON and form fields as one flat record, and
- * username/password from the body or `Authorization: Basic`. Bearer headers are never read
- * here: public endpoints ignore them.
+ * `Content-Length` announced the size, and within the time the listener allows), JSON and form
+ * fields as one flat record, and username/password from the body or `Authorization: Basic`.
+ * Bearer headers are never read here: public endpoints ignore them.
  * @module
  */
 import { AppError } from "../core/errors.ts";
@@ -14,11 +14,44 @@ const JSON_TYPE = "application/json";
 const FORM_TYPE = "application/x-www-form-urlencoded";
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-const tooLarge = (limit: number) => new AppError("payload_too_large", `Request body must be at most ${limit} bytes`);
+// The answers that refuse a body end the connection: the rest of the body is never read.
+const CLOSE = Object.freeze({ connection: "close" });
+const tooLarge = (limit: number) =>
+  new AppError("payload_too_large", `Request body must be at most ${limit} bytes`, { headers: CLOSE });
+
+/** The time limits the listener set on request bodies, by request. */
+const bodyTimes = new WeakMap<Request, { readonly signal: AbortSignal; readonly ms: number }>();
 
 /**
- * Reads the body up to `limit` bytes; throws `payload_too_large` beyond it and `bad_request`
- * when the body breaks off.
+ * Bounds how long the body of `request` may take to arrive: once `signal` aborts, reading it
+ * fails with `request_timeout` (408, connection closed). The listener calls this for every
+ * request that may carry a body, so every route's reads are bounded without knowing it.
+ */
+export function limitBodyTime(request: Request, signal: AbortSignal, ms: number): void {
+  bodyTimes.set(request, { signal, ms });
+}
+
+function timedOut(ms: number): AppError {
+  return new AppError("request_timeout", `Request body did not arrive within ${Math.ceil(ms / 1000)} s`, {
+    headers: CLOSE,
+  });
+}
+
+/** `reader.read()`, or a rejection with `request_timeout` once `signal` aborts. */
+function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  time: { readonly signal: AbortSignal; readonly ms: number },
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  if (time.signal.aborted) return Promise.reject(timedOut(time.ms));
+  const { promise, reject } = Promise.withResolvers<never>();
+  const onAbort = () => reject(timedOut(time.ms));
+  time.signal.addEventListener("abort", onAbort, { once: true });
+  return Promise.race([reader.read(), promise]).finally(() => time.signal.removeEventListener("abort", onAbort));
+}
+
+/**
+ * Reads the body up to `limit` bytes; throws `payload_too_large` beyond it, `request_timeout`
+ * when it does not arrive in the time the listener allows, and `bad_request` when it breaks off.
  */
 export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
@@ -26,12 +59,17 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
   if (request.body === null) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const time = bodyTimes.get(request);
   const reader = request.body.getReader();
   for (;;) {
     let chunk: ReadableStreamReadResult<Uint8Array>;
     try {
-      chunk = await reader.read();
-    } catch {
+      chunk = time === undefined ? await reader.read() : await readWithin(reader, time);
+    } catch (error) {
+      if (error instanceof AppError) {
+        await reader.cancel().catch(() => {});
+        throw error;
+      }
       // The client closed or broke the connection mid-body: its fault, not ours.
       throw new AppError("bad_request", "Request body ended before it was complete");
     }

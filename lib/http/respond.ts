@@ -18,6 +18,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -39,6 +39,13 @@ export interface KeyManagerOptions {
   importSigner?: ImportSigner;
   /** This process, in the note stored with each change it makes. Default `pid N`. */
   origin?: string;
+  /**
+   * Told about a stored key that is not published or used (its public half is not its own, or
+   * it fails its self-test: `key_rejected`), and about a key that failed to sign (`key_failed`).
+   */
+  onKeyError?: (
+    event: { readonly event: "key_rejected" | "key_failed"; readonly kid: string; readonly reason: string },
+  ) => void;
 }
 
 /** What one {@linkcode KeyManager.apply} did. */
@@ -85,7 +92,12 @@ export class KeyManager {
     this.#generate = options.generate ?? generateKeyMaterial;
     this.#onEvent = options.onEvent ?? (() => {});
     this.#origin = options.origin ?? "unknown process";
-    this.ring = new KeyRing(options.sealer, options.importSigner ? { importSigner: options.importSigner } : {});
+    const onKeyError = options.onKeyError ?? (() => {});
+    this.ring = new KeyRing(options.sealer, {
+      ...(options.importSigner ? { importSigner: options.importSigner } : {}),
+      onRejected: (key) => onKeyError({ event: "key_rejected", ...key }),
+      onSignerFailed: (key) => onKeyError({ event: "key_failed", ...key }),
+    });
   }
 
   /** Now, in unix seconds, from the injected clock. */

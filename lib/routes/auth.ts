@@ -70,7 +70,7 @@ export function authRoutes(deps: AuthDeps): Route[] {
     const mock = deps.login.mode === "open"
       ? parseMockControls(fields, { maxTtl: deps.maxTokenTtl ?? deps.tokenTtl, now: deps.keys.now() })
       : {};
-    const { subject, userId } = await deps.login.authenticate(credentials, deps.clock());
+    const { subject, userId } = await deps.login.authenticate(credentials, deps.clock(), { ip: ctx.ip });
     const issued = await issueToken(deps.keys.view(), subject, {
       issuer: mock.issuer ?? deps.issuer,
       audience: mock.audience ?? deps.audience,

@@ -1,7 +1,8 @@
 /**
- * `GET /healthz` (the process answers) and `GET /readyz` (the database answers, a key signs, and
- * a next key has been published for the lead time): what a load balancer or an orchestrator
- * polls. Problems are listed by name; none carries a path or a secret.
+ * `GET /healthz` (the process answers) and `GET /readyz` (the database answers, a key signs, a
+ * next key has been published for the lead time, and no stored key was refused or failed to
+ * sign): what a load balancer or an orchestrator polls. Problems are listed by name; none
+ * carries a path or a secret.
  * @module
  */
 import { hasCode } from "../core/errors.ts";
@@ -28,6 +29,7 @@ export async function readinessProblems(deps: HealthDeps): Promise<string[]> {
     problems.push(hasCode(error, "unavailable") ? error.message : "database does not answer");
   }
   const view = deps.keys.view();
+  problems.push(...view.problems);
   if (view.active === null) problems.push("no active signing key");
   if (view.next === null) problems.push("no published next key");
   else if (view.next.activatesAt - view.next.publishedAt < deps.lead) {

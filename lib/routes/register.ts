@@ -21,7 +21,7 @@ export interface RegisterDeps {
 export function registerRoutes(deps: RegisterDeps): Route[] {
   const post = use(async (ctx) => {
     const fields = await readFields(ctx.request);
-    const { password } = await deps.users.register(fields.username, fields.email, deps.clock());
+    const { password } = await deps.users.register(fields.username, fields.email, deps.clock(), { client: ctx.ip });
     return json(ctx, 201, { password }, NO_STORE);
   }, ...(deps.guard ? [deps.guard] : []));
   return [{ path: "/register", methods: { POST: post } }];

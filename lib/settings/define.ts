@@ -61,6 +61,17 @@ export function duration(min: number): (text: string) => number {
   };
 }
 
+/** A duration parser in milliseconds (`500ms`, `10s`, `2m`; bare numbers are seconds) with a minimum. */
+export function millis(minMs: number): (text: string) => number {
+  return (text) => {
+    const seconds = parseDuration(text);
+    if (seconds === null) throw new Invalid("expected a duration such as 500ms, 10s or 2m");
+    const ms = Math.round(seconds * 1000);
+    if (ms < minMs) throw new Invalid(`must be at least ${minMs} ms`);
+    return ms;
+  };
+}
+
 /** An integer parser within bounds. */
 export function integer(min: number, max: number): (text: string) => number {
   return (text) => {

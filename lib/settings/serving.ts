@@ -1,13 +1,13 @@
 /**
- * The settings only `serve` takes: where it listens, who may log in, proxies, rate limits,
- * seeded users, the admin token and password hashing.
+ * The settings only `serve` takes: where it listens and the limits of its connections, who may
+ * log in, proxies, rate limits, seeded users, the admin token and password hashing.
  * @module
  */
 import { parseBoolean, parseDuration, parseRateLimit, type RateLimit } from "../core/units.ts";
 import { type Cidr, parseCidr } from "../http/client_ip.ts";
 import type { LoginBackoffPolicy } from "../users/backoff.ts";
 import type { AuthMode } from "../users/login.ts";
-import { duration, integer, Invalid, oneOf, type SeedUser, setting } from "./define.ts";
+import { duration, integer, Invalid, millis, oneOf, type SeedUser, setting } from "./define.ts";
 
 /** How the server writes its log: a banner and readable lines on a terminal, or JSON lines. */
 export type LogFormat = "auto" | "json" | "text";
@@ -38,6 +38,43 @@ export const SERVING_SETTINGS = Object.freeze({
       if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(text)) throw new Invalid("expected a host name or IP address");
       return text;
     },
+  }),
+  maxConnections: setting<number | null>({
+    flag: "max-connections",
+    env: ["MAX_CONNECTIONS"],
+    arg: "N|auto",
+    help: "open connections at most; past it idle ones make room or new ones are shed (default auto: " +
+      "the descriptor limit - 128, at most 4096)",
+    scope: "serve",
+    fallback: null,
+    parse: (text) => text.trim().toLowerCase() === "auto" ? null : integer(1, 1_000_000)(text),
+  }),
+  headerTimeout: setting({
+    flag: "header-timeout",
+    env: ["HEADER_TIMEOUT"],
+    arg: "DURATION",
+    help: "time a new connection has to send its first request head (default 10s)",
+    scope: "serve",
+    fallback: 10_000,
+    parse: millis(100),
+  }),
+  idleTimeout: setting({
+    flag: "idle-timeout",
+    env: ["IDLE_TIMEOUT"],
+    arg: "DURATION",
+    help: "time a keep-alive connection may sit idle between requests (default 30s)",
+    scope: "serve",
+    fallback: 30_000,
+    parse: millis(100),
+  }),
+  bodyTimeout: setting({
+    flag: "body-timeout",
+    env: ["BODY_TIMEOUT"],
+    arg: "DURATION",
+    help: "time a request body has to arrive in full before 408 (default 10s)",
+    scope: "serve",
+    fallback: 10_000,
+    parse: millis(100),
   }),
   authMode: setting<AuthMode>({
     flag: "auth",
@@ -140,6 +177,19 @@ export const SERVING_SETTINGS = Object.freeze({
         }),
       ),
   }),
+  seedUsersFile: setting<string | null>({
+    flag: "seed-users-file",
+    env: ["JWKS_SEED_USERS_FILE"],
+    arg: "FILE",
+    help:
+      "create or reset the users in FILE at start: NAME:PASSWORD lines, mode 0600 (keeps passwords off the command line)",
+    scope: "serve",
+    fallback: null,
+    parse: (text) => {
+      if (text.trim() === "") throw new Invalid("expected a file path");
+      return text;
+    },
+  }),
   adminToken: setting<string | null>({
     flag: null,
     env: ["ADMIN_TOKEN"],
@@ -188,6 +238,16 @@ export const SERVING_SETTINGS = Object.freeze({
     scope: "serve",
     fallback: "auto",
     parse: (text) => oneOf(["auto", "json", "text"] as const, "auto, json or text")(text.toLowerCase()),
+  }),
+  hashQueuePerIp: setting<number | null>({
+    flag: "hash-queue-per-ip",
+    env: ["HASH_QUEUE_PER_IP"],
+    arg: "N",
+    help:
+      "logins one client IP may have waiting for hashing (default: --hash-queue; a full queue makes room for new IPs)",
+    scope: "serve",
+    fallback: null,
+    parse: integer(1, 100_000),
   }),
   loginBackoff: setting<LoginBackoffPolicy | null>({
     flag: "login-backoff",

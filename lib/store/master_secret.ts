@@ -1,9 +1,10 @@
 /**
  * Finds the master secret that seals private keys, for the server and for the commands that
  * open its database: `NOT_MY_KEY`, or else the development secret in `<db>.secret`, created
- * (mode 0600) when missing. Opening through {@linkcode withMasterSecret} removes a secret file
- * it just created when the open fails, so a failed start leaves the disk as it was. Logs
- * nothing: callers decide how loudly to warn.
+ * (mode 0600) when missing and refused when it is a symlink, not a regular file, or readable by
+ * anyone but its owner. Opening through {@linkcode withMasterSecret} removes a secret file it
+ * just created when the open fails, so a failed start leaves the disk as it was. Logs nothing:
+ * callers decide how loudly to warn.
  * @module
  */
 import type { Config } from "../settings.ts";
@@ -46,17 +47,69 @@ export function resolveMasterSecret(config: Pick<Config, "db" | "masterSecret">)
   // Neither a server nor a file: the database vanishes with the process, and so may its secret.
   if (!backend.isFile(config.db)) return { secret: randomSecret(), source: "ephemeral", file: null, weak: false };
   const file = secretFileOf(config.db);
-  try {
-    const secret = Deno.readTextFileSync(file).trim();
-    if (secret === "") throw new AppError("invalid_config", `Development secret file "${file}" is empty`);
-    return { secret, source: "file", file, weak: false };
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+  const existing = readSecretFile(file);
+  if (existing !== null) return { secret: existing, source: "file", file, weak: false };
   const secret = randomSecret();
   Deno.writeTextFileSync(file, secret + "\n", { mode: 0o600, createNew: true });
   Deno.chmodSync(file, 0o600);
   return { secret, source: "created", file, weak: false };
+}
+
+/**
+ * The text of the development secret file, or null when there is none. Throws `invalid_config`
+ * with the fix when the path is a symlink, not a regular file, or open to group or others: a
+ * secret anyone else can read (or swap) seals nothing.
+ */
+function readSecretFile(file: string): string | null {
+  let link: Deno.FileInfo;
+  try {
+    link = Deno.lstatSync(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  if (link.isSymlink) {
+    throw new AppError(
+      "invalid_config",
+      `Development secret file "${file}" is a symlink; replace it with the file itself (or set NOT_MY_KEY)`,
+    );
+  }
+  if (!link.isFile) throw new AppError("invalid_config", `Development secret file "${file}" is not a regular file`);
+  const mode = (link.mode ?? 0) & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new AppError(
+      "invalid_config",
+      `Development secret file "${file}" is readable by others (mode 0${mode.toString(8)}); run: chmod 600 "${file}"`,
+    );
+  }
+  const handle = Deno.openSync(file, { read: true });
+  let text: string;
+  try {
+    // The file read must be the one checked: a swap between the two is refused.
+    const opened = handle.statSync();
+    if (opened.ino !== link.ino || opened.dev !== link.dev) {
+      throw new AppError("invalid_config", `Development secret file "${file}" changed while it was read; try again`);
+    }
+    text = new TextDecoder().decode(readAllSync(handle));
+  } finally {
+    handle.close();
+  }
+  const secret = text.trim();
+  if (secret === "") throw new AppError("invalid_config", `Development secret file "${file}" is empty`);
+  return secret;
+}
+
+/** Reads `file` to its end, at most 64 KiB (a secret is a line). */
+function readAllSync(file: Deno.FsFile): Uint8Array {
+  const buffer = new Uint8Array(64 * 1024);
+  let size = 0;
+  for (;;) {
+    const n = file.readSync(buffer.subarray(size));
+    if (n === null || n === 0) break;
+    size += n;
+    if (size === buffer.byteLength) break;
+  }
+  return buffer.subarray(0, size);
 }
 
 /**

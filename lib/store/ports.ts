@@ -131,12 +131,15 @@ export interface LoginEvent {
 export interface UserStore {
   /**
    * Creates a user registered at `now` (unix ms). Throws `conflict` with `field` set to
-   * `username` or `email` when either is taken.
+   * `username` or `email` when either is taken, in any case or Unicode form (`canonicalName`).
    */
   createUser(user: NewUser, now: number): Promise<UserRecord>;
-  /** Creates the user or replaces its password hash (and email when given). */
+  /**
+   * Creates the user or replaces the password hash (and email when given) of the user with the
+   * same name in any case or Unicode form, keeping that user's spelling.
+   */
   upsertUser(user: NewUser, now: number): Promise<UserRecord>;
-  /** The user with exactly this username, or null. */
+  /** The user with exactly this username, else the one whose name has the same `canonicalName`, or null. */
   findUser(username: string): Promise<UserRecord | null>;
   /** Writes login rows to `auth_logs` and updates `users.last_login`, in one transaction. */
   recordLogins(events: readonly LoginEvent[]): Promise<void>;

@@ -74,8 +74,10 @@ export const POSTGRES_DIALECT: Dialect = Object.freeze({
   uniqueViolation(error: unknown) {
     const { code, table, constraint } = (error ?? {}) as { code?: unknown; table?: unknown; constraint?: unknown };
     if (code !== "23505" || typeof table !== "string" || typeof constraint !== "string") return null;
-    // PostgreSQL names a column's UNIQUE constraint `<table>_<column>_key`.
-    const column = /^(\w+)_key$/.exec(constraint.startsWith(`${table}_`) ? constraint.slice(table.length + 1) : "");
+    // PostgreSQL names a column's UNIQUE constraint `<table>_<column>_key`, a primary key `<table>_pkey`.
+    const rest = constraint.startsWith(`${table}_`) ? constraint.slice(table.length + 1) : "";
+    if (rest === "pkey") return `${table}.pkey`;
+    const column = /^(\w+)_key$/.exec(rest);
     return column === null ? null : `${table}.${column[1]}`;
   },
 });

@@ -7,6 +7,7 @@
  * @module
  */
 import { AppError } from "../core/errors.ts";
+import { canonicalName } from "../core/names.ts";
 import type { SecretCheck } from "../core/seal.ts";
 import { bytes, type ColumnTypes, type Dialect, type Program, q } from "./sql.ts";
 
@@ -42,7 +43,7 @@ function ddl(...statements: readonly string[]): Migration {
  * database records only how many it has applied): append. Version 1 is the schema of the
  * first release; version 2 gives the keys version a table of its own in SQLite too; version 3
  * adds the OAuth tables; version 4 stores the key policy with the keys and a note with each
- * key-set change.
+ * key-set change; version 5 makes usernames and emails unique whatever their case or Unicode form.
  */
 export const MIGRATIONS: readonly Migration[] = [
   ddl(
@@ -154,7 +155,39 @@ export const MIGRATIONS: readonly Migration[] = [
       reason TEXT NOT NULL
     )`,
   ),
+  function* caseInsensitiveNames(types) {
+    // The contract's users table cannot gain a column: each user's comparison keys (see
+    // canonicalName) live here, and their primary key is what makes names unique. Existing
+    // users are keyed oldest first; of two that differ only in case, the younger gets no key:
+    // it still logs in by its exact name, and no new account can take either spelling.
+    yield* ddl(
+      `CREATE TABLE IF NOT EXISTS jwks_user_names(
+        kind TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        user_id {int} NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (kind, name_key)
+      )`,
+      "CREATE INDEX IF NOT EXISTS jwks_user_names_user ON jwks_user_names(user_id)",
+    )(types);
+    for (const row of yield q("SELECT id, username, email FROM users ORDER BY id")) {
+      yield* nameKeys(Number(row.id), String(row.username), row.email === null ? null : String(row.email));
+    }
+  },
 ];
+
+/** Stores the comparison keys of a user's name and email; a key another user holds is left to them. */
+export function* nameKeys(userId: number, username: string, email: string | null): Program<void> {
+  for (const [kind, name] of [["username", username], ["email", email]] as const) {
+    if (name === null) continue;
+    yield q(
+      `INSERT INTO jwks_user_names (kind, name_key, user_id) VALUES (?, ?, ?)
+       ON CONFLICT (kind, name_key) DO NOTHING`,
+      kind,
+      canonicalName(name),
+      userId,
+    );
+  }
+}
 
 /** Throws `corrupt_data` when a contract table in `tables` (name to columns) has other columns. */
 export function checkContractColumns(tables: ReadonlyMap<string, readonly string[]>, where: string): void {

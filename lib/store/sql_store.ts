@@ -23,7 +23,7 @@ import {
 } from "./ports.ts";
 import type { OAuthStore } from "./oauth_ports.ts";
 import { sqlOAuthStore } from "./oauth_sql.ts";
-import { sqlTimestamp } from "./schema.ts";
+import { createUser, findUser, upsertUser } from "./sql_users.ts";
 import {
   bumpKeysVersion,
   pruneLogins,
@@ -59,16 +59,6 @@ export function toKeyRecord(row: Row, where: string): KeyRecord {
     activatesAt: Number(row.activates_at),
     retiresAt: Number(row.retires_at),
     revokedAt: numberOrNull(row.revoked_at),
-  });
-}
-
-/** A `users` row (`id, username, email, password_hash`) as a {@linkcode UserRecord}. */
-export function toUserRecord(row: Row): UserRecord {
-  return Object.freeze({
-    id: Number(row.id),
-    username: String(row.username),
-    email: row.email === null ? null : String(row.email),
-    passwordHash: String(row.password_hash),
   });
 }
 
@@ -138,16 +128,6 @@ export function* updateKeys(
   return { ...changes, insertedIds, version, keys: yield* listKeys(where) };
 }
 
-function* returningUser(sql: string, user: NewUser, now: number): Program<UserRecord> {
-  const [row] = yield q(sql, user.username, user.passwordHash, user.email, sqlTimestamp(now));
-  return toUserRecord(row!);
-}
-
-function* findUser(username: string): Program<UserRecord | null> {
-  const [row] = yield q("SELECT id, username, email, password_hash FROM users WHERE username = ?", username);
-  return row === undefined ? null : toUserRecord(row);
-}
-
 function* single(sql: string): Program<Row | undefined> {
   const [row] = yield q(sql);
   return row;
@@ -185,12 +165,17 @@ export class SqlStore implements Store {
     }
   }
 
-  /** {@linkcode #run} for user writes: a taken username or email is a `conflict` naming the field. */
+  /**
+   * {@linkcode #run} for user writes, in one transaction: a taken username or email is a
+   * `conflict` naming the field (a comparison key taken by a concurrent writer counts as the username).
+   */
   async #writeUser(program: Program<UserRecord>): Promise<UserRecord> {
     try {
-      return await this.#driver.run(program);
+      return await this.#driver.run(program, { atomic: true });
     } catch (error) {
-      const field = /^users\.(email|username)$/.exec(this.#driver.dialect.uniqueViolation(error) ?? "")?.[1];
+      const violated = this.#driver.dialect.uniqueViolation(error) ?? "";
+      const field = /^users\.(email|username)$/.exec(violated)?.[1] ??
+        (violated.startsWith("jwks_user_names.") ? "username" : undefined);
       if (field !== undefined) throw new AppError("conflict", `That ${field} is already registered`, { field });
       throw this.#public(error);
     }
@@ -224,23 +209,11 @@ export class SqlStore implements Store {
   }
 
   createUser(user: NewUser, now: number): Promise<UserRecord> {
-    return this.#writeUser(returningUser(
-      `INSERT INTO users (username, password_hash, email, date_registered) VALUES (?, ?, ?, ?)
-       RETURNING id, username, email, password_hash`,
-      user,
-      now,
-    ));
+    return this.#writeUser(createUser(user, now));
   }
 
   upsertUser(user: NewUser, now: number): Promise<UserRecord> {
-    return this.#writeUser(returningUser(
-      `INSERT INTO users (username, password_hash, email, date_registered) VALUES (?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE
-         SET password_hash = excluded.password_hash, email = COALESCE(excluded.email, users.email)
-       RETURNING id, username, email, password_hash`,
-      user,
-      now,
-    ));
+    return this.#writeUser(upsertUser(user, now));
   }
 
   findUser(username: string): Promise<UserRecord | null> {

@@ -12,7 +12,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { SecretCheck } from "../core/seal.ts";
 import { AppError } from "../core/errors.ts";
-import { publicStoreError, type Store, type StoreBackend } from "./ports.ts";
+import type { Store, StoreBackend } from "./ports.ts";
 import { inspectDatabase, openDatabase } from "./schema.ts";
 import {
   type Dialect,
@@ -25,7 +25,17 @@ import {
   type Statement,
 } from "./sql.ts";
 import { SqlStore } from "./sql_store.ts";
-import { checkPages, checkSameFile, copyDatabase, type FileIdentity, fileIdentity, fileSize } from "./sqlite_file.ts";
+import { describeSqliteError, isBusyError } from "./sqlite_errors.ts";
+import {
+  checkPages,
+  checkSameFile,
+  copyDatabase,
+  createPrivateFile,
+  type FileIdentity,
+  fileIdentity,
+  fileSize,
+  tightenModes,
+} from "./sqlite_file.ts";
 
 /** Options of {@linkcode openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -63,42 +73,6 @@ export const SQLITE_DIALECT: Dialect = Object.freeze({
   },
 });
 
-/**
- * Maps a driver error to an `AppError`: a damaged file is `corrupt_data`; a full disk, an I/O
- * error, a read-only file and a lock are `unavailable` (503, worth a retry once the disk
- * recovers); anything else is `internal`.
- */
-export function describeSqliteError(error: unknown, path: string): AppError {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/not a database|malformed|disk image/i.test(message)) {
-    return new AppError("corrupt_data", `Database "${path}" is not a SQLite database or is damaged (${message})`, {
-      cause: error,
-    });
-  }
-  if (/unable to open|readonly|read-only|permission|disk is full|disk I\/O error/i.test(message)) {
-    return new AppError("unavailable", `Database "${path}" cannot be opened or written (${message})`, { cause: error });
-  }
-  if (/locked|busy/i.test(message)) {
-    return new AppError("unavailable", `Database "${path}" is busy; try again`, { cause: error });
-  }
-  return new AppError("internal", `Database "${path}" failed (${message})`, { cause: error });
-}
-
-/** True when `error` says another connection held the database too long (worth a retry). */
-export function isBusyError(error: unknown): boolean {
-  const cause = error instanceof AppError ? error.cause : error;
-  return error instanceof AppError && error.code === "unavailable" && cause instanceof Error &&
-    /locked|busy/i.test(cause.message);
-}
-
-/**
- * A driver failure while serving, as clients see it (see {@linkcode publicStoreError}): the
- * detailed error, path included, is its `cause`.
- */
-export function runtimeSqliteError(error: unknown, path: string): AppError {
-  return publicStoreError(describeSqliteError(error, path));
-}
-
 /** Runs `work` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error. */
 function atomically<T>(db: DatabaseSync, work: () => T): T {
   db.exec("BEGIN IMMEDIATE");
@@ -121,7 +95,10 @@ function atomically<T>(db: DatabaseSync, work: () => T): T {
 export function openSqliteStore(path: string, options: SqliteStoreOptions): Store {
   const timeout = options.busyTimeoutMs ?? 5000;
   const where = `"${path}"`;
-  if (path !== ":memory:") inspectFile(path, options.secret, timeout);
+  if (path !== ":memory:") {
+    inspectFile(path, options.secret, timeout);
+    createPrivateFile(path);
+  }
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout });
@@ -135,6 +112,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stor
     // Checked again on this connection, inside the lock: another process may have changed the
     // file since the first look.
     created = atomically(db, () => runProgram(openDatabase(SQLITE_DIALECT, options.secret, where), execOn(db)));
+    // Only once the secret matched: a refused start changes nothing, modes included.
+    if (path !== ":memory:") tightenModes(path);
   } catch (error) {
     db.close();
     throw error instanceof AppError ? error : describeSqliteError(error, path);

@@ -10,7 +10,8 @@ import { AppError } from "../core/errors.ts";
 import { type Sealer, secretCheck } from "../core/seal.ts";
 import { inspectDatabase } from "./schema.ts";
 import { runProgram, type Statement } from "./sql.ts";
-import { describeSqliteError, SQLITE_DIALECT } from "./sqlite.ts";
+import { describeSqliteError } from "./sqlite_errors.ts";
+import { SQLITE_DIALECT } from "./sqlite.ts";
 import { checkPages, fileSize } from "./sqlite_file.ts";
 
 /** What a verified copy holds. */

@@ -1,7 +1,9 @@
 /**
  * The SQLite file's health, as the SQLite backend checks it: before the first write (whole
  * pages, `quick_check`) and while serving (still the file the connection has open, still
- * readable and writable); and its consistent copy (the online backup). Runs no SQL beyond those;
+ * readable and writable); its modes: owner only (0600), for the database and its `-wal` and
+ * `-shm` (hashes, emails and login IPs are in there); and its consistent copy (the online
+ * backup). Runs no SQL beyond those pragmas;
  * opening and migrating are in `sqlite.ts`.
  * @module
  */
@@ -110,4 +112,36 @@ export async function copyDatabase(db: DatabaseSync, path: string): Promise<void
     for (const file of [path, `${path}-wal`, `${path}-shm`]) await Deno.remove(file).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Creates an empty database file at `path` with mode 0600 when there is none. SQLite gives its
+ * `-wal` and `-shm` files the mode of the database file, so all three stay private to the owner.
+ */
+export function createPrivateFile(path: string): void {
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o600 }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+}
+
+/**
+ * Makes the database at `path` and its `-wal` and `-shm` owner-only (0600) where group or
+ * others could read or write them; returns the files it changed.
+ */
+export function tightenModes(path: string): string[] {
+  const changed: string[] = [];
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let mode: number | null;
+    try {
+      mode = Deno.statSync(file).mode;
+    } catch {
+      continue;
+    }
+    if (mode === null || (mode & 0o077) === 0) continue;
+    Deno.chmodSync(file, 0o600);
+    changed.push(file);
+  }
+  return changed;
 }

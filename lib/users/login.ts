@@ -1,11 +1,13 @@
 /**
  * Who a login is for, by auth mode. Password mode: only registered users with their password.
- * Open mode (the mock issuer): anyone gets a token, but a registered username must still present
- * that user's password, so a mock can never impersonate a real account. The edge hands in the
- * credentials it parsed; this module never reads a request.
+ * Open mode (the mock issuer): anyone gets a token, but a registered username (in any case or
+ * Unicode form) must still present that user's password, so a mock can never impersonate a real
+ * account, and a free-form subject must be short and printable. The edge hands in the
+ * credentials it parsed and the client IP; this module never reads a request.
  * @module
  */
 import { AppError, hasCode } from "../core/errors.ts";
+import { subjectProblem } from "../core/names.ts";
 import type { UserService } from "./users.ts";
 
 /** How logins are checked. */
@@ -38,8 +40,12 @@ export interface LoginPolicyOptions {
 /** Checks credentials per the auth mode. */
 export interface LoginPolicy {
   readonly mode: AuthMode;
-  /** The subject for `credentials` at `now` (unix ms); throws `unauthorized` or `too_many_attempts`. */
-  authenticate(credentials: Credentials, now: number): Promise<LoginSubject>;
+  /**
+   * The subject for `credentials` at `now` (unix ms), sent from `options.ip` (which keys the
+   * backoff and the share of hashing); throws `unauthorized`, `too_many_attempts`, `overloaded`,
+   * or `invalid_field` for an open-mode subject that is too long or not printable.
+   */
+  authenticate(credentials: Credentials, now: number, options?: { ip?: string }): Promise<LoginSubject>;
 }
 
 const invalid = () => new AppError("unauthorized", "Invalid username or password");
@@ -51,10 +57,15 @@ export function loginPolicy(options: LoginPolicyOptions): LoginPolicy {
     options.onFailure?.(reason);
     throw error;
   };
-  const check = async (username: string, password: string | undefined, now: number): Promise<LoginSubject> => {
+  const check = async (
+    username: string,
+    password: string | undefined,
+    now: number,
+    ip: { ip?: string },
+  ): Promise<LoginSubject> => {
     let user;
     try {
-      user = password === undefined ? null : await users!.authenticate(username, password, now);
+      user = password === undefined ? null : await users!.authenticate(username, password, now, ip);
     } catch (error) {
       if (hasCode(error, "too_many_attempts")) options.onFailure?.("locked_out");
       throw error;
@@ -64,7 +75,8 @@ export function loginPolicy(options: LoginPolicyOptions): LoginPolicy {
   };
   return {
     mode,
-    async authenticate({ username, password }, now) {
+    async authenticate({ username, password }, now, options = {}) {
+      const ip = options.ip === undefined ? {} : { ip: options.ip };
       if (mode === "password") {
         if (users === null || username === undefined || password === undefined || username === "") {
           return fail(
@@ -76,10 +88,14 @@ export function loginPolicy(options: LoginPolicyOptions): LoginPolicy {
             ),
           );
         }
-        return await check(username, password, now);
+        return await check(username, password, now, ip);
       }
       if (username === undefined || username === "") return { subject: "anonymous", userId: null };
-      if (users !== null && await users.find(username) !== null) return await check(username, password, now);
+      const problem = subjectProblem(username);
+      if (problem !== null) {
+        throw new AppError("invalid_field", `Username (the token's subject) ${problem}`, { field: "username" });
+      }
+      if (users !== null && await users.find(username) !== null) return await check(username, password, now, ip);
       return { subject: username, userId: null };
     },
   };

@@ -1,13 +1,15 @@
 /**
  * Registered users: registration with a generated UUIDv4 password shown once, and credential
- * checks that cost the same for unknown and known usernames, under the per-username backoff of
- * `backoff.ts`. Hashing comes in through an injected `Hasher`; storage through the `UserStore`
- * port; time through parameters.
+ * checks that cost the same for unknown and known usernames, under the per-username-and-IP
+ * backoff of `backoff.ts`. Names are one account whatever their case or Unicode form (the store
+ * compares them by `canonicalName`). Hashing comes in through an injected `Hasher` (fair per
+ * client IP when it is a `HashQueue`); storage through the `UserStore` port; time through parameters.
  * @module
  */
 import { LoginBackoff } from "./backoff.ts";
 import type { Hasher } from "./hash_queue.ts";
 import { AppError } from "../core/errors.ts";
+import { canonicalName, normalizedName } from "../core/names.ts";
 import type { NewUser, UserRecord, UserStore } from "../store/ports.ts";
 
 /** Longest username and password accepted, in characters. */
@@ -16,11 +18,15 @@ export const MAX_PASSWORD = 1024;
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]*$/;
 const EMAIL = /^[^\s@<>()",;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
-/** Checks a username for registration; throws `invalid_field` naming `username`. */
-export function validateUsername(value: unknown): string {
-  if (typeof value !== "string" || value.length === 0) {
+/**
+ * Checks a username for registration and returns it in NFKC (full-width letters become ASCII);
+ * throws `invalid_field` naming `username`.
+ */
+export function validateUsername(input: unknown): string {
+  if (typeof input !== "string" || input.length === 0) {
     throw new AppError("invalid_field", "Username is required", { field: "username" });
   }
+  const value = input.length > MAX_USERNAME * 4 ? input : normalizedName(input);
   if (value.length > MAX_USERNAME || !USERNAME.test(value)) {
     throw new AppError(
       "invalid_field",
@@ -31,11 +37,12 @@ export function validateUsername(value: unknown): string {
   return value;
 }
 
-/** Checks an email address; throws `invalid_field` naming `email`. */
-export function validateEmail(value: unknown): string {
-  if (typeof value !== "string" || value.length === 0) {
+/** Checks an email address and returns it in NFKC; throws `invalid_field` naming `email`. */
+export function validateEmail(input: unknown): string {
+  if (typeof input !== "string" || input.length === 0) {
     throw new AppError("invalid_field", "Email is required", { field: "email" });
   }
+  const value = input.length > 254 * 4 ? input : normalizedName(input);
   if (value.length > 254 || !EMAIL.test(value)) {
     throw new AppError("invalid_field", "Email must be an address such as name@example.com", { field: "email" });
   }
@@ -67,7 +74,12 @@ export class UserService {
    * Registers `username` at `now` (unix ms) with a fresh UUIDv4 password, stored only as a
    * hash. Returns the password: the only time it is ever shown.
    */
-  async register(username: unknown, email: unknown, now: number): Promise<{ user: UserRecord; password: string }> {
+  async register(
+    username: unknown,
+    email: unknown,
+    now: number,
+    options: { client?: string } = {},
+  ): Promise<{ user: UserRecord; password: string }> {
     const user: NewUser = {
       username: validateUsername(username),
       email: email === undefined || email === null ? null : validateEmail(email),
@@ -77,16 +89,21 @@ export class UserService {
       throw new AppError("conflict", "That username is already registered", { field: "username" });
     }
     const password = crypto.randomUUID();
-    const created = await this.#store.createUser({ ...user, passwordHash: await this.#hasher.hash(password) }, now);
+    const passwordHash = await this.#hasher.hash(password, options.client === undefined ? {} : options);
+    const created = await this.#store.createUser({ ...user, passwordHash }, now);
     return { user: created, password };
   }
 
-  /** Creates `username` or resets its password (used by `--seed-user`). Idempotent. */
+  /**
+   * Creates `username` or resets its password (used by `--seed-user`); a user whose name
+   * differs only in case or Unicode form is the same user. Idempotent.
+   */
   async upsert(username: string, password: string, now: number, email: string | null = null): Promise<UserRecord> {
-    validateUsername(username);
-    const existing = await this.#store.findUser(username);
+    const name = validateUsername(username);
+    const existing = await this.#store.findUser(name);
     if (existing !== null && await this.#hasher.verify(existing.passwordHash, password)) return existing;
-    return await this.#store.upsertUser({ username, email, passwordHash: await this.#hasher.hash(password) }, now);
+    const passwordHash = await this.#hasher.hash(password);
+    return await this.#store.upsertUser({ username: existing?.username ?? name, email, passwordHash }, now);
   }
 
   /** Computes the hash unknown usernames are checked against, so the first one costs no more. */
@@ -94,33 +111,45 @@ export class UserService {
     await this.#dummy();
   }
 
-  /** The registered user named `username`, or null. */
+  /** The registered user named `username` (in any case or Unicode form), or null. */
   find(username: string): Promise<UserRecord | null> {
-    return this.#store.findUser(username);
+    if (username.length > MAX_USERNAME * 4) return Promise.resolve(null);
+    const name = normalizedName(username);
+    return name.length > MAX_USERNAME ? Promise.resolve(null) : this.#store.findUser(name);
   }
 
   /**
-   * Checks `password` for `username` at `now` (unix ms). Returns the user, or null for a
-   * wrong password or an unknown username: both cost one hash verification. Throws
-   * `too_many_attempts` while the username is backing off (without hashing).
+   * Checks `password` for `username` at `now` (unix ms), sent from client `options.ip`.
+   * Returns the user, or null for a wrong password or an unknown username: both cost one hash
+   * verification. A username or password longer than the limits is refused before any state is
+   * kept or any hash computed (no such account can exist). Throws `too_many_attempts` while
+   * this username is backing off for this IP (without hashing).
    */
-  async authenticate(username: string, password: string, now: number): Promise<UserRecord | null> {
-    const wait = this.backoff?.waitMs(username, now) ?? 0;
+  async authenticate(
+    username: string,
+    password: string,
+    now: number,
+    options: { ip?: string } = {},
+  ): Promise<UserRecord | null> {
+    if (username.length > MAX_USERNAME * 4 || password.length > MAX_PASSWORD) return null;
+    const name = normalizedName(username);
+    if (name.length === 0 || name.length > MAX_USERNAME) return null;
+    const key = { username: canonicalName(name), ip: options.ip ?? "" };
+    const wait = this.backoff?.waitMs(key, now) ?? 0;
     if (wait > 0) {
       throw new AppError("too_many_attempts", "Too many failed logins for this user; try again later", {
         retryAfter: Math.ceil(wait / 1000),
       });
     }
-    const user = username.length <= MAX_USERNAME && password.length <= MAX_PASSWORD
-      ? await this.#store.findUser(username)
-      : null;
+    const user = await this.#store.findUser(name);
     const hash = user?.passwordHash ?? await this.#dummy();
-    const ok = await this.#hasher.verify(hash, password) && user !== null;
+    const ok = await this.#hasher.verify(hash, password, options.ip === undefined ? {} : { client: options.ip }) &&
+      user !== null;
     if (!ok) {
-      this.backoff?.fail(username, now);
+      this.backoff?.fail(key, now);
       return null;
     }
-    this.backoff?.succeed(username);
+    this.backoff?.succeed(key);
     return user;
   }
 

@@ -50,13 +50,13 @@ Deno.test("the command table: one entry per command, each with a summary, help a
     "clients add",
     "clients list",
     "clients remove",
+    "secret rotate",
+    "backup",
+    "restore",
     "keygen",
     "sign",
     "verify",
     "probe",
-    "secret rotate",
-    "backup",
-    "restore",
     "version",
   ]);
   for (const spec of COMMANDS) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readInput } from "../../lib/cli/files.ts";
+import { readInput, readStream } from "../../lib/cli/files.ts";
 import { AppError } from "../../lib/core/errors.ts";
 import { withTempDir } from "../support/helpers.ts";
 
@@ -30,5 +30,23 @@ Deno.test("readInput() says in one line what is wrong with the path, never what 
       await Deno.chmod(`${dir}/secret.pem`, 0o000);
       await fails(`${dir}/secret.pem`, "forbidden", `Key file "${dir}/secret.pem" is not readable`);
     }
+  });
+});
+
+Deno.test("readInput() reads at most 1 MiB: /dev/zero and an endless stdin are cut, not read forever", async () => {
+  const tooLarge = (error: unknown) =>
+    error instanceof AppError && error.code === "payload_too_large" &&
+    /is larger than 1048576 bytes$/.test(error.message);
+  await assert.rejects(readInput("/dev/zero", noStdin, "Key file"), tooLarge);
+  const endless = new ReadableStream<Uint8Array>({ pull: (c) => c.enqueue(new Uint8Array(65536).fill(65)) });
+  const fromStdin = { readStdin: (max?: number) => readStream(endless, max) };
+  await assert.rejects(readInput("-", fromStdin, "Key file"), tooLarge);
+  await withTempDir(async (dir) => {
+    await Deno.writeFile(`${dir}/big.pem`, new Uint8Array(2048).fill(65));
+    assert.equal((await readInput(`${dir}/big.pem`, noStdin, "Key file", { maxBytes: 2048 })).length, 2048);
+    await assert.rejects(
+      readInput(`${dir}/big.pem`, noStdin, "Key file", { maxBytes: 2047 }),
+      /larger than 2047 bytes/,
+    );
   });
 });

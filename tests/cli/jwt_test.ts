@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeProtectedHeader } from "jose";
+import { signClaims } from "../../lib/core/tokens.ts";
 import { privateKeyText } from "../../lib/keys/key_files.ts";
 import { cli, JWKS_URL, SECRET, workspace } from "../support/cli.ts";
 import { body, fetchFrom, freshKey, T0, testApp, testClock } from "../support/helpers.ts";
@@ -257,4 +258,39 @@ Deno.test("verify names the key set's failure: status, redirect, not JSON, not a
     assert.equal(result.code, 1);
     assert.match(result.stderr, /Malformed token/);
   });
+});
+
+Deno.test("sign and keys import read at most 1 MiB of a key file: --key /dev/zero is one line and exit 1", async () => {
+  await using ws = await workspace();
+  for (const argv of [["sign", "--key", "/dev/zero"], ["keys", "import", "/dev/zero"]]) {
+    const result = await cli(argv, { env: ws.env });
+    assert.equal(result.code, 1, argv.join(" "));
+    assert.equal(result.stderr.trim(), 'jwks-server: Key file "/dev/zero" is larger than 1048576 bytes');
+  }
+});
+
+Deno.test("verify refuses a token without exp unless --no-require-exp, and takes --max-jwks-size", async () => {
+  await using ws = await workspace();
+  const clock = testClock();
+  const app = await testApp({ db: ws.db, alg: "ES256" }, { clock, secret: SECRET });
+  try {
+    const opts = { env: ws.env, clock, fetch: fetchFrom(app) };
+    const active = app.keys.view().active!;
+    const now = Math.floor(clock() / 1000);
+    const forever = await signClaims(active.signer, { alg: active.alg, kid: active.kid }, { sub: "x", iat: now });
+    const refused = await cli(["verify", forever, "--jwks", JWKS_URL], opts);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /Token has no "exp" claim \(a token that never expires; --no-require-exp accepts it\)/,
+    );
+    assert.equal((await cli(["verify", forever, "--jwks", JWKS_URL, "--no-require-exp"], opts)).code, 0);
+    const bad = await cli(["verify", forever, "--jwks", JWKS_URL, "--max-jwks-size", "lots"], opts);
+    assert.equal(bad.code, 2);
+    const tiny = await cli(["verify", forever, "--jwks", JWKS_URL, "--no-require-exp", "--max-jwks-size", "10"], opts);
+    assert.equal(tiny.code, 1);
+    assert.match(tiny.stderr, /is larger than 10 bytes/);
+  } finally {
+    await app.close();
+  }
 });

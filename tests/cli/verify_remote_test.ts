@@ -13,7 +13,9 @@ function serving(keys: readonly KeyMaterial[], publicJwk = (key: KeyMaterial): o
 
 async function token(key: KeyMaterial, claims: Record<string, unknown> = {}, kid: string | null = key.kid) {
   const signer = await importSigningKey(JSON.parse(new TextDecoder().decode(key.privateBytes)), key.alg);
-  const jwt = await signClaims(signer, { alg: key.alg, kid: kid ?? "none" }, { iat: NOW, exp: NOW + 60, ...claims });
+  const all: Record<string, unknown> = { iat: NOW, exp: NOW + 60, ...claims };
+  for (const [name, value] of Object.entries(all)) if (value === undefined) delete all[name];
+  const jwt = await signClaims(signer, { alg: key.alg, kid: kid ?? "none" }, all);
   if (kid !== null) return jwt;
   // A token without a kid: rebuild the header without it (the signature then no longer matters for
   // key selection, which happens before the signature is checked).
@@ -139,5 +141,59 @@ Deno.test("verifyRemote fetches the key set like real consumers: exactly 200, re
         message: `The key set at ${base}/empty answered 204, expected 200`,
       });
     });
+  });
+});
+
+Deno.test("verifyRemote requires exp, refuses an iat in the future, caps the key set and cuts echoed values", async (t) => {
+  const es = await freshKey("ES256");
+  const fails = async (jwt: string, opts: VerifyRemoteOptions, reason: string, pattern: RegExp) => {
+    const outcome = await verifyRemote(jwt, opts);
+    assert.equal(outcome.valid, false);
+    if (!outcome.valid) {
+      assert.equal(outcome.reason, reason);
+      assert.match(outcome.message, pattern);
+      assert.ok(outcome.message.length < 400, `a short message: ${outcome.message.length} characters`);
+    }
+  };
+  await t.step("a token without exp is refused unless requireExp is false", async () => {
+    const forever = await token(es, { exp: undefined });
+    await fails(forever, options(serving([es])), "missing_claim", /no "exp" claim .*--no-require-exp accepts it/);
+    assert.equal((await verifyRemote(forever, options(serving([es]), { requireExp: false }))).valid, true);
+  });
+  await t.step("an iat beyond the clock tolerance in the future is refused", async () => {
+    await fails(await token(es, { iat: NOW + 61 }), options(serving([es])), "invalid_claim", /issued in the future/);
+    assert.equal((await verifyRemote(await token(es, { iat: NOW + 59 }), options(serving([es])))).valid, true);
+  });
+  await t.step("a key set over the limit is refused without being read whole", async () => {
+    let pulled = 0;
+    const endless: typeof fetch = () =>
+      Promise.resolve(
+        new Response(
+          new ReadableStream({
+            pull(controller) {
+              pulled++;
+              controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+            },
+          }),
+        ),
+      );
+    await fails(
+      await token(es),
+      options(endless, { maxJwksBytes: 256 * 1024 }),
+      "jwks_too_large",
+      /larger than 262144 bytes/,
+    );
+    assert.ok(pulled <= 6, `stopped after ${pulled} chunks`);
+    const declared: typeof fetch = () =>
+      Promise.resolve(new Response("{}", { headers: { "content-length": String(100 * 1024 * 1024) } }));
+    await fails(await token(es), options(declared), "jwks_too_large", /larger than 1048576 bytes/);
+  });
+  await t.step("a 200 KB kid is echoed cut short", async () => {
+    await fails(
+      await token(es, {}, "k".repeat(200_000)),
+      options(serving([es])),
+      "unknown_kid",
+      /Unknown kid "k{79}… \(200002 characters\): no such key/,
+    );
   });
 });

@@ -51,7 +51,7 @@ Deno.test("materialFromJwk() makes RFC 7638 thumbprint kids and checks the key",
     await assert.rejects(materialFromJwk(p384, "ES256"), /A key of type "EC" \(P-384\) cannot sign ES256/);
     const small = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
     const smallJwk = await exportJWK(small.privateKey);
-    await assert.rejects(materialFromJwk({ ...smallJwk, n: smallJwk.n!.slice(0, 170) }), /at least 2048 bits/);
+    await assert.rejects(materialFromJwk({ ...smallJwk, n: smallJwk.n!.slice(0, 170) }), /must have 2048 to 4096 bits/);
   });
   await t.step("defaultAlgFor() picks the algorithm from the key type", () => {
     assert.equal(defaultAlgFor({ kty: "RSA" }), "RS256");

@@ -3,6 +3,7 @@ import type { JWK } from "jose";
 import type { KeyRecord } from "../../lib/core/key_lifecycle.ts";
 import type { Alg } from "../../lib/core/key_material.ts";
 import { KeyRing } from "../../lib/core/key_ring.ts";
+import type { AppError } from "../../lib/core/errors.ts";
 import { createSealer } from "../../lib/core/seal.ts";
 import { importWebCryptoSigner } from "../../lib/core/signer.ts";
 import type { Signer } from "../../lib/core/signer.ts";
@@ -107,4 +108,92 @@ Deno.test("a failed load releases what it imported and leaves the ring as it was
   assert.equal(counting.open.size, 1, "the key imported by the failed load was closed");
   assert.equal(ring.view(NOW).active?.kid, active.kid);
   ring.close();
+});
+
+Deno.test("a stored public key that is not its sealed private key's own is never published or used", async (t) => {
+  const attacker = await freshKey("ES256");
+  const rejected: { kid: string; reason: string }[] = [];
+  const ring = new KeyRing(sealer, { onRejected: (key) => rejected.push(key) });
+  const active = await record(1);
+  const next = await record(2, { activatesAt: NOW + 50, retiresAt: NOW + 150, exp: NOW + 600 });
+  await t.step("the public JWK replaced by an attacker's, under the same kid", async () => {
+    const tampered = { ...active, publicJwk: { ...attacker.publicJwk, kid: active.kid } };
+    await ring.load([tampered, next], NOW);
+    const view = ring.view(NOW);
+    assert.deepEqual(view.jwks.keys.map((key) => key.kid), [next.kid], "only the sound key is published");
+    assert.equal(view.active?.kid, next.kid, "the tampered key never signs: the next key does");
+    assert.deepEqual(view.problems, [
+      `key ${active.kid} is not published or used: its stored public key does not match its sealed private key`,
+      `key ${next.kid} signs early in place of the unusable one`,
+    ]);
+    assert.deepEqual(rejected, [{
+      kid: active.kid,
+      reason: "its stored public key does not match its sealed private key",
+    }]);
+    await ring.load([tampered, next], NOW + 1);
+    assert.equal(rejected.length, 1, "reported once, not at every reload");
+  });
+  await t.step("a kid that is not the thumbprint of the sealed key", async () => {
+    const renamed = { ...active, kid: attacker.kid, publicJwk: { ...active.publicJwk, kid: attacker.kid } };
+    await ring.load([renamed, next], NOW);
+    assert.match(ring.view(NOW).problems[0]!, /its kid is not the thumbprint of its sealed private key/);
+  });
+  await t.step("the row put right again is published and signs", async () => {
+    await ring.load([active, next], NOW);
+    assert.equal(ring.view(NOW).active?.kid, active.kid);
+    assert.deepEqual(ring.view(NOW).problems, []);
+  });
+  ring.close();
+});
+
+Deno.test("a key that cannot sign never becomes the signer; one that fails later hands over to the next key", async (t) => {
+  const other = await freshKey("ES256");
+  const active = await record(1);
+  const next = await record(2, { activatesAt: NOW + 50, retiresAt: NOW + 150, exp: NOW + 600 });
+  await t.step("a backend that signs with another key fails the self-test at load", async () => {
+    const wrong = await importWebCryptoSigner(JSON.parse(new TextDecoder().decode(other.privateBytes)), "ES256");
+    const ring = new KeyRing(sealer, {
+      importSigner: async (jwk, alg) => jwk.x === active.publicJwk.x ? wrong : await importWebCryptoSigner(jwk, alg),
+    });
+    await ring.load([active, next], NOW);
+    assert.equal(ring.view(NOW).active?.kid, next.kid);
+    assert.match(
+      ring.view(NOW).problems[0]!,
+      new RegExp(`^key ${active.kid} is not published or used: it failed the self-test`),
+    );
+    ring.close();
+  });
+  await t.step("the signing key starts failing: that request is 503, the next key signs from then on", async () => {
+    let broken = false;
+    const failures: string[] = [];
+    const ring = new KeyRing(sealer, {
+      importSigner: async (jwk, alg) => {
+        const inner = await importWebCryptoSigner(jwk, alg);
+        const mine = jwk.x === active.publicJwk.x;
+        return {
+          ...inner,
+          sign: (data) => mine && broken ? Promise.reject(new Error("HSM session lost")) : inner.sign(data),
+        };
+      },
+      onSignerFailed: (key) => failures.push(`${key.kid}: ${key.reason}`),
+    });
+    await ring.load([active, next], NOW);
+    const before = ring.view(NOW);
+    assert.equal(before.active?.kid, active.kid);
+    broken = true;
+    await assert.rejects(
+      before.active!.signer.sign(new Uint8Array([1])),
+      (error: AppError) => error.code === "unavailable",
+    );
+    const after = ring.view(NOW);
+    assert.equal(after.active?.kid, next.kid, "the published next key signs early");
+    assert.ok((await after.active!.signer.sign(new Uint8Array([1]))).byteLength > 0);
+    assert.deepEqual(after.problems, [
+      `key ${active.kid} failed to sign: HSM session lost`,
+      `key ${next.kid} signs early in place of the unusable one`,
+    ]);
+    assert.deepEqual(failures, [`${active.kid}: HSM session lost`]);
+    assert.deepEqual(after.jwks.keys.map((key) => key.kid), [active.kid, next.kid], "both stay published");
+    ring.close();
+  });
 });

@@ -30,7 +30,7 @@ async function signer(exp: number): Promise<{ key: SigningKey; verifyKey: Crypto
 }
 
 function view(active: SigningKey | null, expired: SigningKey | null): KeyView {
-  return { jwks: jwksDocument([]), active, expired, next: null, until: Infinity, changedAt: 0 };
+  return { jwks: jwksDocument([]), active, expired, next: null, until: Infinity, changedAt: 0, problems: [] };
 }
 
 Deno.test("issueToken() signs the contract's header and claims", async () => {

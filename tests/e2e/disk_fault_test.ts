@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { describeSqliteError } from "../../lib/store/sqlite.ts";
+import { describeSqliteError } from "../../lib/store/sqlite_errors.ts";
 import { call, postJson } from "../../torture/harness.ts";
 import { waitFor, withTempDir } from "../support/helpers.ts";
 import { scenario, spawnServer, waitListening } from "../support/server_process.ts";

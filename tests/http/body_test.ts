@@ -3,6 +3,7 @@ import { AppError } from "../../lib/core/errors.ts";
 import {
   basicCredentials,
   credentialsOf,
+  limitBodyTime,
   MAX_BODY_BYTES,
   optionalString,
   readBody,
@@ -55,6 +56,39 @@ Deno.test("readBody() reads up to the limit, announced or streamed, and no furth
   await t.step("no body is empty; a body that breaks off is the client's 400", async () => {
     assert.equal((await readBody(new Request("http://x/"))).byteLength, 0);
     await assert.rejects(readBody(post(streamed([new Uint8Array(3)], true))), code("bad_request"));
+  });
+});
+
+Deno.test("readBody() stops waiting for a body once the listener's time for it is up: 408, connection closed", async (t) => {
+  await t.step("a body that stalls fails with request_timeout when the signal aborts", async () => {
+    const stalled = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode("{")) });
+    const request = post(stalled, { "content-type": "application/json" });
+    const time = new AbortController();
+    limitBodyTime(request, time.signal, 10_000);
+    const reading = readBody(request);
+    time.abort();
+    await assert.rejects(reading, (error: unknown) => {
+      assert.ok(code("request_timeout")(error));
+      assert.equal((error as AppError).message, "Request body did not arrive within 10 s");
+      assert.equal((error as AppError).headers?.connection, "close");
+      return true;
+    });
+  });
+  await t.step("a signal that aborted before the first read fails at once", async () => {
+    const request = post(streamed([new Uint8Array(3)]));
+    limitBodyTime(request, AbortSignal.abort(), 500);
+    await assert.rejects(readBody(request), code("request_timeout"));
+  });
+  await t.step("a body that arrives in time is read whole", async () => {
+    const request = post("abc");
+    limitBodyTime(request, new AbortController().signal, 500);
+    assert.deepEqual(await readBody(request), new TextEncoder().encode("abc"));
+  });
+  await t.step("an oversized body is refused with Connection: close, so it is never read", async () => {
+    await assert.rejects(readBody(post("x", { "content-length": String(MAX_BODY_BYTES + 1) })), (error: unknown) => {
+      assert.equal((error as AppError).headers?.connection, "close");
+      return code("payload_too_large")(error);
+    });
   });
 });
 

@@ -51,7 +51,7 @@ Deno.test("a client secret is 256 random bits, shown once, stored as its SHA-256
     assert.equal(secretMatches(client, secret!.slice(0, -1)), false);
     assert.equal(JSON.stringify(clientView(client)).includes(secret!), false);
     assert.equal("secretHash" in clientView(client), false);
-    const pub = await clients.register({ name: "app", public: true }, 100);
+    const pub = await clients.register({ name: "app", public: true }, 101);
     assert.equal(pub.secret, null);
     assert.equal(secretMatches(pub.client, ""), false, "a public client has no secret to match");
     assert.deepEqual((await clients.list()).map((c) => c.name), ["svc", "app"]);

@@ -166,12 +166,26 @@ Deno.test("POST /admin/keys/import takes a PEM or JWK private key and publishes 
       assert.equal(jwks.keys.find((jwk) => jwk.kid === key.kid)?.alg, "PS256");
     });
     await t.step("bad input is 400 and says why, never echoing key material", async () => {
+      const rsa = JSON.parse(privateKeyText(await freshKey("RS256"), "jwk"));
+      const other = JSON.parse(privateKeyText(await freshKey("RS256"), "jwk"));
+      const ec = JSON.parse(privateKeyText(await freshKey("ES256"), "jwk"));
+      const y = Uint8Array.fromBase64(ec.y, { alphabet: "base64url" });
+      y[31]! ^= 1;
+      const offCurve = y.toBase64({ alphabet: "base64url", omitPadding: true });
       const cases: [string, BodyInit, RegExp][] = [
         ["/admin/keys/import", "not a key", /no private key/],
         ["/admin/keys/import", JSON.stringify({ kty: "RSA", n: "AQAB", e: "AQAB" }), /no private part/],
         ["/admin/keys/import?alg=HS256", privateKeyText(await freshKey("ES256"), "pem"), /"alg" must be one of/],
         ["/admin/keys/import?alg=RS256", privateKeyText(await freshKey("ES256"), "pem"), /cannot sign RS256/],
         ["/admin/keys/import", new Uint8Array([0xff, 0xfe, 0x00]), /not valid UTF-8/],
+        ["/admin/keys/import", JSON.stringify({ ...rsa, e: "Ag" }), /public exponent must be odd/],
+        ["/admin/keys/import", JSON.stringify({ ...rsa, n: other.n, e: other.e }), /does not belong to its public key/],
+        [
+          "/admin/keys/import",
+          JSON.stringify({ ...rsa, oth: [{ r: "AQAB", d: "AQAB", t: "AQAB" }] }),
+          /may not carry "oth"/,
+        ],
+        ["/admin/keys/import", JSON.stringify({ ...ec, y: offCurve }), /not on the P-256 curve/],
       ];
       for (const [path, payload, pattern] of cases) {
         const response = await app.fetch(path, { method: "POST", headers: bearer, body: payload });

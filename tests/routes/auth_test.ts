@@ -216,6 +216,58 @@ Deno.test("login hashing beyond the queue answers 503 with Retry-After", async (
   );
 });
 
+Deno.test("16 flooding IPs cannot keep a legitimate login out of the hashing queue", async () => {
+  const gates: (() => void)[] = [];
+  const gated: Hasher = {
+    hash: (password) => argon2AtMinimumCost.hash(password),
+    verify: async (hash, password) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return await argon2AtMinimumCost.verify(hash, password);
+    },
+  };
+  await withApp(
+    { auth: "password", "seed-user": ["alice:alice-password"], "rate-limit": "off", "login-backoff": "off" },
+    async (app) => {
+      const flood: Promise<Response>[] = [];
+      for (let round = 0; round < 8; round++) {
+        for (let ip = 1; ip <= 16; ip++) flood.push(login(app, "alice", "guess", { ip: `203.0.113.${ip}` }));
+      }
+      while (gates.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+      const alice = login(app, "alice", "alice-password", { ip: "192.0.2.10" });
+      let done = false;
+      void alice.then(() => (done = true));
+      let released = 0;
+      while (!done) {
+        const gate = gates.shift();
+        if (gate !== undefined) (gate(), released++);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      assert.equal((await alice).status, 200, "alice's login got a slot");
+      assert.ok(released <= 18, `${released} hashes: the one running, one per flooding IP at most, then hers`);
+      while (gates.length > 0 || app.hasher.running > 0) {
+        gates.shift()?.();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const statuses = (await Promise.all(flood)).map((response) => response.status);
+      assert.ok(statuses.every((status) => status === 401 || status === 503));
+      assert.ok(statuses.filter((status) => status === 503).length >= 64, "each flooding IP was held to its share");
+    },
+    { onDisk: true, hasher: gated },
+  );
+});
+
+Deno.test("failed logins for a user from one IP do not lock the right password out from another", async () => {
+  await withApp({ auth: "password", "seed-user": ["alice:alice-password"], "rate-limit": "off" }, async (app) => {
+    for (let i = 0; i < 6; i++) assert.equal((await login(app, "alice", "guess", { ip: "203.0.113.66" })).status, 401);
+    const locked = await login(app, "alice", "guess", { ip: "203.0.113.66" });
+    assert.equal(locked.status, 429, "the attacking IP is backing off");
+    assert.equal((await login(app, "alice", "alice-password", { ip: "192.0.2.10" })).status, 200);
+    const long = await login(app, "x".repeat(60_000), "pw", { ip: "203.0.113.66" });
+    assert.equal(long.status, 401);
+    assert.equal(app.users.backoff!.size, 1, "a name over the limit left no state");
+  });
+});
+
 Deno.test("open mode: anyone gets a token, but a registered name needs its password", async () => {
   await withApp({ auth: "open", "rate-limit": "off" }, async (app) => {
     const { json } = await register(app, "alice", "alice@example.com");

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from "jose";
+import { importSigningKey } from "../../lib/core/key_material.ts";
 import { type KeyView } from "../../lib/core/key_ring.ts";
+import { signClaims } from "../../lib/core/tokens.ts";
 import { createRouter } from "../../lib/http/router.ts";
 import { healthRoutes } from "../../lib/routes/health.ts";
-import { body, captureLog, from, type TestApp, testApp, withApp } from "../support/helpers.ts";
+import { body, captureLog, freshKey, from, type TestApp, testApp, withApp, withTempDir } from "../support/helpers.ts";
 
 /** The view `app` has now, with some parts replaced. */
 function stubKeys(app: TestApp, change: (view: KeyView) => Partial<KeyView>): { view(): KeyView; now(): number } {
@@ -113,4 +117,45 @@ Deno.test("GET /readyz follows the database file", async (t) => {
     await app.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a stored public key replaced in the database is never published, and /readyz says so", async () => {
+  await withTempDir(async (dir) => {
+    const db = `${dir}/keys.db`;
+    const first = await testApp({ db, auth: "open" });
+    const active = first.keys.view().active!;
+    await first.close();
+
+    // Someone who can write the database but not seal a key swaps in their own public key.
+    const attacker = await freshKey("ES256");
+    const file = new DatabaseSync(db);
+    file.prepare("UPDATE jwks_key_meta SET public_jwk = ? WHERE thumbprint = ?")
+      .run(JSON.stringify({ ...attacker.publicJwk, kid: active.kid }), active.kid);
+    file.close();
+
+    const log = captureLog();
+    const app = await testApp({ db, auth: "open" }, { log });
+    try {
+      const jwks = await body<{ keys: { kid: string }[] }>(await app.fetch("/.well-known/jwks.json"));
+      assert.ok(!jwks.keys.some((key) => key.kid === active.kid), "the tampered key is not published");
+      const forged = await signClaims(
+        await importSigningKey(JSON.parse(new TextDecoder().decode(attacker.privateBytes)), "ES256"),
+        { alg: "ES256", kid: active.kid },
+        { sub: "admin", iss: app.config.issuer, exp: Math.floor(app.clock() / 1000) + 60 },
+      );
+      await assert.rejects(
+        jwtVerify(forged, createLocalJWKSet(jwks as JSONWebKeySet), { currentDate: new Date(app.clock()) }),
+      );
+      const token = (await body<{ token: string }>(await app.fetch("/auth", { method: "POST" }))).token;
+      assert.notEqual(decodeProtectedHeader(token).kid, active.kid, "tokens are signed by another key");
+      const ready = await app.fetch("/readyz");
+      assert.equal(ready.status, 503);
+      assert.match((await body<{ message: string }>(ready)).message, /does not match its sealed private key/);
+      assert.ok(
+        log.lines.some((line) => line.level === "error" && line.msg === "key_rejected" && line.kid === active.kid),
+      );
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -27,6 +27,10 @@ Deno.test("POST /register", async (t) => {
         "invalid_field",
         "email",
       ]);
+      const otherCase = await register(app, "TESTOR_1A2B3C4D", "other@test.com");
+      assert.deepEqual([otherCase.response.status, otherCase.json.field], [409, "username"], "whatever the case");
+      const otherEmailCase = await register(app, "fresh2", "Testor_1a2b3c4d@TEST.com");
+      assert.deepEqual([otherEmailCase.response.status, otherEmailCase.json.field], [409, "email"]);
       const noBody = await app.fetch("/register", { method: "POST" });
       assert.deepEqual([noBody.status, (await body(noBody)).field], [400, "username"]);
     });

@@ -100,3 +100,21 @@ Deno.test("auth log retention is a duration (90 days by default) or off; the log
   assert.equal(s.logFormat.parse("JSON"), "json");
   refuses(s.logFormat.parse, "pretty", "expected auto, json or text");
 });
+
+Deno.test("connection limits: a cap or auto, and header, idle and body timeouts in milliseconds", () => {
+  assert.equal(s.maxConnections.parse("auto"), null);
+  assert.equal(s.maxConnections.parse("500"), 500);
+  assert.equal(s.maxConnections.fallback, null);
+  refuses(s.maxConnections.parse, "0", "expected an integer from 1 to 1000000");
+  assert.equal(s.headerTimeout.parse("10s"), 10_000);
+  assert.equal(s.idleTimeout.parse("250ms"), 250);
+  assert.equal(s.bodyTimeout.parse("2m"), 120_000);
+  assert.equal(s.bodyTimeout.parse("5"), 5000, "bare numbers are seconds");
+  refuses(s.headerTimeout.parse, "50ms", "must be at least 100 ms");
+  refuses(s.idleTimeout.parse, "soon", "expected a duration such as 500ms, 10s or 2m");
+  assert.deepEqual([s.headerTimeout.fallback, s.idleTimeout.fallback, s.bodyTimeout.fallback], [
+    10_000,
+    30_000,
+    10_000,
+  ]);
+});

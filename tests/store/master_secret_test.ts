@@ -59,3 +59,43 @@ Deno.test("withMasterSecret removes a secret file it created when opening fails,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a development secret file that others could read or swap refuses the start with the fix", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const db = `${dir}/keys.db`;
+    const file = secretFileOf(db);
+    const refused = (pattern: RegExp) => (error: unknown) =>
+      error instanceof AppError && error.code === "invalid_config" && pattern.test(error.message) &&
+      !error.message.includes("a secret of the test");
+    await t.step("mode 0644: chmod 600", () => {
+      Deno.writeTextFileSync(file, "a secret of the test\n");
+      Deno.chmodSync(file, 0o644);
+      assert.throws(
+        () => resolveMasterSecret({ db, masterSecret: null }),
+        refused(
+          new RegExp(
+            `^Development secret file "${file}" is readable by others \\(mode 0644\\); run: chmod 600 "${file}"$`,
+          ),
+        ),
+      );
+      Deno.chmodSync(file, 0o600);
+      assert.equal(resolveMasterSecret({ db, masterSecret: null }).secret, "a secret of the test");
+    });
+    await t.step("a symlink, even to a 0600 file", () => {
+      Deno.renameSync(file, `${dir}/elsewhere`);
+      Deno.symlinkSync(`${dir}/elsewhere`, file);
+      assert.throws(
+        () => resolveMasterSecret({ db, masterSecret: null }),
+        refused(/is a symlink; replace it with the file itself/),
+      );
+      Deno.removeSync(file);
+    });
+    await t.step("a directory", () => {
+      Deno.mkdirSync(file);
+      assert.throws(() => resolveMasterSecret({ db, masterSecret: null }), refused(/is not a regular file/));
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -298,7 +298,7 @@ Deno.test("a unique violation names its column the way the SQLite dialect does",
     POSTGRES_DIALECT.uniqueViolation(Object.assign(new Error("duplicate key"), { code, table, constraint }));
   assert.equal(violation("users_email_key"), "users.email");
   assert.equal(violation("users_username_key"), "users.username");
-  assert.equal(violation("users_pkey"), null);
+  assert.equal(violation("users_pkey"), "users.pkey", "a primary key, as the SQLite dialect names its first column");
   assert.equal(violation("users_email_key", "users", "23503"), null, "not a unique violation");
   assert.equal(POSTGRES_DIALECT.uniqueViolation(new Error("UNIQUE constraint failed: users.email")), null);
 });

@@ -12,7 +12,7 @@ import {
   sqlTimestamp,
 } from "../../lib/store/schema.ts";
 import { type Dialect, runProgram, type Statement } from "../../lib/store/sql.ts";
-import { SQLITE_DIALECT } from "../../lib/store/sqlite.ts";
+import { openSqliteStore, SQLITE_DIALECT } from "../../lib/store/sqlite.ts";
 
 const secret = secretCheck(createSealer("schema test secret"));
 
@@ -95,4 +95,42 @@ Deno.test("migration 2 carries a SQLite database's keys version into jwks_counte
     );
     assert.deepEqual(db.prepare("SELECT name FROM jwks_settings").all(), [], "jwks_settings keeps only blobs");
   });
+});
+
+Deno.test("the names migration keys existing users oldest first; case twins keep logging in by their exact name", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/names.db`;
+  try {
+    const db = new DatabaseSync(file);
+    const exec = ({ sql, params }: Statement) => db.prepare(sql).all(...params as string[]);
+    const names = MIGRATIONS.findIndex((migration) => migration.name === "caseInsensitiveNames");
+    assert.ok(names > 0, "the migration is released");
+    for (const migration of MIGRATIONS.slice(0, names)) runProgram(migration(SQLITE_DIALECT.types), exec);
+    db.exec(`PRAGMA user_version = ${names}`);
+    const insert = db.prepare("INSERT INTO users (username, password_hash, email) VALUES (?, 'h', ?)");
+    insert.run("Alice", "alice@example.com");
+    insert.run("alice", "ALICE@example.com");
+    insert.run("bob", null);
+    db.close();
+
+    const store = openSqliteStore(file, { secret });
+    try {
+      assert.equal((await store.findUser("Alice"))?.id, 1);
+      assert.equal((await store.findUser("alice"))?.id, 2, "the younger twin by its exact name");
+      assert.equal((await store.findUser("ALICE"))?.id, 1, "any other spelling is the oldest account");
+      assert.equal((await store.findUser("BOB"))?.id, 3);
+      await assert.rejects(
+        store.createUser({ username: "aLiCe", email: null, passwordHash: "h" }, 0),
+        (error: AppError) => error.code === "conflict" && error.field === "username",
+      );
+      await assert.rejects(
+        store.createUser({ username: "carol", email: "Alice@Example.com", passwordHash: "h" }, 0),
+        (error: AppError) => error.code === "conflict" && error.field === "email",
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

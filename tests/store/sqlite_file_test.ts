@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import type { AppError } from "../../lib/core/errors.ts";
-import { checkPages, checkSameFile, fileIdentity, fileSize } from "../../lib/store/sqlite_file.ts";
+import {
+  checkPages,
+  checkSameFile,
+  createPrivateFile,
+  fileIdentity,
+  fileSize,
+  tightenModes,
+} from "../../lib/store/sqlite_file.ts";
 
 async function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -48,3 +55,20 @@ Deno.test("an in-memory database and a missing file have no identity and no size
   assert.equal(fileIdentity("/nonexistent/keys.db"), null);
   assert.equal(fileSize("/nonexistent/keys.db"), null);
 });
+
+Deno.test("createPrivateFile() makes a missing database owner-only; tightenModes() fixes one others can read", () =>
+  withDir((dir) => {
+    const path = `${dir}/keys.db`;
+    createPrivateFile(path);
+    assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
+    Deno.writeTextFileSync(path, "kept");
+    createPrivateFile(path);
+    assert.equal(Deno.readTextFileSync(path), "kept", "an existing file is left as it is");
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      Deno.writeTextFileSync(file, "x");
+      Deno.chmodSync(file, 0o644);
+    }
+    assert.deepEqual(tightenModes(path), [path, `${path}-wal`, `${path}-shm`]);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) assert.equal(Deno.statSync(file).mode! & 0o777, 0o600);
+    assert.deepEqual(tightenModes(path), [], "nothing to do the second time");
+  }));

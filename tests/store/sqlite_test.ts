@@ -3,7 +3,8 @@ import { DatabaseSync } from "node:sqlite";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import type { AppError } from "../../lib/core/errors.ts";
 import { CONTRACT_COLUMNS, sqlTimestamp } from "../../lib/store/schema.ts";
-import { describeSqliteError, isBusyError, openSqliteStore, SQLITE_DIALECT } from "../../lib/store/sqlite.ts";
+import { describeSqliteError, isBusyError } from "../../lib/store/sqlite_errors.ts";
+import { openSqliteStore, SQLITE_DIALECT } from "../../lib/store/sqlite.ts";
 import { insert } from "../support/store_contract.ts";
 
 const secret = secretCheck(createSealer("sqlite store test secret"));

@@ -64,6 +64,8 @@ export interface SpawnOptions {
   args?: readonly string[];
   /** Environment on top of PATH, HOME, DENO_DIR and TMPDIR (nothing else is inherited, NOT_MY_KEY neither). */
   env?: Record<string, string>;
+  /** Runs the server under `ulimit -n` of this many descriptors (soft and hard). */
+  descriptorLimit?: number;
 }
 
 /** Options of {@linkcode startServer}. */
@@ -107,8 +109,13 @@ export async function collectLines(stream: ReadableStream<Uint8Array>, onLine: (
 export function spawnServer(options: SpawnOptions): ServerProcess {
   const args = [...(options.args ?? [])];
   if (!args.some((arg) => arg === "--port" || arg.startsWith("--port="))) args.push("--port", "0");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...RUN_FLAGS, MAIN, "serve", ...args],
+  const argv = [Deno.execPath(), ...RUN_FLAGS, MAIN, "serve", ...args];
+  const limit = options.descriptorLimit;
+  const [program, ...rest] = limit === undefined
+    ? argv
+    : ["sh", "-c", `ulimit -n ${Math.floor(limit)} && exec "$0" "$@"`, ...argv];
+  const child = new Deno.Command(program!, {
+    args: rest,
     cwd: options.cwd,
     env: baseEnv(options.env ?? {}),
     clearEnv: true,

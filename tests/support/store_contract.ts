@@ -149,8 +149,18 @@ export function storeContract(name: string, factory: StoreFactory, options: { ig
     assert.equal(user.email, "a@example.com");
     assert.equal(user.passwordHash, "h1");
     assert.deepEqual(await store.findUser("alice"), user);
-    assert.equal(await store.findUser("ALICE"), null, "usernames are exact");
+    assert.deepEqual(await store.findUser("ALICE"), user, "names compare whatever their case");
+    assert.deepEqual(await store.findUser("\uff41\uff4c\uff49\uff43\uff45"), user, "and whatever their Unicode form");
     assert.equal(await store.findUser("' OR 1=1 --"), null);
+    for (
+      const [username, email, field] of [["Alice", "c@example.com", "username"], ["eve", "A@EXAMPLE.com", "email"]]
+    ) {
+      await assert.rejects(
+        store.createUser({ username: username!, email: email!, passwordHash: "h" }, 0),
+        (error: AppError) => error.code === "conflict" && error.field === field,
+        `${username} ${email}`,
+      );
+    }
     await assert.rejects(
       store.createUser({ username: "alice", email: "b@example.com", passwordHash: "h" }, 0),
       (error: AppError) => error.code === "conflict" && error.field === "username",
@@ -170,6 +180,8 @@ export function storeContract(name: string, factory: StoreFactory, options: { ig
     const updated = await store.upsertUser({ username: "userABC", email: null, passwordHash: "h2" }, 0);
     assert.equal(updated.id, created.id);
     assert.equal(updated.passwordHash, "h2");
+    const recased = await store.upsertUser({ username: "USERabc", email: null, passwordHash: "h3" }, 0);
+    assert.deepEqual([recased.id, recased.username, recased.passwordHash], [created.id, "userABC", "h3"]);
   });
 
   test("recordLogins() writes one auth_logs row per login and moves last_login", async (store, inspect) => {

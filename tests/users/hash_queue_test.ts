@@ -60,3 +60,100 @@ Deno.test("a slot handed to a waiter is still taken: work arriving then waits fo
   assert.equal(seen.peak, 1, "never two at once");
   assert.deepEqual([queue.running, queue.depth, queue.completed], [0, 0, 3]);
 });
+
+/** A hasher whose calls wait until the test releases them, in order, recording whose they were. */
+function gated() {
+  const order: string[] = [];
+  const releases: (() => void)[] = [];
+  const hasher: Hasher = {
+    hash: async (password) => {
+      await new Promise<void>((resolve) => releases.push(resolve));
+      order.push(password);
+      return password;
+    },
+    verify: () => Promise.resolve(true),
+  };
+  const drain = async (queue: HashQueue) => {
+    while (releases.length > 0 || queue.running > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      releases.shift()?.();
+    }
+  };
+  return { hasher, order, drain };
+}
+
+Deno.test("HashQueue shares the slots between clients in turn, whatever one client sends", async (t) => {
+  await t.step("waiting work is served round-robin by client, not in arrival order", async () => {
+    const { hasher, order, drain } = gated();
+    const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 64, maxPerClient: 10 });
+    const work = [
+      ...Array.from({ length: 4 }, (_, i) => queue.hash(`flood${i}`, { client: "203.0.113.1" })),
+      queue.hash("alice", { client: "192.0.2.7" }),
+    ];
+    await drain(queue);
+    await Promise.all(work);
+    assert.deepEqual(order, ["flood0", "alice", "flood1", "flood2", "flood3"], "alice waits for one turn, not four");
+  });
+  await t.step("one client may have at most maxPerClient waiting; others still get in", async () => {
+    const { hasher, drain } = gated();
+    const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 64, maxPerClient: 2 });
+    const accepted = [
+      queue.hash("running", { client: "a" }),
+      queue.hash("w1", { client: "a" }),
+      queue.hash("w2", { client: "a" }),
+    ];
+    await assert.rejects(queue.hash("w3", { client: "a" }), (e: AppError) => e.code === "overloaded");
+    accepted.push(queue.hash("b1", { client: "b" }));
+    assert.equal(queue.depth, 3);
+    assert.equal(queue.clients, 2);
+    await drain(queue);
+    assert.equal((await Promise.all(accepted)).length, 4);
+  });
+  await t.step(
+    "a full backlog makes room for a new client by refusing the newest work of the busiest one",
+    async () => {
+      const { hasher, drain } = gated();
+      const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 4, maxPerClient: 4 });
+      const flood = [queue.hash("r", { client: "flood" })];
+      for (let i = 0; i < 4; i++) flood.push(queue.hash(`f${i}`, { client: "flood" }));
+      const outcomes = Promise.allSettled(flood);
+      const alice = queue.hash("alice", { client: "alice" });
+      assert.equal(queue.depth, 4);
+      await drain(queue);
+      assert.equal(await alice, "alice");
+      const settled = await outcomes;
+      assert.deepEqual(settled.map((outcome) => outcome.status), [
+        "fulfilled",
+        "fulfilled",
+        "fulfilled",
+        "fulfilled",
+        "rejected",
+      ]);
+      assert.equal(queue.rejected, 1);
+    },
+  );
+  await t.step("by default a client alone may use the whole backlog", async () => {
+    const { hasher, drain } = gated();
+    const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 8 });
+    assert.equal(queue.maxPerClient, 8);
+    const work = Promise.allSettled(Array.from({ length: 9 }, (_, i) => queue.hash(`w${i}`, { client: "grader" })));
+    await assert.rejects(queue.hash("w9", { client: "grader" }), (e: AppError) => e.code === "overloaded");
+    const newcomer = queue.hash("other", { client: "other" });
+    await drain(queue);
+    assert.equal(await newcomer, "other", "and a newcomer still gets in");
+    const settled = await work;
+    assert.equal(settled.filter((outcome) => outcome.status === "rejected").length, 1, "the grader's newest made room");
+  });
+  await t.step("a client that already has its share cannot push another out", async () => {
+    const { hasher, drain } = gated();
+    const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 2, maxPerClient: 4 });
+    const work = [
+      queue.hash("r", { client: "a" }),
+      queue.hash("a1", { client: "a" }),
+      queue.hash("b1", { client: "b" }),
+    ];
+    await assert.rejects(queue.hash("b2", { client: "b" }), (e: AppError) => e.code === "overloaded");
+    await drain(queue);
+    assert.equal((await Promise.all(work)).length, 3);
+  });
+});

@@ -74,6 +74,21 @@ Deno.test("open mode: anyone gets a token, but a registered name needs its own p
       userId: alice.id,
     });
   });
+  await withPolicy("open", async (policy, alice) => {
+    await assert.rejects(policy.authenticate({ username: "ALICE" }, T0), unauthorized(/Invalid username/));
+    assert.deepEqual(await policy.authenticate({ username: "ALICE", password: alice.password }, T0), {
+      subject: "alice",
+      userId: alice.id,
+    }, "another spelling of a registered name is that user, never a free subject");
+    for (const bad of ["a\u0000b", "esc\u001b[31m", "evil\u202etxt.exe", "zero\u200bwidth", "x".repeat(256)]) {
+      await assert.rejects(
+        policy.authenticate({ username: bad }, T0),
+        (error: AppError) => error.code === "invalid_field" && error.field === "username",
+        JSON.stringify(bad.slice(0, 20)),
+      );
+    }
+    assert.equal((await policy.authenticate({ username: "José Müller 李" }, T0)).subject, "José Müller 李");
+  });
   const storeless = loginPolicy({ mode: "open", users: null });
   assert.deepEqual(await storeless.authenticate({ username: "alice" }, T0), { subject: "alice", userId: null });
   await assert.rejects(

@@ -98,6 +98,24 @@ Deno.test("authenticate() costs one hash verification for a known and for an unk
   await store.close();
 });
 
+Deno.test("names are one account whatever their case or Unicode form", async () => {
+  const { store, users } = service();
+  const { user, password } = await users.register("Alice", "Alice@Example.com", T0);
+  for (const name of ["alice", "ALICE", "\uff21\uff4c\uff49\uff43\uff45"]) {
+    assert.equal((await users.authenticate(name, password, T0))?.id, user.id, name);
+    assert.equal((await users.find(name))?.id, user.id, name);
+  }
+  await assert.rejects(users.register("aLICE", null, T0), (e: AppError) => e.code === "conflict");
+  await assert.rejects(
+    users.register("bob", "ALICE@example.COM", T0),
+    (e: AppError) => e.code === "conflict" && e.field === "email",
+  );
+  const fullWidth = await users.register("\uff42\uff4f\uff42", null, T0);
+  assert.equal(fullWidth.user.username, "bob", "stored in NFKC");
+  assert.equal((await users.upsert("ALICE", "seeded", T0)).id, user.id, "a seed of another spelling resets that user");
+  await store.close();
+});
+
 Deno.test("upsert() creates or resets a seeded user, idempotently", async () => {
   const { hasher, calls } = counting(argon2AtMinimumCost);
   const { store, users } = service({ hasher });
@@ -131,7 +149,39 @@ Deno.test("authenticate() under the per-username backoff", async (t) => {
     assert.equal(calls.verify, before, "no hashing while backing off");
     assert.notEqual(await users.authenticate("alice", password, T0 + 1000), null);
     assert.equal(await users.authenticate("alice", "bad", T0 + 1000), null, "counting starts again");
-    assert.equal(users.backoff!.waitMs("alice", T0 + 1000), 0);
+    assert.equal(users.backoff!.waitMs({ username: "alice", ip: "" }, T0 + 1000), 0);
+    await store.close();
+  });
+  await t.step("failures from one IP never keep the right password out when it comes from another", async () => {
+    const { store, users } = service({ backoff: new LoginBackoff(policy) });
+    const { password } = await users.register("alice", "alice@example.com", T0);
+    for (let i = 0; i < 3; i++) await users.authenticate("alice", "bad", T0, { ip: "203.0.113.66" });
+    await assert.rejects(
+      users.authenticate("alice", password, T0, { ip: "203.0.113.66" }),
+      (e: AppError) => e.code === "too_many_attempts",
+      "the attacking IP is locked out",
+    );
+    assert.notEqual(await users.authenticate("alice", password, T0, { ip: "192.0.2.10" }), null);
+    await store.close();
+  });
+  await t.step("spellings of one name share its backoff", async () => {
+    const { store, users } = service({ backoff: new LoginBackoff(policy) });
+    for (const name of ["alice", "ALICE", "Alice"]) await users.authenticate(name, "bad", T0);
+    await assert.rejects(users.authenticate("aLiCe", "bad", T0), (e: AppError) => e.code === "too_many_attempts");
+    await store.close();
+  });
+  await t.step("a name or password over the limits is refused before any state is kept or hash computed", async () => {
+    const { hasher, calls } = counting(argon2AtMinimumCost);
+    const backoff = new LoginBackoff(policy);
+    const { store, users } = service({ hasher, backoff });
+    await users.prepare();
+    const before = { ...calls };
+    for (let i = 0; i < 20; i++) {
+      assert.equal(await users.authenticate("x".repeat(65_536 - i), "pw", T0), null);
+      assert.equal(await users.authenticate(`u${i}`, "p".repeat(1025), T0), null);
+    }
+    assert.equal(backoff.size, 0, "no backoff entry");
+    assert.deepEqual(calls, before, "no hashing");
     await store.close();
   });
   await t.step("unknown usernames back off exactly like known ones", async () => {
