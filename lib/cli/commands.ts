@@ -7,18 +7,10 @@
  */
 import denoConfig from "../../deno.json" with { type: "json" };
 import { AppError } from "../core/errors.ts";
-import { ALGS } from "../core/key_material.ts";
 import { type Config, loadConfig } from "../settings.ts";
-import { clientsAdd, clientsList, clientsRemove } from "./clients.ts";
-import { keygen, sign, verify } from "./jwt.ts";
-import { backup, restore } from "./backup.ts";
-import { keysImport, keysList, keysRevoke, keysRotate } from "./keys.ts";
-import { secretRotate } from "./secret.ts";
-import { probe } from "./probe.ts";
 import { readSeedUsersFile } from "./seed_users.ts";
 import { helpFor as helpIn, parseCommand as parseIn } from "./parse.ts";
-import { type Command, type CommandIo, type CommandSpec, JSON_OPTION, type OptionSpec } from "./spec.ts";
-import { usersAdd } from "./users.ts";
+import type { Command, CommandIo, CommandSpec } from "./spec.ts";
 import { DATABASE_COMMANDS } from "./database_commands.ts";
 import { CLIENT_COMMANDS } from "./client_commands.ts";
 
