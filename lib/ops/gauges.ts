@@ -66,40 +66,43 @@ export function renderKeyGauges(out: Exposition, sources: MetricSources): void {
     .sample("jwks_keyset_last_change_age_seconds", "", now - view.changedAt);
 }
 
-/** Families of one unlabelled sample each: name, type, help, value. */
-function unlabelled(out: Exposition, families: readonly [string, "gauge" | "counter", string, number][]): void {
-  for (const [name, type, help, value] of families) out.family(name, type, help).sample(name, "", value);
-}
+/** The queue families: which source and field each reads, its name, type and help. */
+const QUEUE_FAMILIES: readonly (readonly [
+  "hasher" | "loginLog",
+  string,
+  string,
+  "gauge" | "counter",
+  string,
+])[] = [
+  ["hasher", "depth", "jwks_hash_queue_depth", "gauge", "Password hashes waiting for a hashing slot."],
+  ["hasher", "running", "jwks_hash_in_progress", "gauge", "Password hashes being computed now."],
+  ["hasher", "concurrency", "jwks_hash_concurrency", "gauge", "Password hashes computed at once at most."],
+  [
+    "hasher",
+    "rejected",
+    "jwks_hash_rejected_total",
+    "counter",
+    "Logins refused (503) because the hashing queue was full.",
+  ],
+  ["loginLog", "pending", "jwks_auth_log_pending", "gauge", "Successful logins waiting to be written to auth_logs."],
+  ["loginLog", "written", "jwks_auth_log_written_total", "counter", "Rows written to auth_logs."],
+  ["loginLog", "failures", "jwks_auth_log_write_failures_total", "counter", "Failed writes to auth_logs (retried)."],
+  [
+    "loginLog",
+    "dropped",
+    "jwks_auth_log_dropped_total",
+    "counter",
+    "auth_logs rows dropped because the queue was full.",
+  ],
+];
 
 /** The hashing-queue, auth-log and rate-limiter gauges, read from `sources` now. */
 export function renderQueueGauges(out: Exposition, sources: MetricSources): void {
-  const { hasher, loginLog, rateLimiter } = sources;
-  if (hasher !== undefined) {
-    unlabelled(out, [
-      ["jwks_hash_queue_depth", "gauge", "Password hashes waiting for a hashing slot.", hasher.depth],
-      ["jwks_hash_in_progress", "gauge", "Password hashes being computed now.", hasher.running],
-      ["jwks_hash_concurrency", "gauge", "Password hashes computed at once at most.", hasher.concurrency],
-      [
-        "jwks_hash_rejected_total",
-        "counter",
-        "Logins refused (503) because the hashing queue was full.",
-        hasher.rejected,
-      ],
-    ]);
+  for (const [source, field, name, type, help] of QUEUE_FAMILIES) {
+    const values: Record<string, number> | undefined = sources[source];
+    if (values !== undefined) out.family(name, type, help).sample(name, "", values[field] ?? 0);
   }
-  if (loginLog !== undefined) {
-    unlabelled(out, [
-      ["jwks_auth_log_pending", "gauge", "Successful logins waiting to be written to auth_logs.", loginLog.pending],
-      ["jwks_auth_log_written_total", "counter", "Rows written to auth_logs.", loginLog.written],
-      ["jwks_auth_log_write_failures_total", "counter", "Failed writes to auth_logs (retried).", loginLog.failures],
-      [
-        "jwks_auth_log_dropped_total",
-        "counter",
-        "auth_logs rows dropped because the queue was full.",
-        loginLog.dropped,
-      ],
-    ]);
-  }
+  const rateLimiter = sources.rateLimiter;
   const tracked = rateLimiter != null && "size" in rateLimiter ? rateLimiter.size : undefined;
   if (typeof tracked === "number") {
     out.family("jwks_rate_limiter_keys", "gauge", "Client keys the in-memory rate limiter tracks.")

@@ -64,33 +64,29 @@ Deno.test("a token never outlives its key", async () => {
   assert.equal(decodeJwt(issued.token).exp, NOW + 60);
 });
 
-Deno.test("an expired token is signed by the expired key and is expired on arrival", async () => {
+/** A `?expired=true` token issued at NOW while the newest expired key expired at `oldExp`. */
+async function expiredToken(oldExp: number, options: { ttl: number; expiredBy?: number }) {
   const active = await signer(NOW + 5000);
-  const old = await signer(NOW - 3600);
+  const old = await signer(oldExp);
   const issued = await issueToken(view(active.key, old.key), "alice", {
     issuer: "i",
-    ttl: 900,
     now: NOW,
     expired: true,
+    ...options,
   });
+  return { old, issued, claims: decodeJwt(issued.token) };
+}
+
+Deno.test("an expired token is signed by the expired key and is expired on arrival", async () => {
+  const { old, issued, claims } = await expiredToken(NOW - 3600, { ttl: 900 });
   assert.equal(decodeProtectedHeader(issued.token).kid, old.key.kid);
-  const claims = decodeJwt(issued.token);
   assert.equal(claims.exp, NOW - 3601);
   assert.equal(claims.iat, NOW - 3601 - 900);
   await jwtVerify(issued.token, old.verifyKey, { currentDate: new Date((NOW - 4000) * 1000) });
 });
 
 Deno.test("an expired token lies at least expiredBy seconds in the past, even when its key just expired", async () => {
-  const active = await signer(NOW + 5000);
-  const justExpired = await signer(NOW - 1);
-  const issued = await issueToken(view(active.key, justExpired.key), "alice", {
-    issuer: "i",
-    ttl: 300,
-    now: NOW,
-    expired: true,
-    expiredBy: 120,
-  });
-  const claims = decodeJwt(issued.token);
+  const { old: justExpired, issued, claims } = await expiredToken(NOW - 1, { ttl: 300, expiredBy: 120 });
   assert.equal(claims.exp, NOW - 120);
   assert.equal(claims.iat, NOW - 120 - 300);
   await assert.rejects(

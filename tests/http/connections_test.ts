@@ -9,6 +9,11 @@ import {
 
 const LIMITS: ConnectionLimits = { maxConnections: 3, headerTimeoutMs: 1000, idleTimeoutMs: 5000, bodyTimeoutMs: 1000 };
 
+/** Plays connection events on `table`: each step is the event, the connection and the time. */
+function play(table: ConnectionTable<string>, steps: readonly ["admit" | "started" | "finished", string, number][]) {
+  for (const [event, name, at] of steps) table[event](name, at);
+}
+
 Deno.test("admit() takes connections up to the cap, then makes room from the oldest that sent nothing", async (t) => {
   await t.step("below the cap every connection is admitted and waits for its first request", () => {
     const table = new ConnectionTable<string>(LIMITS);
@@ -18,11 +23,11 @@ Deno.test("admit() takes connections up to the cap, then makes room from the old
   });
   await t.step("at the cap the oldest waiting connection is evicted, before any idle one", () => {
     const table = new ConnectionTable<string>(LIMITS);
-    table.admit("idle", 0);
-    table.started("idle", 1);
-    table.finished("idle", 2);
-    table.admit("first-silent", 3);
-    table.admit("second-silent", 4);
+    play(table, [["admit", "idle", 0], ["started", "idle", 1], ["finished", "idle", 2], ["admit", "first-silent", 3], [
+      "admit",
+      "second-silent",
+      4,
+    ]]);
     assert.deepEqual(table.admit("new", 5), { admitted: true, evicted: "first-silent" });
     assert.equal(table.phaseOf("first-silent"), "closing");
     assert.equal(table.counts.evicted, 1);
@@ -64,12 +69,11 @@ Deno.test("admit() takes connections up to the cap, then makes room from the old
 
 Deno.test("due() closes connections that outlived the header or idle timeout, and cuts closing ones after the grace", async (t) => {
   const table = new ConnectionTable<string>(LIMITS);
-  table.admit("silent", 0);
-  table.admit("served", 0);
-  table.started("served", 10);
-  table.finished("served", 20);
-  table.admit("busy", 0);
-  table.started("busy", 10);
+  play(table, [["admit", "silent", 0], ["admit", "served", 0], ["started", "served", 10], ["finished", "served", 20], [
+    "admit",
+    "busy",
+    0,
+  ], ["started", "busy", 10]]);
   await t.step("a connection with no request after the header timeout is closed; others are left alone", () => {
     assert.deepEqual(table.due(999), { close: [], cut: [] });
     assert.deepEqual(table.due(1000), { close: ["silent"], cut: [] });
@@ -95,13 +99,15 @@ Deno.test("due() closes connections that outlived the header or idle timeout, an
 
 Deno.test("shed() frees descriptors from the oldest waiting, then idle connections, never busy ones", () => {
   const table = new ConnectionTable<string>({ ...LIMITS, maxConnections: 10 });
-  table.admit("busy", 0);
-  table.started("busy", 0);
-  table.admit("idle", 1);
-  table.started("idle", 1);
-  table.finished("idle", 2);
-  table.admit("w1", 3);
-  table.admit("w2", 4);
+  play(table, [
+    ["admit", "busy", 0],
+    ["started", "busy", 0],
+    ["admit", "idle", 1],
+    ["started", "idle", 1],
+    ["finished", "idle", 2],
+    ["admit", "w1", 3],
+    ["admit", "w2", 4],
+  ]);
   assert.deepEqual(table.shed(3, 5), ["w1", "w2", "idle"]);
   assert.deepEqual(table.shed(3, 5), [], "closing ones are not chosen twice");
   assert.equal(table.phaseOf("busy"), "busy");

@@ -182,7 +182,8 @@ Deno.test("forwarded headers are believed only from the named proxies", async ()
   });
 });
 
-Deno.test("login hashing beyond the queue answers 503 with Retry-After", async () => {
+/** A hasher whose every verify waits until the test opens its gate (`gates.shift()?.()`). */
+function gatedHasher(): { gates: (() => void)[]; gated: Hasher } {
   const gates: (() => void)[] = [];
   const gated: Hasher = {
     hash: (password) => argon2AtMinimumCost.hash(password),
@@ -191,6 +192,11 @@ Deno.test("login hashing beyond the queue answers 503 with Retry-After", async (
       return await argon2AtMinimumCost.verify(hash, password);
     },
   };
+  return { gates, gated };
+}
+
+Deno.test("login hashing beyond the queue answers 503 with Retry-After", async () => {
+  const { gates, gated } = gatedHasher();
   await withApp(
     { auth: "password", "seed-user": ["userABC:password123"], "rate-limit": "off", "hash-queue": "1" },
     async (app) => {
@@ -217,14 +223,7 @@ Deno.test("login hashing beyond the queue answers 503 with Retry-After", async (
 });
 
 Deno.test("16 flooding IPs cannot keep a legitimate login out of the hashing queue", async () => {
-  const gates: (() => void)[] = [];
-  const gated: Hasher = {
-    hash: (password) => argon2AtMinimumCost.hash(password),
-    verify: async (hash, password) => {
-      await new Promise<void>((resolve) => gates.push(resolve));
-      return await argon2AtMinimumCost.verify(hash, password);
-    },
-  };
+  const { gates, gated } = gatedHasher();
   await withApp(
     { auth: "password", "seed-user": ["alice:alice-password"], "rate-limit": "off", "login-backoff": "off" },
     async (app) => {
