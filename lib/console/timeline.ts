@@ -11,12 +11,8 @@ import type { KeySchedule, PublishedState, ScheduledKey } from "./schedule.ts";
 
 // Horizontal positions are percentages of the drawing's width and text sizes come from the
 // stylesheet, so the drawing stretches to any screen while its text keeps a readable size.
-const LEFT = 1;
-const RIGHT = 99;
-const TOP = 26;
-const ROW = 58;
-const BAR = 18;
-const AXIS = 30;
+/** Bar ends (% of width); first row's top, row pitch, bar height and axis band (px). */
+const SIZE = { left: 1, right: 99, top: 26, row: 58, bar: 18, axis: 30 } as const;
 
 /** Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`. */
 export function utcTime(seconds: number): string {
@@ -86,15 +82,16 @@ export function nowLabelAnchor(x: number): "start" | "end" {
 export function timelineSvg(schedule: KeySchedule, now: number): Markup {
   const { keys } = schedule;
   const { t0, t1 } = span(keys, now);
-  const x = (t: number) => round(LEFT + ((Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0)) * (RIGHT - LEFT));
-  const height = TOP + keys.length * ROW + AXIS;
-  const bottom = TOP + keys.length * ROW;
+  const x = (t: number) =>
+    round(SIZE.left + ((Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0)) * (SIZE.right - SIZE.left));
+  const height = SIZE.top + keys.length * SIZE.row + SIZE.axis;
+  const bottom = SIZE.top + keys.length * SIZE.row;
   const nowX = x(now);
   const anchor = nowLabelAnchor(nowX);
   const dx = anchor === "start" ? 4 : -4;
 
   const rows = keys.map((key, i) => {
-    const y = TOP + i * ROW;
+    const y = SIZE.top + i * SIZE.row;
     const phases = PHASES.filter((phase) => (key[phase.to] as number) > (key[phase.from] as number)).map((phase) => {
       const left = x(key[phase.from] as number);
       // The current phase stays visible however short it is next to the whole span.
@@ -102,7 +99,7 @@ export function timelineSvg(schedule: KeySchedule, now: number): Markup {
       const width = Math.max(current ? 1.5 : 0.4, round(x(key[phase.to] as number) - left));
       return html`
         <rect class="phase phase-${phase.state}${current}" x="${left}%" y="${y + 8}" width="${width}%"
-          height="${BAR}" rx="3" />
+          height="${SIZE.bar}" rx="3" />
       `;
     });
     const mark = marker(key);
@@ -114,27 +111,27 @@ export function timelineSvg(schedule: KeySchedule, now: number): Markup {
         <g class="key state-${key.state}" data-kid="${key.kid}" data-state="${key.state}">
         <title>${title}</title>
         ${phases}
-        <line class="marker" x1="${markX}%" x2="${markX}%" y1="${y + 4}" y2="${y + 12 + BAR}"/>
+        <line class="marker" x1="${markX}%" x2="${markX}%" y1="${y + 4}" y2="${y + 12 + SIZE.bar}"/>
         </g>
       `,
       text: html`
-        <text class="key-label" x="${LEFT}%" y="${y + 2}">${key.state} · ${shortKid(key.kid)} · ${key.alg}</text>
-        <text class="marker-label" x="${LEFT}%" y="${y + 42}">${mark.text}</text>
+        <text class="key-label" x="${SIZE.left}%" y="${y + 2}">${key.state} · ${shortKid(key.kid)} · ${key.alg}</text>
+        <text class="marker-label" x="${SIZE.left}%" y="${y + 42}">${mark.text}</text>
       `,
     };
   });
 
   return html`
     <svg class="timeline" width="100%" height="${height}" role="img" aria-labelledby="timeline-title"
-      data-t0="${t0}" data-t1="${t1}" data-x0="${LEFT}" data-x1="${RIGHT}">
+      data-t0="${t0}" data-t1="${t1}" data-x0="${SIZE.left}" data-x1="${SIZE.right}">
     <title id="timeline-title">Published keys from ${utcTime(t0)} to ${utcTime(t1)}</title>
     ${rows.map((row) => row.shape)}
-    <line class="now-line" x1="${nowX}%" x2="${nowX}%" y1="${TOP - 14}" y2="${bottom}"/>
+    <line class="now-line" x1="${nowX}%" x2="${nowX}%" y1="${SIZE.top - 14}" y2="${bottom}"/>
     ${rows.map((row) => row.text)}
-    <text class="now-label" x="${nowX}%" y="${TOP - 14}" dx="${dx}" text-anchor="${anchor}">now</text>
-    <line class="axis" x1="${LEFT}%" x2="${RIGHT}%" y1="${bottom + 4}" y2="${bottom + 4}"/>
-    <text class="axis-label" x="${LEFT}%" y="${bottom + 20}">${axisTime(t0)}</text>
-    <text class="axis-label" x="${RIGHT}%" y="${bottom + 20}" text-anchor="end">${axisTime(t1)} UTC</text>
+    <text class="now-label" x="${nowX}%" y="${SIZE.top - 14}" dx="${dx}" text-anchor="${anchor}">now</text>
+    <line class="axis" x1="${SIZE.left}%" x2="${SIZE.right}%" y1="${bottom + 4}" y2="${bottom + 4}"/>
+    <text class="axis-label" x="${SIZE.left}%" y="${bottom + 20}">${axisTime(t0)}</text>
+    <text class="axis-label" x="${SIZE.right}%" y="${bottom + 20}" text-anchor="end">${axisTime(t1)} UTC</text>
     </svg>
   `;
 }

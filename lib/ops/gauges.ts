@@ -66,40 +66,23 @@ export function renderKeyGauges(out: Exposition, sources: MetricSources): void {
     .sample("jwks_keyset_last_change_age_seconds", "", now - view.changedAt);
 }
 
-/** The queue families: which source and field each reads, its name, type and help. */
-const QUEUE_FAMILIES: readonly (readonly [
-  "hasher" | "loginLog",
-  string,
-  string,
-  "gauge" | "counter",
-  string,
-])[] = [
-  ["hasher", "depth", "jwks_hash_queue_depth", "gauge", "Password hashes waiting for a hashing slot."],
-  ["hasher", "running", "jwks_hash_in_progress", "gauge", "Password hashes being computed now."],
-  ["hasher", "concurrency", "jwks_hash_concurrency", "gauge", "Password hashes computed at once at most."],
-  [
-    "hasher",
-    "rejected",
-    "jwks_hash_rejected_total",
-    "counter",
-    "Logins refused (503) because the hashing queue was full.",
-  ],
-  ["loginLog", "pending", "jwks_auth_log_pending", "gauge", "Successful logins waiting to be written to auth_logs."],
-  ["loginLog", "written", "jwks_auth_log_written_total", "counter", "Rows written to auth_logs."],
-  ["loginLog", "failures", "jwks_auth_log_write_failures_total", "counter", "Failed writes to auth_logs (retried)."],
-  [
-    "loginLog",
-    "dropped",
-    "jwks_auth_log_dropped_total",
-    "counter",
-    "auth_logs rows dropped because the queue was full.",
-  ],
+/** The queue families: the source and field each reads, its name and help (`_total`: a counter). */
+const QUEUE_FAMILIES: readonly (readonly ["hasher" | "loginLog", string, string, string])[] = [
+  ["hasher", "depth", "jwks_hash_queue_depth", "Password hashes waiting for a hashing slot."],
+  ["hasher", "running", "jwks_hash_in_progress", "Password hashes being computed now."],
+  ["hasher", "concurrency", "jwks_hash_concurrency", "Password hashes computed at once at most."],
+  ["hasher", "rejected", "jwks_hash_rejected_total", "Logins refused (503) because the hashing queue was full."],
+  ["loginLog", "pending", "jwks_auth_log_pending", "Successful logins waiting to be written to auth_logs."],
+  ["loginLog", "written", "jwks_auth_log_written_total", "Rows written to auth_logs."],
+  ["loginLog", "failures", "jwks_auth_log_write_failures_total", "Failed writes to auth_logs (retried)."],
+  ["loginLog", "dropped", "jwks_auth_log_dropped_total", "auth_logs rows dropped because the queue was full."],
 ];
 
 /** The hashing-queue, auth-log and rate-limiter gauges, read from `sources` now. */
 export function renderQueueGauges(out: Exposition, sources: MetricSources): void {
-  for (const [source, field, name, type, help] of QUEUE_FAMILIES) {
+  for (const [source, field, name, help] of QUEUE_FAMILIES) {
     const values: Record<string, number> | undefined = sources[source];
+    const type = name.endsWith("_total") ? "counter" : "gauge";
     if (values !== undefined) out.family(name, type, help).sample(name, "", values[field] ?? 0);
   }
   const rateLimiter = sources.rateLimiter;

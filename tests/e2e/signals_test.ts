@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { withTempDir } from "../support/helpers.ts";
-import { collectLines, scenario } from "../support/server_process.ts";
+import { collectLines, scenario, spawnPiped } from "../support/server_process.ts";
 
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
@@ -19,14 +19,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
         if (value !== undefined) env[name] = value;
       }
       // setsid: the task runs in a process group of its own (its leader's pid is the group id).
-      const child = new Deno.Command("setsid", {
-        args: [Deno.execPath(), "task", "--config", CONFIG, "start", "--port", "0", "--db", `${dir}/keys.db`],
-        env,
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      const child = spawnPiped(
+        "setsid",
+        [Deno.execPath(), "task", "--config", CONFIG, "start", "--port", "0", "--db", `${dir}/keys.db`],
+        { env },
+      );
       const lines: string[] = [];
       const listening = Promise.withResolvers<string>();
       const stdout = collectLines(child.stdout, (line) => {

@@ -84,16 +84,18 @@ Deno.test("listen() closes connections that hold a descriptor without making pro
   });
 });
 
+/** A handler that reads the whole body, answering the edge's error response when that fails. */
+async function readingHandler(request: Request): Promise<Response> {
+  try {
+    await readBody(request);
+    return ok();
+  } catch (error) {
+    return errorResponse({ requestId: "r", report: () => {} }, error);
+  }
+}
+
 Deno.test("listen() answers a body that does not arrive in time with 408 and closes the connection", async () => {
-  const handler = async (request: Request) => {
-    try {
-      await readBody(request);
-      return ok();
-    } catch (error) {
-      return errorResponse({ requestId: "r", report: () => {} }, error);
-    }
-  };
-  await withListener(handler, async (port) => {
+  await withListener(readingHandler, async (port) => {
     const conn = await connect(port);
     await conn.write(
       encoder.encode("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"),
@@ -107,15 +109,7 @@ Deno.test("listen() answers a body that does not arrive in time with 408 and clo
 });
 
 Deno.test("listen() refuses an oversized body with 413 and closes without reading it, Expect: 100-continue or not", async (t) => {
-  const handler = async (request: Request) => {
-    try {
-      await readBody(request);
-      return ok();
-    } catch (error) {
-      return errorResponse({ requestId: "r", report: () => {} }, error);
-    }
-  };
-  await withListener(handler, async (port) => {
+  await withListener(readingHandler, async (port) => {
     for (const expect of [false, true]) {
       await t.step(expect ? "with Expect: 100-continue" : "without Expect", async () => {
         const conn = await connect(port);

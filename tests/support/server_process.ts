@@ -114,15 +114,7 @@ export function spawnServer(options: SpawnOptions): ServerProcess {
   const [program, ...rest] = limit === undefined
     ? argv
     : ["sh", "-c", `ulimit -n ${Math.floor(limit)} && exec "$0" "$@"`, ...argv];
-  const child = new Deno.Command(program!, {
-    args: rest,
-    cwd: options.cwd,
-    env: baseEnv(options.env ?? {}),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnPiped(program!, rest, { cwd: options.cwd, env: baseEnv(options.env ?? {}) });
   const lines: string[] = [];
   let errors = 0;
   let stderr = "";
@@ -256,17 +248,29 @@ export interface SpawnedCommand {
   readonly done: Promise<RunResult & { signal: Deno.Signal | null }>;
 }
 
-/** Starts `main.ts ...args` and returns at once (see {@linkcode runCli} to wait for it). */
-export function spawnCommand(args: string[], options: { cwd: string; env?: Record<string, string> }): SpawnedCommand {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...RUN_FLAGS, MAIN, ...args],
-    cwd: options.cwd,
-    env: baseEnv(options.env ?? {}),
+/** Spawns `program` with exactly `env` (nothing inherited), no stdin, stdout and stderr piped. */
+export function spawnPiped(
+  program: string,
+  args: string[],
+  options: { cwd?: string | undefined; env: Record<string, string> },
+): Deno.ChildProcess {
+  return new Deno.Command(program, {
+    args,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: options.env,
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+/** Starts `main.ts ...args` and returns at once (see {@linkcode runCli} to wait for it). */
+export function spawnCommand(args: string[], options: { cwd: string; env?: Record<string, string> }): SpawnedCommand {
+  const child = spawnPiped(Deno.execPath(), [...RUN_FLAGS, MAIN, ...args], {
+    cwd: options.cwd,
+    env: baseEnv(options.env ?? {}),
+  });
   const decoder = new TextDecoder();
   const done = child.output().then((output) => ({
     code: output.code,
