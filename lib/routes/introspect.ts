@@ -22,16 +22,20 @@ export interface TokenEndpointDeps extends LookupDeps {
   readonly clients: Pick<ClientService, "find">;
 }
 
+/**
+ * Reads a `/introspect` or `/revoke` request: authenticates the client (public ones only where
+ * `allowPublic`) and looks up its `token` parameter (null when it is no token of ours).
+ */
+export async function readTokenRequest(request: Request, deps: TokenEndpointDeps, allowPublic: boolean) {
+  const form = await readForm(request);
+  const client = await authenticateClient(request, form, { mode: deps.mode, clients: deps.clients, allowPublic });
+  return { client, found: await findToken(required(form, "token"), deps) };
+}
+
 /** The `POST /introspect` route. */
 export function introspectRoutes(deps: TokenEndpointDeps): Route[] {
   const post = use(async (ctx) => {
-    const form = await readForm(ctx.request);
-    const client = await authenticateClient(ctx.request, form, {
-      mode: deps.mode,
-      clients: deps.clients,
-      allowPublic: false,
-    });
-    const found = await findToken(required(form, "token"), deps);
+    const { client, found } = await readTokenRequest(ctx.request, deps, false);
     if (found?.kind === "access_token") {
       return json(ctx, 200, { ...found.claims, active: true, token_type: "Bearer" }, TOKEN_HEADERS);
     }

@@ -7,23 +7,14 @@
  * @module
  */
 import { type Route, use } from "../http/router.ts";
-import { authenticateClient } from "../oauth/client_auth.ts";
 import { OAuthError, oauthErrors } from "../oauth/errors.ts";
-import { readForm, required } from "../oauth/params.ts";
-import { findToken } from "../oauth/token_lookup.ts";
-import type { TokenEndpointDeps } from "./introspect.ts";
+import { readTokenRequest, type TokenEndpointDeps } from "./introspect.ts";
 import { TOKEN_HEADERS } from "./token.ts";
 
 /** The `POST /revoke` route. */
 export function revokeRoutes(deps: TokenEndpointDeps): Route[] {
   const post = use(async (ctx) => {
-    const form = await readForm(ctx.request);
-    const client = await authenticateClient(ctx.request, form, {
-      mode: deps.mode,
-      clients: deps.clients,
-      allowPublic: true,
-    });
-    const found = await findToken(required(form, "token"), deps);
+    const { client, found } = await readTokenRequest(ctx.request, deps, true);
     if (found !== null) {
       const owner = found.kind === "access_token" ? found.claims.client_id : found.refresh.grant.clientId;
       if (owner !== client.id) throw new OAuthError("unauthorized_client", "The token was issued to another client");

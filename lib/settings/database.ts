@@ -5,7 +5,7 @@
  */
 import { type Alg, ALGS, isAlg } from "../core/key_material.ts";
 import { describeBackends, findBackend } from "../store/registry.ts";
-import { duration, Invalid, type LogLevel, oneOf, setting } from "./define.ts";
+import { duration, envSecret, Invalid, type LogLevel, oneOf, setting } from "./define.ts";
 
 /** Default SQLite file, in the working directory (the course grader opens it there; docs/storage.md). */
 export const DEFAULT_DB = "./totally_not_my_privateKeys.db";
@@ -24,36 +24,15 @@ export const DATABASE_SETTINGS = Object.freeze({
       return text;
     },
   }),
-  masterSecret: setting<string | null>({
-    flag: null,
-    env: ["NOT_MY_KEY"],
-    arg: "SECRET",
-    help: "master secret sealing private keys (unset: generated into <db>.secret, development only)",
-    scope: "db",
-    secret: true,
-    fallback: null,
-    parse: (text) => text,
-  }),
-  previousSecret: setting<string | null>({
-    flag: null,
-    env: ["NOT_MY_KEY_PREVIOUS"],
-    arg: "SECRET",
-    help: "the master secret before a rotation: keys still sealed with it open, and serve re-seals them",
-    scope: "db",
-    secret: true,
-    fallback: null,
-    parse: (text) => text,
-  }),
-  newSecret: setting<string | null>({
-    flag: null,
-    env: ["NEW_NOT_MY_KEY"],
-    arg: "SECRET",
-    help: "the master secret to move to; read only by secret rotate",
-    scope: "db",
-    secret: true,
-    fallback: null,
-    parse: (text) => text,
-  }),
+  masterSecret: envSecret(
+    "NOT_MY_KEY",
+    "master secret sealing private keys (unset: generated into <db>.secret, development only)",
+  ),
+  previousSecret: envSecret(
+    "NOT_MY_KEY_PREVIOUS",
+    "the master secret before a rotation: keys still sealed with it open, and serve re-seals them",
+  ),
+  newSecret: envSecret("NEW_NOT_MY_KEY", "the master secret to move to; read only by secret rotate"),
   tokenTtl: setting({
     flag: "token-ttl",
     env: ["TOKEN_TTL"],

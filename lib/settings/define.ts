@@ -51,6 +51,20 @@ export interface Setting<T> {
 /** Declares one setting (frozen). */
 export const setting = <T>(spec: Setting<T>): Setting<T> => Object.freeze(spec);
 
+/** A master secret read from `env` only (never a flag, so never in argv), redacted, unset by default. */
+export function envSecret(env: string, help: string): Setting<string | null> {
+  return setting({
+    flag: null,
+    env: [env],
+    arg: "SECRET",
+    help,
+    scope: "db",
+    secret: true,
+    fallback: null,
+    parse: (text) => text,
+  });
+}
+
 /** A duration parser in seconds with a minimum. */
 export function duration(min: number): (text: string) => number {
   return (text) => {

@@ -15,6 +15,24 @@ const freshPrefix = () => `jwks-test:${crypto.randomUUID().slice(0, 8)}:`;
 /** Deletes every key under `prefix`. */
 const cleanUp = (prefix: string) => deleteRedisPrefix(redis.url!, prefix);
 
+/** A Redis test with a fresh key prefix and a client of its own, both cleaned up after. */
+function withRedis(name: string, fn: (prefix: string, client: Redis) => Promise<void>): void {
+  Deno.test({
+    name,
+    ...opts,
+    async fn() {
+      const prefix = freshPrefix();
+      const client = new Redis(redis.url!);
+      try {
+        await fn(prefix, client);
+      } finally {
+        client.disconnect();
+        await cleanUp(prefix);
+      }
+    },
+  });
+}
+
 rateLimiterContract("redis", async (policy) => {
   const prefix = freshPrefix();
   const limiter = await openRedisRateLimiter(redis.url!, policy, { prefix, timeoutMs: 2000 });
@@ -44,40 +62,29 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "every key expires a window (plus clock slack) after its last admitted request",
-  ...opts,
-  async fn() {
-    const prefix = freshPrefix();
-    const limiter = await openRedisRateLimiter(redis.url!, { limit: 2, windowMs: 1000 }, { prefix });
-    const client = new Redis(redis.url!);
-    try {
-      await limiter.check("ip", T0);
-      await limiter.check("ip", T0 + 1);
-      await limiter.check("ip", T0 + 2);
-      const ttl = await client.pttl(`${prefix}ip`);
-      assert.ok(ttl > 0 && ttl <= 1000 + CLOCK_SLACK_MS, `PTTL ${ttl}`);
-      assert.equal(await client.zcard(`${prefix}ip`), 2, "the refused request is not stored");
-    } finally {
-      client.disconnect();
-      await limiter.close();
-      await cleanUp(prefix);
-    }
-  },
+withRedis("every key expires a window (plus clock slack) after its last admitted request", async (prefix, client) => {
+  const limiter = await openRedisRateLimiter(redis.url!, { limit: 2, windowMs: 1000 }, { prefix });
+  try {
+    await limiter.check("ip", T0);
+    await limiter.check("ip", T0 + 1);
+    await limiter.check("ip", T0 + 2);
+    const ttl = await client.pttl(`${prefix}ip`);
+    assert.ok(ttl > 0 && ttl <= 1000 + CLOCK_SLACK_MS, `PTTL ${ttl}`);
+    assert.equal(await client.zcard(`${prefix}ip`), 2, "the refused request is not stored");
+  } finally {
+    await limiter.close();
+  }
 });
 
-Deno.test({
-  name: "a Redis outage falls back to per-instance limits, is reported once, and its end too",
-  ...opts,
-  async fn() {
-    const prefix = freshPrefix();
+withRedis(
+  "a Redis outage falls back to per-instance limits, is reported once, and its end too",
+  async (prefix, admin) => {
     const reports: string[] = [];
     const limiter = await openRedisRateLimiter(redis.url!, { limit: 3, windowMs: 1000 }, {
       prefix,
       onUnavailable: () => reports.push("down"),
       onRecovered: () => reports.push("up"),
     });
-    const admin = new Redis(redis.url!);
     try {
       assert.equal((await limiter.check("ip", T0)).allowed, true);
       // Cut the limiter's connection from the server side, as a Redis restart would.
@@ -98,12 +105,10 @@ Deno.test({
       assert.ok(during.length >= 1, "some checks were decided while degraded");
       assert.deepEqual(during.slice(0, 4), [true, true, true, false].slice(0, Math.min(4, during.length)));
     } finally {
-      admin.disconnect();
       await limiter.close();
-      await cleanUp(prefix);
     }
   },
-});
+);
 
 Deno.test({
   name: "an unreachable Redis does not stop the start: limits are kept in memory and the outage reported",

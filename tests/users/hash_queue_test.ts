@@ -18,6 +18,12 @@ function gatedHasher() {
   return { hasher, releases, seen };
 }
 
+/** Queues one hash per `[password, client]`, in order. */
+function enqueue(queue: HashQueue, jobs: [string, string][]): Promise<string>[] {
+  return jobs.map(([password, client]) => queue.hash(password, { client }));
+}
+
+const overloaded = (e: AppError) => e.code === "overloaded";
 Deno.test("HashQueue caps concurrent hashing and refuses work beyond its queue", async () => {
   const { hasher, releases, seen } = gatedHasher();
   const queue = new HashQueue(hasher, { concurrency: 2, maxQueue: 3 });
@@ -97,12 +103,8 @@ Deno.test("HashQueue shares the slots between clients in turn, whatever one clie
   await t.step("one client may have at most maxPerClient waiting; others still get in", async () => {
     const { hasher, drain } = gated();
     const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 64, maxPerClient: 2 });
-    const accepted = [
-      queue.hash("running", { client: "a" }),
-      queue.hash("w1", { client: "a" }),
-      queue.hash("w2", { client: "a" }),
-    ];
-    await assert.rejects(queue.hash("w3", { client: "a" }), (e: AppError) => e.code === "overloaded");
+    const accepted = enqueue(queue, [["running", "a"], ["w1", "a"], ["w2", "a"]]);
+    await assert.rejects(queue.hash("w3", { client: "a" }), overloaded);
     accepted.push(queue.hash("b1", { client: "b" }));
     assert.equal(queue.depth, 3);
     assert.equal(queue.clients, 2);
@@ -137,7 +139,7 @@ Deno.test("HashQueue shares the slots between clients in turn, whatever one clie
     const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 8 });
     assert.equal(queue.maxPerClient, 8);
     const work = Promise.allSettled(Array.from({ length: 9 }, (_, i) => queue.hash(`w${i}`, { client: "grader" })));
-    await assert.rejects(queue.hash("w9", { client: "grader" }), (e: AppError) => e.code === "overloaded");
+    await assert.rejects(queue.hash("w9", { client: "grader" }), overloaded);
     const newcomer = queue.hash("other", { client: "other" });
     await drain(queue);
     assert.equal(await newcomer, "other", "and a newcomer still gets in");
@@ -147,12 +149,8 @@ Deno.test("HashQueue shares the slots between clients in turn, whatever one clie
   await t.step("a client that already has its share cannot push another out", async () => {
     const { hasher, drain } = gated();
     const queue = new HashQueue(hasher, { concurrency: 1, maxQueue: 2, maxPerClient: 4 });
-    const work = [
-      queue.hash("r", { client: "a" }),
-      queue.hash("a1", { client: "a" }),
-      queue.hash("b1", { client: "b" }),
-    ];
-    await assert.rejects(queue.hash("b2", { client: "b" }), (e: AppError) => e.code === "overloaded");
+    const work = enqueue(queue, [["r", "a"], ["a1", "a"], ["b1", "b"]]);
+    await assert.rejects(queue.hash("b2", { client: "b" }), overloaded);
     await drain(queue);
     assert.equal((await Promise.all(work)).length, 3);
   });
