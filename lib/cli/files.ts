@@ -4,6 +4,7 @@
  * A path such as `/dev/zero` or a FIFO that never ends is cut at the bound, not read forever.
  * @module
  */
+import { readPrefix } from "../core/bytes.ts";
 import { AppError } from "../core/errors.ts";
 import type { CommandIo } from "./spec.ts";
 
@@ -32,23 +33,7 @@ async function readBounded(file: Deno.FsFile, limit: number): Promise<Uint8Array
  * caller can tell "over the limit" from "at the limit" without reading an endless stream.
  */
 export async function readStream(stream: ReadableStream<Uint8Array>, limit = Infinity): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = stream.getReader();
-  try {
-    while (size <= limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) (bytes.set(chunk, offset), offset += chunk.byteLength);
-  return new TextDecoder().decode(bytes.subarray(0, Math.min(size, limit + 1)));
+  return new TextDecoder().decode(await readPrefix(stream, limit + 1));
 }
 
 /**

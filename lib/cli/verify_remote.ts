@@ -7,6 +7,7 @@
  * and `fetch` are parameters.
  * @module
  */
+import { readPrefix } from "../core/bytes.ts";
 import {
   createRemoteJWKSet,
   customFetch,
@@ -85,24 +86,8 @@ async function bounded(response: Response, limit: number): Promise<Response> {
     await response.body?.cancel();
     throw new JwksTooLarge();
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (response.body !== null) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel().catch(() => {});
-        throw new JwksTooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) (body.set(chunk, offset), offset += chunk.byteLength);
+  const body = response.body === null ? new Uint8Array(0) : await readPrefix(response.body, limit + 1);
+  if (body.byteLength > limit) throw new JwksTooLarge();
   // 101, 204, 205 and 304 carry no body: a Response with one cannot be made for them.
   const empty = [101, 204, 205, 304].includes(response.status);
   return new Response(empty ? null : body, {

@@ -5,6 +5,7 @@
  * a verdict per case. Network, clock and output come in as dependencies; argv is the CLI's job.
  * @module
  */
+import { readPrefix } from "../core/bytes.ts";
 import { AppError } from "../core/errors.ts";
 import type { Alg } from "../core/key_material.ts";
 import { type AttackerFetch, type AttackerKeys, attackerSite, makeAttackerKeys } from "./attacker.ts";
@@ -73,26 +74,7 @@ function serveLoopback(handler: (request: Request) => Response): Promise<Attacke
 
 async function readBounded(response: Response): Promise<string> {
   if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < ANSWER_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return new TextDecoder().decode(bytes.subarray(0, ANSWER_BYTES));
+  return new TextDecoder().decode(await readPrefix(response.body, ANSWER_BYTES));
 }
 
 /** A short, safe summary of what the target answered: `WWW-Authenticate` and the body's error fields. */
