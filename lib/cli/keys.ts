@@ -9,15 +9,7 @@ import { ALGS, isAlg } from "../core/key_material.ts";
 import { policyValue } from "../core/key_policy.ts";
 import type { StoredPolicy } from "../store/ports.ts";
 import { keyMaterialFromText } from "../keys/key_files.ts";
-import {
-  describeChange,
-  importKey,
-  type KeyInfo,
-  type KeyReport,
-  listKeyInfo,
-  revokeKey,
-  rotateKeys,
-} from "../keys/key_reports.ts";
+import { changeKeys, describeChange, type KeyInfo, type KeyReport, listKeyInfo } from "../keys/key_reports.ts";
 import { keyManager, withDatabase } from "./database.ts";
 import { readInput } from "./files.ts";
 import { remoteImport, remoteList, remoteRevoke, remoteRotate, type RemoteServer, remoteServer } from "./remote.ts";
@@ -89,7 +81,7 @@ export async function keysRotate(command: Command, io: CommandIo): Promise<numbe
   const remote = server(command, io);
   if (remote !== null) return (printReport(command, io, await remoteRotate(remote)), 0);
   return await withDatabase(command, io, { mustExist: false }, async (opened) => {
-    printReport(command, io, await rotateKeys(await keyManager(opened, io, command), opened.store));
+    printReport(command, io, await changeKeys(await keyManager(opened, io, command), opened.store, { kind: "rotate" }));
     return 0;
   });
 }
@@ -99,7 +91,11 @@ export async function keysRevoke(command: Command, io: CommandIo): Promise<numbe
   const remote = server(command, io);
   if (remote !== null) return (printReport(command, io, await remoteRevoke(remote, command.args[0]!)), 0);
   return await withDatabase(command, io, { mustExist: true }, async (opened) => {
-    printReport(command, io, await revokeKey(await keyManager(opened, io, command), opened.store, command.args[0]!));
+    printReport(
+      command,
+      io,
+      await changeKeys(await keyManager(opened, io, command), opened.store, { kind: "revoke", kid: command.args[0]! }),
+    );
     return 0;
   });
 }
@@ -117,7 +113,7 @@ export async function keysImport(command: Command, io: CommandIo): Promise<numbe
   const remote = server(command, io);
   if (remote !== null) return (printReport(command, io, await remoteImport(remote, text, alg)), 0);
   return await withDatabase(command, io, { mustExist: false, flags }, async (opened) => {
-    const report = await importKey(await keyManager(opened, io, command), opened.store, material);
+    const report = await changeKeys(await keyManager(opened, io, command), opened.store, { kind: "import", material });
     printReport(command, io, { kid: material.kid, ...report });
     return 0;
   });

@@ -6,7 +6,7 @@
  */
 import type { KeyEvent } from "./key_events.ts";
 import type { ApplyResult, KeyManager } from "./key_manager.ts";
-import { type KeyRecord, keyState } from "../core/key_lifecycle.ts";
+import { type KeyIntent, type KeyRecord, keyState } from "../core/key_lifecycle.ts";
 import { type Alg, type KeyMaterial } from "../core/key_material.ts";
 import type { KeyStore } from "../store/ports.ts";
 
@@ -89,27 +89,17 @@ export async function keyReport(
   return { changes: result.events, keys: await listKeyInfo(store, now) };
 }
 
-/** Rotates now: the active key retires as soon as its successor may sign. */
-export async function rotateKeys(manager: KeyManager, store: Pick<KeyStore, "listKeys">): Promise<KeyReport> {
-  return await keyReport(await manager.apply({ kind: "rotate" }), store, manager.now());
-}
-
-/** Revokes `kid` now (emergency): it leaves the JWKS at once; if it signed, its successor signs. */
-export async function revokeKey(
+/**
+ * Applies a key change (`rotate`: the active key retires as soon as its successor may sign;
+ * `revoke`: the key leaves the JWKS at once and, if it signed, its successor signs; `import`:
+ * the key is published as the next to sign, `conflict` when its kid exists) and reports it.
+ */
+export async function changeKeys(
   manager: KeyManager,
   store: Pick<KeyStore, "listKeys">,
-  kid: string,
+  intent: Extract<KeyIntent, { kind: "rotate" | "revoke" | "import" }>,
 ): Promise<KeyReport> {
-  return await keyReport(await manager.apply({ kind: "revoke", kid }), store, manager.now());
-}
-
-/** Publishes an imported key as the next key to sign. Throws `conflict` when its kid exists. */
-export async function importKey(
-  manager: KeyManager,
-  store: Pick<KeyStore, "listKeys">,
-  material: KeyMaterial,
-): Promise<KeyReport> {
-  return await keyReport(await manager.apply({ kind: "import", material }), store, manager.now());
+  return await keyReport(await manager.apply(intent), store, manager.now());
 }
 
 /** One line describing a lifecycle change, for people. */

@@ -19,7 +19,7 @@ import { json, NO_STORE } from "../http/respond.ts";
 import type { Handler, RequestContext, Route } from "../http/router.ts";
 import { keyMaterialFromText } from "../keys/key_files.ts";
 import type { KeyManager } from "../keys/key_manager.ts";
-import { importKey, listKeyInfo, revokeKey, rotateKeys } from "../keys/key_reports.ts";
+import { changeKeys, listKeyInfo } from "../keys/key_reports.ts";
 import { type Logger, silentLogger } from "../ops/log.ts";
 import type { KeyStore } from "../store/ports.ts";
 import { type AdminClientDeps, adminClientRoutes } from "./admin_clients.ts";
@@ -57,7 +57,7 @@ export function adminRoutes(deps: AdminDeps): Route[] {
       GET: async (ctx) => json(ctx, 200, { keys: await listKeyInfo(store, keys.now()) }, NO_STORE),
     }),
     route("/admin/keys/rotate", {
-      POST: async (ctx) => json(ctx, 200, await rotateKeys(keys, store), NO_STORE),
+      POST: async (ctx) => json(ctx, 200, await changeKeys(keys, store, { kind: "rotate" }), NO_STORE),
     }),
     route("/admin/keys/revoke", {
       POST: async (ctx) => {
@@ -65,7 +65,7 @@ export function adminRoutes(deps: AdminDeps): Route[] {
         if (typeof kid !== "string" || kid === "") {
           throw new AppError("invalid_field", 'Field "kid" must be the kid of a stored key', { field: "kid" });
         }
-        return json(ctx, 200, await revokeKey(keys, store, kid), NO_STORE);
+        return json(ctx, 200, await changeKeys(keys, store, { kind: "revoke", kid }), NO_STORE);
       },
     }),
     route("/admin/keys/import", {
@@ -77,7 +77,7 @@ export function adminRoutes(deps: AdminDeps): Route[] {
           });
         }
         const material = await keyMaterialFromText(await readText(ctx.request), alg ?? undefined);
-        const report = await importKey(keys, store, material);
+        const report = await changeKeys(keys, store, { kind: "import", material });
         return json(ctx, 201, { kid: material.kid, ...report }, NO_STORE);
       },
     }),
