@@ -135,10 +135,8 @@ interface Slot {
 
 /**
  * Plans the key changes due at `now` (unix seconds) for `keys`. Pure, and converging: applying
- * the plan and planning again at the same instant yields an empty plan (`rotate`, `revoke` and
- * `import` act once per call), with one exception that takes two runs: after an algorithm
- * change, the new key signs exactly a lead time from now, so its successor is due at once and
- * the second run publishes it (still a full interval before it signs). Throws `not_found` when
+ * the plan and planning again at the same instant or later, before the next key is due, yields
+ * an empty plan (`rotate`, `revoke` and `import` act once per call). Throws `not_found` when
  * revoking an unknown kid and `conflict` when importing a kid that already exists.
  */
 export function planKeys(
@@ -243,7 +241,10 @@ export function planKeys(
     }
   };
   link();
-  if (!pushed && chain[chain.length - 1]!.activatesAt <= now + lead) (chain.push(create(now)), link());
+  // A key whose turn was overdue starts exactly a lead time from now, so its own successor is
+  // due at once: publish it in this run too, so that planning again finds nothing to do. Each
+  // successor starts a whole interval later, so this adds at most one key.
+  while (chain[chain.length - 1]!.activatesAt <= now + lead) (chain.push(create(now)), link());
   const tail = chain[chain.length - 1]!;
   tail.retiresAt = tail.wantsRetireAt;
   for (const slot of chain) {

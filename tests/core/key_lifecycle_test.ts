@@ -310,14 +310,17 @@ Deno.test("a change of algorithm withdraws the waiting key of the old one; the n
   const now = T + 10;
   const plan = planKeys(keys, now, es256);
   assert.equal(plan.updates.find((update) => update.id === 2)?.revokedAt, now, "the RS256 key that never signed");
-  assert.equal(plan.generated, 1);
-  assert.equal(plan.inserts.length, 1);
-  const successor = plan.inserts[0]!;
-  assert.equal(successor.activatesAt, now + es256.lead);
+  assert.equal(plan.generated, 2, "the ES256 key, and its successor, due at once since the first signs in a lead time");
+  assert.equal(plan.inserts.length, 2);
+  const [successor, third] = plan.inserts;
+  assert.equal(successor!.activatesAt, now + es256.lead);
+  assert.equal(third!.activatesAt, successor!.activatesAt + es256.rotationInterval);
   const active = plan.updates.find((update) => update.id === 1);
-  assert.equal(active?.retiresAt, successor.activatesAt, "the RS256 key signs until the ES256 key may");
-  const again = planKeys(apply(keys, plan, counter, "ES256"), now, es256);
-  assert.deepEqual(again.updates, [], "nothing more is withdrawn or moved");
+  assert.equal(active?.retiresAt, successor!.activatesAt, "the RS256 key signs until the ES256 key may");
+  for (const later of [now, now + 1, now + es256.lead]) {
+    const again = planKeys(apply(keys, plan, counter, "ES256"), later, es256);
+    assert.deepEqual([again.updates, again.inserts], [[], []], `nothing more to do at now + ${later - now} s`);
+  }
 });
 
 Deno.test("a key that has signed keeps its exp when a restart brings a shorter token lifetime", () => {
@@ -408,4 +411,26 @@ Deno.test("replan: a new policy takes effect on the stored keys", async (t) => {
     const replanned = planWith(keys, T + 300, daily, { kind: "replan" }, undefined, counter);
     for (const key of retired) assert.deepEqual(replanned.find((k) => k.id === key.id), key);
   });
+});
+
+Deno.test("a restart after the next key's turn has come plans everything in one run: planning again finds nothing", () => {
+  // One-minute rotation: lead 45 s. A server stopped 70 s after it started; its next key signs now.
+  const minute = lifecyclePolicy({ rotationInterval: 60, tokenTtl: 60, clockSkew: 30, retention: 600 });
+  for (const downtime of [70, 75, 80, 100]) {
+    const counter = { id: 0 };
+    const first = apply([], planKeys([], T, minute), counter);
+    const now = T + downtime;
+    const plan = planKeys(first, now, minute);
+    const after = apply(first, plan, counter);
+    const { active, next } = states(after, now);
+    assert.equal(active.length, 1, `downtime ${downtime} s: one key signs`);
+    assert.ok(next.length >= 1, `downtime ${downtime} s: a next key is published`);
+    // The newest key's successor falls due a lead time before that key signs; until then, nothing.
+    const due = Math.max(...after.map((key) => key.activatesAt)) - minute.lead;
+    assert.ok(due > now, `downtime ${downtime} s: nothing is due right after the run`);
+    for (const later of new Set([now, now + 1, due - 1])) {
+      const again = planKeys(after, later, minute);
+      assert.deepEqual([again.inserts, again.updates], [[], []], `downtime ${downtime} s, again at +${later - now} s`);
+    }
+  }
 });
