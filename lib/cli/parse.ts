@@ -177,7 +177,14 @@ export function parseCommand(table: readonly CommandSpec[], argv: readonly strin
     const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec(message);
     if (unknown !== null) {
       const guess = closest(unknown[1]!.replace(/^-+/, ""), Object.keys(options));
-      const hint = guess === null ? "" : `, did you mean '--${guess}'?`;
+      const value = guess === null && (spec.positionals ?? []).length > 0;
+      const hint = guess !== null
+        ? `, did you mean '--${guess}'?`
+        : value
+        ? `; an argument that starts with "-" goes after "--", as in "jwks-server ${spec.name} -- ${
+          rest.find((arg) => arg.startsWith(unknown[1]!)) ?? unknown[1]
+        }"`
+        : "";
       throw new AppError("usage", `Unknown option '${unknown[1]}'${hint} (see "jwks-server ${spec.name} --help")`);
     }
     throw new AppError("usage", `${message.split(". ")[0]} (see "jwks-server ${spec.name} --help")`);

@@ -148,6 +148,14 @@ function random(bytes: number): string {
   return crypto.getRandomValues(new Uint8Array(bytes)).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
+/** A fresh `client_id`: 128 random bits, never starting with "-" or "_" (it is typed in argv). */
+function clientId(): string {
+  for (;;) {
+    const id = random(16);
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
+
 /** Registers, lists and removes clients. */
 export class ClientService {
   #store: OAuthStore;
@@ -161,7 +169,7 @@ export class ClientService {
     const { isPublic, ...checked } = validateClient(input);
     const secret = isPublic ? null : random(32);
     const client: ClientRecord = Object.freeze({
-      id: random(16),
+      id: clientId(),
       ...checked,
       secretHash: secret === null ? null : hashSecret(secret),
       createdAt: now,

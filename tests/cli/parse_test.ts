@@ -64,3 +64,13 @@ Deno.test("a typo'd option or command gets a suggestion", () => {
   assert.throws(() => parseCommand(["sign", "--kye", "x"]), /Unknown option '--kye', did you mean '--key'\?/);
   assert.throws(() => parseCommand(["rotat"]), /Unknown command "rotat"; run/, "no suggestion when nothing is near");
 });
+
+Deno.test("an argument that starts with '-' (a kid or client id) is taken after '--', and the error says so", () => {
+  const parsed = parseCommand(["keys", "revoke", "--", "-M3kid"]);
+  assert.deepEqual([parsed.name, parsed.args], ["keys revoke", ["-M3kid"]]);
+  assert.deepEqual(parseCommand(["clients", "remove", "--", "-x_id"]).args, ["-x_id"]);
+  assert.throws(
+    () => parseCommand(["keys", "revoke", "-M3kid"]),
+    /goes after "--", as in "jwks-server keys revoke -- -M3kid"/,
+  );
+});

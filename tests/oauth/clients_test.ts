@@ -55,6 +55,10 @@ Deno.test("a client secret is 256 random bits, shown once, stored as its SHA-256
     assert.equal(pub.secret, null);
     assert.equal(secretMatches(pub.client, ""), false, "a public client has no secret to match");
     assert.deepEqual((await clients.list()).map((c) => c.name), ["svc", "app"]);
+    // An id is typed as a command-line argument: one starting with "-" would read as an option.
+    for (let i = 0; i < 200; i++) {
+      assert.match((await clients.register({ name: `c${i}` }, 102)).client.id, /^[A-Za-z0-9][A-Za-z0-9_-]{21}$/);
+    }
     await clients.remove(client.id, 200);
     await assert.rejects(clients.remove(client.id, 200), (error: AppError) => error.code === "not_found");
   } finally {
