@@ -7,7 +7,7 @@
  */
 import { ALGS } from "../../lib/core/key_material.ts";
 import type { RouterMetrics } from "../../lib/http/router.ts";
-import type { MemoryUsage, MetricSources } from "../../lib/ops/gauges.ts";
+import { type MemoryUsage, type MetricSources, QUEUE_FAMILIES } from "../../lib/ops/gauges.ts";
 import { DURATION_BUCKETS, Metrics } from "../../lib/ops/metrics.ts";
 import type { TestApp } from "../../tests/support/helpers.ts";
 import { promClient } from "./deps.ts";
@@ -199,48 +199,13 @@ function keyGauges(registers: Registers, sources: () => MetricSources): void {
 }
 
 function queueGauges(registers: Registers, sources: () => MetricSources): void {
-  const hasher = () => sources().hasher;
-  const log = () => sources().loginLog;
-  readGauge(
-    registers,
-    "jwks_hash_queue_depth",
-    "Password hashes waiting for a hashing slot.",
-    () => hasher()?.depth ?? null,
-  );
-  readGauge(registers, "jwks_hash_in_progress", "Password hashes being computed now.", () => hasher()?.running ?? null);
-  readGauge(
-    registers,
-    "jwks_hash_concurrency",
-    "Password hashes computed at once at most.",
-    () => hasher()?.concurrency ?? null,
-  );
-  // Counters read from elsewhere: prom-client's Counter can only go up by inc(), so a value
-  // owned by another part is exposed as a Counter whose collect() adds the difference.
-  readCounter(
-    registers,
-    "jwks_hash_rejected_total",
-    "Logins refused (503) because the hashing queue was full.",
-    () => hasher()?.rejected ?? null,
-  );
-  readGauge(
-    registers,
-    "jwks_auth_log_pending",
-    "Successful logins waiting to be written to auth_logs.",
-    () => log()?.pending ?? null,
-  );
-  readCounter(registers, "jwks_auth_log_written_total", "Rows written to auth_logs.", () => log()?.written ?? null);
-  readCounter(
-    registers,
-    "jwks_auth_log_write_failures_total",
-    "Failed writes to auth_logs (retried).",
-    () => log()?.failures ?? null,
-  );
-  readCounter(
-    registers,
-    "jwks_auth_log_dropped_total",
-    "auth_logs rows dropped because the queue was full.",
-    () => log()?.dropped ?? null,
-  );
+  // The same families as lib/ops/gauges.ts. Counters read from elsewhere: prom-client's Counter
+  // can only go up by inc(), so a value owned by another part is a Counter whose collect() adds
+  // the difference.
+  for (const [source, field, name, help] of QUEUE_FAMILIES) {
+    const read = () => (sources()[source] as Record<string, number> | undefined)?.[field] ?? null;
+    (name.endsWith("_total") ? readCounter : readGauge)(registers, name, help, read);
+  }
   readGauge(registers, "jwks_rate_limiter_keys", "Client keys the in-memory rate limiter tracks.", () => {
     const limiter = sources().rateLimiter;
     const size = limiter != null && "size" in limiter ? limiter.size : undefined;

@@ -67,7 +67,7 @@ export function renderKeyGauges(out: Exposition, sources: MetricSources): void {
 }
 
 /** The queue families: the source and field each reads, its name and help (`_total`: a counter). */
-const QUEUE_FAMILIES: readonly (readonly ["hasher" | "loginLog", string, string, string])[] = [
+export const QUEUE_FAMILIES: readonly (readonly ["hasher" | "loginLog", string, string, string])[] = [
   ["hasher", "depth", "jwks_hash_queue_depth", "Password hashes waiting for a hashing slot."],
   ["hasher", "running", "jwks_hash_in_progress", "Password hashes being computed now."],
   ["hasher", "concurrency", "jwks_hash_concurrency", "Password hashes computed at once at most."],

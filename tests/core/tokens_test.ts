@@ -33,12 +33,16 @@ function view(active: SigningKey | null, expired: SigningKey | null): KeyView {
   return { jwks: jwksDocument([]), active, expired, next: null, until: Infinity, changedAt: 0, problems: [] };
 }
 
-Deno.test("issueToken() signs the contract's header and claims", async () => {
+/** A token for alice from https://issuer.example at NOW, signed by a key valid long after. */
+async function aliceToken(options: Omit<Parameters<typeof issueToken>[2], "issuer" | "now">) {
   const { key, verifyKey } = await signer(NOW + 5000);
-  const issued = await issueToken(view(key, null), "alice", {
-    issuer: "https://issuer.example",
+  const issued = await issueToken(view(key, null), "alice", { issuer: "https://issuer.example", now: NOW, ...options });
+  return { key, verifyKey, issued };
+}
+
+Deno.test("issueToken() signs the contract's header and claims", async () => {
+  const { key, verifyKey, issued } = await aliceToken({
     ttl: 900,
-    now: NOW,
     audience: "api",
     jti: "fixed-id",
     claims: { scope: "read", sub: "ignored", exp: 1 },
@@ -95,11 +99,8 @@ Deno.test("an expired token lies at least expiredBy seconds in the past, even wh
 });
 
 Deno.test("typ, nbf and several audiences reach the token; extra claims never replace the standard ones", async () => {
-  const { key, verifyKey } = await signer(NOW + 5000);
-  const issued = await issueToken(view(key, null), "alice", {
-    issuer: "https://issuer.example",
+  const { key, verifyKey, issued } = await aliceToken({
     ttl: 60,
-    now: NOW,
     typ: "at+jwt",
     audience: ["api-a", "api-b"],
     notBefore: NOW + 10,

@@ -17,24 +17,16 @@ Deno.test("POST /register", async (t) => {
       assert.match(String(json.password), UUID_V4);
     });
     await t.step("a taken username or email is 409, invalid input is 400 naming the field", async () => {
-      const dupName = await register(app, "testor_1a2b3c4d", "fresh@test.com");
-      assert.deepEqual(outcome(dupName), [
-        409,
-        "conflict",
-        "username",
-      ]);
-      const dupEmail = await register(app, "fresh", "testor_1a2b3c4d@test.com");
-      assert.deepEqual([dupEmail.response.status, dupEmail.json.field], [409, "email"]);
-      const badEmail = await register(app, "fresh", "nope");
-      assert.deepEqual(outcome(badEmail), [
-        400,
-        "invalid_field",
-        "email",
-      ]);
-      const otherCase = await register(app, "TESTOR_1A2B3C4D", "other@test.com");
-      assert.deepEqual([otherCase.response.status, otherCase.json.field], [409, "username"], "whatever the case");
-      const otherEmailCase = await register(app, "fresh2", "Testor_1a2b3c4d@TEST.com");
-      assert.deepEqual([otherEmailCase.response.status, otherEmailCase.json.field], [409, "email"]);
+      const cases: [string, string, unknown[], string][] = [
+        ["testor_1a2b3c4d", "fresh@test.com", [409, "conflict", "username"], "the same username"],
+        ["fresh", "testor_1a2b3c4d@test.com", [409, "conflict", "email"], "the same email"],
+        ["fresh", "nope", [400, "invalid_field", "email"], "not an email"],
+        ["TESTOR_1A2B3C4D", "other@test.com", [409, "conflict", "username"], "a username in another case"],
+        ["fresh2", "Testor_1a2b3c4d@TEST.com", [409, "conflict", "email"], "an email in another case"],
+      ];
+      for (const [username, email, expected, why] of cases) {
+        assert.deepEqual(outcome(await register(app, username, email)), expected, why);
+      }
       const noBody = await app.fetch("/register", { method: "POST" });
       assert.deepEqual([noBody.status, (await body(noBody)).field], [400, "username"]);
     });
