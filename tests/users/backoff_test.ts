@@ -74,6 +74,15 @@ Deno.test("memory is bounded, and no flood of other names ends a running lock", 
     assert.ok(backoff.waitMs(at("locked"), T0) > 0);
     assert.equal(backoff.size, 3);
   });
+  await t.step("among entries that never locked, the least recently failed one goes first", () => {
+    const backoff = new LoginBackoff({ ...policy, maxEntries: 2 });
+    backoff.fail(at("a"), T0);
+    backoff.fail(at("b"), T0);
+    backoff.fail(at("a"), T0 + 1); // a failed last now: b is the oldest
+    backoff.fail(at("c"), T0 + 2); // makes room by forgetting b
+    backoff.fail(at("a"), T0 + 3); // a's third failure: locked only if its first two were kept
+    assert.ok(backoff.waitMs(at("a"), T0 + 3) > 0, "a kept its failures");
+  });
   await t.step(
     "when every entry is a running lock, a new pair is not tracked (and counted), nothing is dropped",
     () => {
