@@ -241,9 +241,8 @@ export function planKeys(
     }
   };
   link();
-  // A key whose turn was overdue starts exactly a lead time from now, so its own successor is
-  // due at once: publish it in this run too, so that planning again finds nothing to do. Each
-  // successor starts a whole interval later, so this adds at most one key.
+  // A key whose turn was overdue starts exactly a lead time from now, so its successor is due at
+  // once: publish it in this run too (at most one more key), so planning again finds nothing.
   while (chain[chain.length - 1]!.activatesAt <= now + lead) (chain.push(create(now)), link());
   const tail = chain[chain.length - 1]!;
   tail.retiresAt = tail.wantsRetireAt;
