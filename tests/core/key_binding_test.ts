@@ -55,7 +55,10 @@ Deno.test("boundPublicKey() uses a row only when its kid and public JWK come fro
     );
   });
   await t.step("a private key that is not a usable key", async () => {
-    assert.equal(await boundPublicKey({ kty: "oct", k: "AAAA" }, recordOf(a)), "its sealed private key is not a usable key");
+    assert.equal(
+      await boundPublicKey({ kty: "oct", k: "AAAA" }, recordOf(a)),
+      "its sealed private key is not a usable key",
+    );
   });
 });
 
@@ -78,8 +81,10 @@ Deno.test("watchedSigner() takes a failing key out of service with a 503, but pa
   });
   await t.step("a key failure is told with a short reason and answered as unavailable, retry after 1 s", async () => {
     fail = new Error("x".repeat(500));
-    await assert.rejects(watched.sign(new Uint8Array(1)), (error: AppError) =>
-      error.code === "unavailable" && error.retryAfter === 1 && error.cause === fail);
+    await assert.rejects(
+      watched.sign(new Uint8Array(1)),
+      (error: AppError) => error.code === "unavailable" && error.retryAfter === 1 && error.cause === fail,
+    );
     assert.equal(reasons.length, 1);
     assert.equal(reasons[0]!.length, 120);
   });

@@ -13,12 +13,15 @@ import {
 } from "../../lib/core/signer.ts";
 import { privateJwk, publicOf } from "../signing/support.ts";
 
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).toBase64({ alphabet: "base64url", omitPadding: true });
+const encode = (value: unknown) =>
+  new TextEncoder().encode(JSON.stringify(value)).toBase64({ alphabet: "base64url", omitPadding: true });
 
 Deno.test("checkSigningInput() allows up to 1 MiB and refuses one byte more as payload_too_large", () => {
   checkSigningInput(new Uint8Array(MAX_SIGNING_INPUT));
-  assert.throws(() => checkSigningInput(new Uint8Array(MAX_SIGNING_INPUT + 1)), (error: AppError) =>
-    error.code === "payload_too_large");
+  assert.throws(
+    () => checkSigningInput(new Uint8Array(MAX_SIGNING_INPUT + 1)),
+    (error: AppError) => error.code === "payload_too_large",
+  );
 });
 
 Deno.test("importWebCryptoSigner() signs JWS signatures that jose verifies, for every algorithm", async (t) => {
@@ -33,8 +36,10 @@ Deno.test("importWebCryptoSigner() signs JWS signatures that jose verifies, for 
       const token = `${input}.${signature.toBase64({ alphabet: "base64url", omitPadding: true })}`;
       const { payload } = await jwtVerify(token, await importJWK(publicOf(jwk), alg));
       assert.equal(payload.sub, "s");
-      await assert.rejects(signer.sign(new Uint8Array(MAX_SIGNING_INPUT + 1)), (error: AppError) =>
-        error.code === "payload_too_large");
+      await assert.rejects(
+        signer.sign(new Uint8Array(MAX_SIGNING_INPUT + 1)),
+        (error: AppError) => error.code === "payload_too_large",
+      );
     });
   }
 });

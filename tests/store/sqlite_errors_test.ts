@@ -29,7 +29,10 @@ Deno.test("describeSqliteError() maps SQLite's errors to the AppError code a cal
     });
   }
   await t.step("a lock says to try again, without the driver's words", () => {
-    assert.equal(describeSqliteError(new Error("database is locked"), PATH).message, `Database "${PATH}" is busy; try again`);
+    assert.equal(
+      describeSqliteError(new Error("database is locked"), PATH).message,
+      `Database "${PATH}" is busy; try again`,
+    );
   });
   await t.step("a thrown non-Error is described too", () => {
     assert.equal(describeSqliteError("disk I/O error", PATH).code, "unavailable");
@@ -39,7 +42,11 @@ Deno.test("describeSqliteError() maps SQLite's errors to the AppError code a cal
 Deno.test("isBusyError() is true only for a described lock, the one failure worth an immediate retry", () => {
   assert.equal(isBusyError(describeSqliteError(new Error("database is locked"), PATH)), true);
   assert.equal(isBusyError(describeSqliteError(new Error("database is busy"), PATH)), true);
-  assert.equal(isBusyError(describeSqliteError(new Error("disk I/O error"), PATH)), false, "unavailable, but not a lock");
+  assert.equal(
+    isBusyError(describeSqliteError(new Error("disk I/O error"), PATH)),
+    false,
+    "unavailable, but not a lock",
+  );
   assert.equal(isBusyError(new Error("database is locked")), false, "an undescribed driver error");
   assert.equal(isBusyError(new AppError("internal", "locked")), false);
 });
