@@ -8,7 +8,7 @@ Deno.test("bind() runs serve; a port it cannot have is one line naming it, and n
   await t.step("success is what serve returned", () => {
     assert.equal(bind(testConfig(), () => 42), 42);
   });
-  await t.step("a port in use, with a real listener holding it", async () => {
+  await t.step("a port in use, with a real listener holding it", () => {
     const holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (holder.addr as Deno.NetAddr).port;
     let afterwards = false;

@@ -5,7 +5,7 @@ import { grantDeps } from "../support/grants.ts";
 import { withApp } from "../support/helpers.ts";
 
 Deno.test("oauthRoutes() mounts /token, /introspect, /revoke and /userinfo with their methods", async () => {
-  await withApp({}, async (app) => {
+  await withApp({}, (app) => {
     const routes: Route[] = oauthRoutes({
       ...grantDeps(app),
       clients: app.clients,
