@@ -1,8 +1,8 @@
 /**
  * The house rules of STYLE.md that a machine can check, over every module in lib/: the module
  * doc and named exports, the direction of imports between layers, no import cycles, no SQL
- * built from strings. Importing each module here also makes the coverage report include files
- * no other test loads.
+ * built from strings, and a test file beside each module (lib/x/y.ts <-> tests/x/y_test.ts).
+ * Importing each module here also makes the coverage report include files no other test loads.
  * @module
  */
 import assert from "node:assert/strict";
@@ -92,4 +92,39 @@ Deno.test("SQL is never built from strings", () => {
       );
     }
   }
+});
+
+/** Every file under tests/, as paths relative to tests/ (`core/tokens_test.ts`). */
+function testFiles(): Set<string> {
+  const root = new URL("./", import.meta.url);
+  const out = new Set<string>();
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(new URL(dir, root))) {
+      if (entry.isDirectory) walk(`${dir}${entry.name}/`);
+      else if (entry.isFile) out.add(`${dir}${entry.name}`);
+    }
+  };
+  walk("");
+  return out;
+}
+
+/** The mirrored test files (`x/y_test.ts` for `lib/x/y.ts`) that `tests` lacks for the modules `lib`. */
+function missingMirrors(lib: readonly string[], tests: ReadonlySet<string>): string[] {
+  return lib.map((name) => name.replace(/\.ts$/, "_test.ts")).filter((mirror) => !tests.has(mirror));
+}
+
+Deno.test("every lib module has its own test file: lib/x/y.ts <-> tests/x/y_test.ts", async (t) => {
+  await t.step("the rule finds a missing mirror, and a test in the wrong folder does not count", () => {
+    const lib = ["core/a.ts", "store/b.ts", "c.ts"];
+    assert.deepEqual(missingMirrors(lib, new Set(["core/a_test.ts", "b_test.ts", "c_test.ts"])), ["store/b_test.ts"]);
+    assert.deepEqual(missingMirrors(lib, new Set(["core/a_test.ts", "store/b_test.ts", "c_test.ts"])), []);
+  });
+  await t.step("the tree", () => {
+    const missing = missingMirrors(files, testFiles());
+    assert.deepEqual(
+      missing,
+      [],
+      `lib modules without their mirrored test file: ${missing.map((m) => `tests/${m}`).join(", ")}`,
+    );
+  });
 });

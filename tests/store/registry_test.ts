@@ -3,9 +3,7 @@ import { AppError } from "../../lib/core/errors.ts";
 import { postgresBackend } from "../../lib/store/postgres.ts";
 import { backendFor, BACKENDS, describeBackends, findBackend, openStore } from "../../lib/store/registry.ts";
 import { sqliteBackend } from "../../lib/store/sqlite.ts";
-import { CONTRACT_HARNESSES, contractSecret, storeContractForEveryBackend } from "../support/store_contract.ts";
-
-await storeContractForEveryBackend();
+import { CONTRACT_HARNESSES, contractSecret } from "../support/store_contract.ts";
 
 Deno.test("every backend in the registry has a contract harness", () => {
   assert.deepEqual(BACKENDS.map((backend) => backend.name).filter((name) => !(name in CONTRACT_HARNESSES)), []);
