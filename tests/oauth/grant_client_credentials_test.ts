@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { decodeJwt } from "jose";
-import type { OAuthError } from "../../lib/oauth/errors.ts";
 import { clientCredentialsGrant } from "../../lib/oauth/grant_client_credentials.ts";
-import { confidential, grantDeps, grantRequest, publicClient } from "../support/grants.ts";
+import { assertRefused, confidential, grantDeps, grantRequest, publicClient } from "../support/grants.ts";
 import { withApp } from "../support/helpers.ts";
 
-const refused = (code: string) => (error: OAuthError) => error.oauthCode === code;
 
 Deno.test("client_credentials gives a confidential client a token for itself, never a refresh token", async (t) => {
   await withApp({}, async (app) => {
@@ -30,16 +28,18 @@ Deno.test("client_credentials gives a confidential client a token for itself, ne
       assert.equal(response.refresh_token, undefined);
     });
     await t.step("asking for openid is invalid_scope: there is no end-user", async () => {
-      await assert.rejects(
-        clientCredentialsGrant.run(grantRequest("grant_type=client_credentials&scope=openid", client), deps),
-        refused("invalid_scope"),
-      );
+      await assertRefused(clientCredentialsGrant, {
+        query: "grant_type=client_credentials&scope=openid",
+        client: client,
+        deps: deps,
+      }, "invalid_scope");
     });
     await t.step("a public client is unauthorized_client", async () => {
-      await assert.rejects(
-        clientCredentialsGrant.run(grantRequest("grant_type=client_credentials", publicClient("spa")), deps),
-        refused("unauthorized_client"),
-      );
+      await assertRefused(clientCredentialsGrant, {
+        query: "grant_type=client_credentials",
+        client: publicClient("spa"),
+        deps: deps,
+      }, "unauthorized_client");
     });
     await t.step("?expired=true signs a token already expired", async () => {
       const response = await clientCredentialsGrant.run(

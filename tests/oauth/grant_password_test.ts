@@ -3,10 +3,9 @@ import { decodeJwt } from "jose";
 import type { OAuthError } from "../../lib/oauth/errors.ts";
 import { passwordGrant } from "../../lib/oauth/grant_password.ts";
 import type { LoginEvent } from "../../lib/store/ports.ts";
-import { confidential, grantDeps, grantRequest, publicClient } from "../support/grants.ts";
+import { assertRefused, confidential, grantDeps, grantRequest, publicClient } from "../support/grants.ts";
 import { argon2AtMinimumCost, withApp } from "../support/helpers.ts";
 
-const refused = (code: string) => (error: OAuthError) => error.oauthCode === code;
 
 Deno.test("the password grant checks the login as /auth does, and records it", async (t) => {
   await withApp({ auth: "password" }, async (app) => {
@@ -40,16 +39,18 @@ Deno.test("the password grant checks the login as /auth does, and records it", a
     });
     await t.step("a wrong password is invalid_grant, with nothing recorded as a login", async () => {
       const before = events.length;
-      await assert.rejects(
-        passwordGrant.run(grantRequest("grant_type=password&username=alice&password=wrong", client), deps),
-        refused("invalid_grant"),
-      );
+      await assertRefused(passwordGrant, {
+        query: "grant_type=password&username=alice&password=wrong",
+        client: client,
+        deps: deps,
+      }, "invalid_grant");
       assert.equal(events.length, before);
     });
     await t.step("password mode needs the password parameter", async () => {
-      await assert.rejects(
-        passwordGrant.run(grantRequest("grant_type=password&username=alice", client), deps),
-        refused("invalid_request"),
+      await assertRefused(
+        passwordGrant,
+        { query: "grant_type=password&username=alice", client: client, deps: deps },
+        "invalid_request",
       );
     });
     await t.step("an unhealthy auth log refuses logins with temporarily_unavailable before checking them", async () => {
@@ -63,20 +64,16 @@ Deno.test("the password grant checks the login as /auth does, and records it", a
       );
     });
     await t.step("a scope or audience the client is not registered for is refused", async () => {
-      await assert.rejects(
-        passwordGrant.run(
-          grantRequest("grant_type=password&username=alice&password=x&scope=admin", confidential("c")),
-          deps,
-        ),
-        refused("invalid_scope"),
-      );
-      await assert.rejects(
-        passwordGrant.run(
-          grantRequest("grant_type=password&username=alice&password=x&audience=https%3A%2F%2Fnope", confidential("c")),
-          deps,
-        ),
-        refused("invalid_target"),
-      );
+      await assertRefused(passwordGrant, {
+        query: "grant_type=password&username=alice&password=x&scope=admin",
+        client: confidential("c"),
+        deps: deps,
+      }, "invalid_scope");
+      await assertRefused(passwordGrant, {
+        query: "grant_type=password&username=alice&password=x&audience=https%3A%2F%2Fnope",
+        client: confidential("c"),
+        deps: deps,
+      }, "invalid_target");
     });
   }, { hasher: argon2AtMinimumCost });
 });

@@ -4,8 +4,10 @@
  * auth log), a form from a query string, and the clients a request can come from.
  * @module
  */
+import assert from "node:assert/strict";
 import type { AuthenticatedClient } from "../../lib/oauth/client_auth.ts";
-import type { GrantDeps, GrantRequest } from "../../lib/oauth/grant.ts";
+import type { OAuthError } from "../../lib/oauth/errors.ts";
+import type { Grant, GrantDeps, GrantRequest } from "../../lib/oauth/grant.ts";
 import { parseForm } from "../../lib/oauth/params.ts";
 import type { ClientRecord } from "../../lib/store/oauth_ports.ts";
 import { loginPolicy } from "../../lib/users/login.ts";
@@ -56,4 +58,17 @@ export function confidential(id: string, overrides: Partial<ClientRecord> = {}):
 /** A registered public client (no secret). */
 export function publicClient(id: string, overrides: Partial<ClientRecord> = {}): AuthenticatedClient {
   return { ...confidential(id, { secretHash: null, ...overrides }), method: "none" };
+}
+
+/** Asserts that `grant` refuses the form `query` from `client` with the OAuth error `code`. */
+export async function assertRefused(
+  grant: Grant,
+  request: { query: string; client: AuthenticatedClient; deps: GrantDeps },
+  code: string,
+): Promise<void> {
+  await assert.rejects(
+    grant.run(grantRequest(request.query, request.client), request.deps),
+    (error: OAuthError) => error.oauthCode === code,
+    `${request.query}: ${code}`,
+  );
 }
