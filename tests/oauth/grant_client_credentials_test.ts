@@ -4,7 +4,6 @@ import { clientCredentialsGrant } from "../../lib/oauth/grant_client_credentials
 import { assertRefused, confidential, grantDeps, grantRequest, publicClient } from "../support/grants.ts";
 import { withApp } from "../support/helpers.ts";
 
-
 Deno.test("client_credentials gives a confidential client a token for itself, never a refresh token", async (t) => {
   await withApp({}, async (app) => {
     const deps = grantDeps(app);

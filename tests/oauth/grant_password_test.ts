@@ -6,7 +6,6 @@ import type { LoginEvent } from "../../lib/store/ports.ts";
 import { assertRefused, confidential, grantDeps, grantRequest, publicClient } from "../support/grants.ts";
 import { argon2AtMinimumCost, withApp } from "../support/helpers.ts";
 
-
 Deno.test("the password grant checks the login as /auth does, and records it", async (t) => {
   await withApp({ auth: "password" }, async (app) => {
     await app.users.upsert("alice", "correct horse battery", app.clock(), "alice@test.com");
