@@ -15,7 +15,6 @@ import { browserMissing, launchBrowser, screenshot, type WatchedPage } from "../
 import { freshKey, testClock, withServedApp } from "../support/helpers.ts";
 
 const missing = browserMissing();
-if (missing !== null) console.log(`console_browser_test: ${missing}`);
 
 const ADMIN = "admin-token-for-the-browser-test-0123";
 const bearer = { authorization: `Bearer ${ADMIN}` };

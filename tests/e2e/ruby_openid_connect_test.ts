@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { withServedApp } from "../support/helpers.ts";
+import { skipUnlessInstalled, withServedApp } from "../support/helpers.ts";
 
 const SCRIPT = `
 require "openid_connect"
@@ -30,8 +30,7 @@ async function missingGem(): Promise<string | null> {
   }
 }
 
-const skip = await missingGem();
-if (skip !== null) console.warn(`ruby_openid_connect_test: skipped: ${skip}`);
+const skip = skipUnlessInstalled(await missingGem());
 
 Deno.test({
   name: "the Ruby openid_connect gem reads our discovery document and refuses only what needs /authorize",

@@ -10,39 +10,40 @@ import { createSealer } from "../../lib/core/seal.ts";
 import { runProbeCommand } from "../../lib/probe/command.ts";
 import { loadConfig } from "../../lib/settings.ts";
 import { withMasterSecret } from "../../lib/store/master_secret.ts";
+import { skipUnlessInstalled } from "../support/helpers.ts";
 import { collectLines, startServer } from "../support/server_process.ts";
 
 const EXAMPLE = new URL("../../docs/examples/verifier_api.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 const ISSUER = "http://issuer.test";
+const PYJWT_VERIFIER = new URL("../support/pyjwt_verifier.py", import.meta.url).pathname;
+/** Debian's python3, where `apt-get install python3-jwt` puts PyJWT. */
+const PYTHON = "/usr/bin/python3";
+
+async function missingPyJwt(): Promise<string | null> {
+  try {
+    const { success } = await new Deno.Command(PYTHON, { args: ["-c", "import jwt"], stderr: "null" }).output();
+    return success ? null : "PyJWT is not installed (apt-get install python3-jwt)";
+  } catch {
+    return `${PYTHON} is not installed (apt-get install python3-jwt)`;
+  }
+}
 
 /** Starts the example API on an ephemeral port and resolves with its URL once it listens. */
-async function startExample(jwks: string, extra: string[] = []) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--config",
-      CONFIG,
-      "--allow-net",
-      EXAMPLE,
-      "--port",
-      "0",
-      "--jwks",
-      jwks,
-      "--issuer",
-      ISSUER,
-      ...extra,
-    ],
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
+function startExample(jwks: string, extra: string[] = []) {
+  const args = ["run", "--config", CONFIG, "--allow-net", EXAMPLE, "--port", "0", "--jwks", jwks, "--issuer", ISSUER];
+  return startVerifier(Deno.execPath(), [...args, ...extra]);
+}
+
+/** Starts a verifier that prints "listening on URL"; resolves with that URL. */
+async function startVerifier(program: string, args: string[]) {
+  const child = new Deno.Command(program, { args, stdout: "piped", stderr: "null", stdin: "null" }).spawn();
   const listening = Promise.withResolvers<string>();
   const done = collectLines(child.stdout, (line) => {
     const match = /listening on (\S+)/.exec(line);
     if (match !== null) listening.resolve(match[1]!);
   });
-  child.status.then(() => listening.reject(new Error("the example API exited")));
+  child.status.then(() => listening.reject(new Error(`${program} ${args.join(" ")} exited`)));
   const url = await listening.promise;
   return {
     url,
@@ -103,4 +104,44 @@ Deno.test("the probe against the example API behind a real server: strict jose p
     assert.equal(await server.stop(), 0);
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** The ids of the cases the target wrongly accepted, from the probe's report. */
+const acceptedIds = (output: string) => [...output.matchAll(/^(\S+) +reject +\d+ +ACCEPTED$/gm)].map((m) => m[1]!);
+
+Deno.test({
+  name: "the probe finds what PyJWT lets through: unknown crit before 2.12, a token without exp with its defaults",
+  ignore: skipUnlessInstalled(await missingPyJwt()) !== null,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "probe-pyjwt-" });
+    const server = await startServer({ cwd: dir, args: ["--auth", "open", "--issuer", ISSUER, "--alg", "RS256"] });
+    const db = `${dir}/totally_not_my_privateKeys.db`;
+    const jwks = `${server.url}/.well-known/jwks.json`;
+    const run = async (mode: "strict" | "defaults") => {
+      const verifier = await startVerifier(PYTHON, [PYJWT_VERIFIER, jwks, ISSUER, "my-api", "RS256", mode]);
+      try {
+        return await probe(db, verifier.url);
+      } finally {
+        await verifier.stop();
+      }
+    };
+    try {
+      // PyJWT before 2.12 ignores `crit` (CVE-2026-32597; Debian 12 ships 2.6): the probe must
+      // say so, and must find nothing else against a pinned verifier that requires the claims.
+      const strict = await run("strict");
+      assert.ok(acceptedIds(strict.output).every((id) => id === "crit-unknown"), strict.output);
+      assert.equal(strict.code, acceptedIds(strict.output).length === 0 ? 0 : 1, strict.output);
+      // PyJWT's documented decode() checks exp only when a token has one.
+      const defaults = await run("defaults");
+      assert.equal(defaults.code, 1, defaults.output);
+      assert.deepEqual(
+        acceptedIds(defaults.output).filter((id) => id !== "crit-unknown"),
+        ["exp-missing"],
+        defaults.output,
+      );
+    } finally {
+      assert.equal(await server.stop(), 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import fs from "node:fs";
 import type { BrowserContextOptions, Page } from "playwright-core";
+import { skipUnlessInstalled } from "./helpers.ts";
 
 /** Where Debian installs chromium (`apt-get install -y chromium`). */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -30,7 +31,7 @@ export function browserMissing(): string | null {
   } catch {
     // not installed
   }
-  return `${CHROMIUM} is not installed (apt-get install -y chromium); browser tests skipped`;
+  return skipUnlessInstalled(`${CHROMIUM} is not installed (apt-get install -y chromium); browser tests skipped`);
 }
 
 /**

@@ -254,3 +254,16 @@ export async function withServedApp<T>(
     await app?.close();
   }
 }
+
+/**
+ * A test's reason to skip itself (a tool that is not installed), or null. Under `.ci/run`
+ * (`CI_REQUIRE_TOOLS=1`) a missing tool is an error instead: CI installs every tool the tests
+ * use, so a skip there would hide a missing install step.
+ */
+export function skipUnlessInstalled(reason: string | null): string | null {
+  if (reason !== null && Deno.env.get("CI_REQUIRE_TOOLS") === "1") {
+    throw new Error(`${reason}, and CI_REQUIRE_TOOLS=1: .ci/run should have installed it`);
+  }
+  if (reason !== null) console.warn(`skipped: ${reason}`);
+  return reason;
+}

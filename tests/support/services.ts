@@ -14,6 +14,9 @@ export type Service = { readonly url: string; readonly skip: null } | { readonly
 const reported = new Set<string>();
 
 function report(test: string, service: Service): Service {
+  if (service.skip !== null && Deno.env.get("CI_REQUIRE_TOOLS") === "1") {
+    throw new Error(`${test}: ${service.skip}, and CI_REQUIRE_TOOLS=1: .ci/run expects this machine's services`);
+  }
   if (service.skip !== null && !reported.has(`${test}: ${service.skip}`)) {
     reported.add(`${test}: ${service.skip}`);
     console.warn(`${test}: skipped: ${service.skip}`);
