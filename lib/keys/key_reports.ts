@@ -7,7 +7,7 @@
 import type { KeyEvent } from "./key_events.ts";
 import type { ApplyResult, KeyManager } from "./key_manager.ts";
 import { type KeyIntent, type KeyRecord, keyState } from "../core/key_lifecycle.ts";
-import { type Alg, type KeyMaterial } from "../core/key_material.ts";
+import type { Alg } from "../core/key_material.ts";
 import type { KeyStore } from "../store/ports.ts";
 
 /** Where a key is in its life, with revoked keys told apart from expired ones. */
