@@ -220,6 +220,19 @@ Deno.test({
       await fresh.context().close();
     });
 
+    await t.step("the login page fits a phone-sized screen", async () => {
+      const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      await phone.goto((await startFlow(config, rp.redirectUri, "openid")).url.href);
+      const width = await phone.evaluate(() =>
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+          .documentElement.scrollWidth
+      );
+      assert.ok(width <= 390, `no sideways scrolling (${width} px wide)`);
+      await screenshot(phone, "signin-login-phone");
+      assert.deepEqual(phone.problems, []);
+      await phone.context().close();
+    });
+
     await t.step("a redirect URI that is not registered shows the error page, and no redirect", async () => {
       const wrong = await startFlow(config, "http://127.0.0.1:1/elsewhere", "openid");
       const response = await page.goto(wrong.url.href);

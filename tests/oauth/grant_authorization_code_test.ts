@@ -259,6 +259,41 @@ Deno.test("a replayed code is invalid_grant and revokes the access token and ref
   });
 });
 
+Deno.test("two redemptions of one code racing: no one walks away with a live token", async (t) => {
+  await withApp(PASSWORD_MODE, async (app) => {
+    const ids = await clients(app);
+    const { verifier } = pkce();
+    const race = async (scope: string) => {
+      const code = await codeFor(app, ids.app, { scope });
+      const responses = await Promise.all(
+        [0, 1].map(() => redeem(app, { client_id: ids.app, code, code_verifier: verifier })),
+      );
+      const bodies = await Promise.all(responses.map((response) => body<Record<string, string>>(response)));
+      return responses.map((response, i) => ({ status: response.status, body: bodies[i]! }));
+    };
+    await t.step("without a refresh token: one wins, and its access token is revoked by the replay", async () => {
+      const results = await race("openid");
+      assert.deepEqual(results.map((result) => result.status).sort(), [200, 400]);
+      assert.equal(results.find((result) => result.status === 400)!.body.error, "invalid_grant");
+      const winner = results.find((result) => result.status === 200)!.body;
+      assert.equal(await introspect(app, ids.server, winner.access_token!), false);
+    });
+    await t.step("with a refresh token: whatever was issued is revoked, the refresh family too", async () => {
+      const results = await race("openid offline_access");
+      assert.ok(results.some((result) => result.body.error === "invalid_grant"));
+      for (const { body: issued } of results.filter((result) => result.status === 200)) {
+        assert.equal(await introspect(app, ids.server, issued.access_token!), false);
+        const refreshed = await formPost(app, "/token", {
+          grant_type: "refresh_token",
+          client_id: ids.app,
+          refresh_token: issued.refresh_token!,
+        });
+        assert.equal((await oauthError(refreshed)).error, "invalid_grant");
+      }
+    });
+  });
+});
+
 Deno.test("open mode: the claims of the sign-in go into the ID token and the access token", async () => {
   await withApp({ "rate-limit": "off" }, async (app) => {
     const { verifier, challenge } = pkce();
