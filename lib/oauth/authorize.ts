@@ -51,8 +51,8 @@ export type AuthorizeOutcome =
     readonly description: string;
     readonly state: string | null;
   }
-  /** Show the login page. */
-  | { readonly kind: "login"; readonly request: PendingAuthorization };
+  /** Show the login page; `client` is the registration (null: an ad-hoc client of open mode). */
+  | { readonly kind: "login"; readonly request: PendingAuthorization; readonly client: ClientRecord | null };
 
 /** Lengths this endpoint accepts. */
 export const MAX_STATE = 1024;
@@ -164,6 +164,7 @@ export async function checkAuthorizeRequest(
   return {
     kind: "login",
     request: { clientId, redirectUri, scope, state, nonce, codeChallenge: challenge },
+    client: record,
   };
 }
 

@@ -40,6 +40,7 @@ Deno.test("a well-formed request is pending sign-in with what was granted", asyn
       nonce: null,
       codeChallenge: CHALLENGE,
     },
+    client: CLIENT,
   });
 });
 
