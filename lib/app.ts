@@ -205,6 +205,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         clock,
         log,
         ...(options.consolePollMs === undefined ? {} : { consolePollMs: options.consolePollMs }),
+        masterSecret: options.masterSecret,
       }),
       ...(options.routes ?? []),
     ];

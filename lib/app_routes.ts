@@ -11,6 +11,8 @@ import type { ClientService } from "./oauth/clients.ts";
 import type { Logger } from "./ops/log.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { formKey, formSeal } from "./oauth/pending.ts";
+import { authorizeRoutes } from "./routes/authorize.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { consoleRoutes } from "./routes/console.ts";
 import { discoveryDocument, discoveryRoutes, publishedAlgs } from "./routes/discovery.ts";
@@ -41,6 +43,8 @@ export interface RouteParts {
   readonly log: Logger;
   /** How often the console page polls for key changes, in ms. */
   readonly consolePollMs?: number;
+  /** The master secret, which keys the sign-in form's seal (so every instance accepts it). */
+  readonly masterSecret: string;
 }
 
 /** A store ping that logs an outage once, and its end. */
@@ -97,6 +101,17 @@ export function appRoutes(parts: RouteParts): Route[] {
       expiredBy,
       clock,
       guard: limited("/token"),
+    }),
+    ...authorizeRoutes({
+      issuer: config.issuer,
+      login,
+      clients,
+      store: store.oauth,
+      keys,
+      clock,
+      loginLog,
+      seal: formSeal(formKey(parts.masterSecret)),
+      guard: limited("/authorize"),
     }),
     ...registerRoutes({ users, clock, guard: limited("/register") }),
     ...discoveryRoutes({ issuer: config.issuer, keys, maxAge: config.policy.maxAge }),

@@ -96,16 +96,22 @@ export const DATABASE_COMMANDS: readonly CommandSpec[] = [
       "256-bit client_secret, printed once and stored only as its SHA-256. --public makes a client\n" +
       "without a secret (a native or browser app). Default grants: client_credentials, or for a public\n" +
       "client password and refresh_token. A refresh token needs --grant refresh_token and --scope\n" +
-      "offline_access. See docs/oauth.md.",
+      "offline_access. Browser sign-in (GET /authorize) needs --grant authorization_code and an exact\n" +
+      "--redirect-uri. See docs/oauth.md.",
     options: {
       scope: { type: "string", multiple: true, arg: "S", help: "a scope it may ask for (repeatable)" },
       grant: {
         type: "string",
         multiple: true,
         arg: "G",
-        help: "client_credentials, password or refresh_token (repeatable)",
+        help: "authorization_code, client_credentials, password or refresh_token (repeatable)",
       },
-      "redirect-uri": { type: "string", multiple: true, arg: "U", help: "a redirect URI (repeatable)" },
+      "redirect-uri": {
+        type: "string",
+        multiple: true,
+        arg: "U",
+        help: "a redirect URI of GET /authorize, compared exactly (repeatable)",
+      },
       audience: { type: "string", multiple: true, arg: "A", help: "an aud it may ask for (repeatable)" },
       public: { type: "boolean", help: "a public client: no secret" },
       ...JSON_OPTION,

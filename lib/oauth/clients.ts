@@ -133,6 +133,9 @@ export function validateClient(input: ClientInput): Omit<ClientRecord, "id" | "s
   if (redirectUris.length > MAX_REDIRECT_URIS) {
     throw field(`A client has at most ${MAX_REDIRECT_URIS} redirect URIs`, "redirect_uris");
   }
+  if (grantTypes.includes("authorization_code") && redirectUris.length === 0) {
+    throw field("A client of authorization_code needs at least one redirect URI", "redirect_uris");
+  }
   const audiences = strings(input.audiences, "audiences").map((audience) => {
     try {
       return checkAudience(audience);

@@ -6,7 +6,9 @@
  */
 
 /** Grant types of RFC 6749 this server implements. */
-export const GRANT_TYPES = Object.freeze(["client_credentials", "password", "refresh_token"] as const);
+export const GRANT_TYPES = Object.freeze(
+  ["authorization_code", "client_credentials", "password", "refresh_token"] as const,
+);
 
 /** One of {@linkcode GRANT_TYPES}. */
 export type GrantType = typeof GRANT_TYPES[number];

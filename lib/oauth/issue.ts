@@ -3,7 +3,7 @@
  * one, issues a refresh token (a new grant, or the successor of a rotated one), and answers the
  * RFC 6749 §5.1 body. Refresh tokens are 256 random bits, stored only as their SHA-256, and
  * recorded with the access token issued beside them so revoking the grant revokes both.
- * Every grant module ends here; an authorization-code grant adds its `id_token` to the body.
+ * Every grant module ends here; the authorization-code grant asks for an `id_token` beside.
  * @module
  */
 import { createHash } from "node:crypto";
@@ -12,6 +12,7 @@ import type { GrantRecord, OAuthStore } from "../store/oauth_ports.ts";
 import { issueAccessToken } from "./access_tokens.ts";
 import type { AuthenticatedClient } from "./client_auth.ts";
 import { OAuthError } from "./errors.ts";
+import { issueIdToken } from "./id_tokens.ts";
 import type { MockControls } from "./mock.ts";
 
 /** What issuing needs from the server. */
@@ -40,6 +41,14 @@ export interface Issuance {
   readonly refresh: null | { readonly scope: readonly string[] } | { readonly grant: GrantRecord };
   readonly mock: MockControls | null;
   readonly expired: boolean;
+  /** The access token's `jti`, when the grant recorded it beforehand; random otherwise. */
+  readonly jti?: string;
+  /** Sign an ID token too (the `openid` scope of an authorization code): the sign-in's facts. */
+  readonly identity?: {
+    readonly authTime: number;
+    readonly nonce: string | null;
+    readonly claims: Readonly<Record<string, unknown>>;
+  } | null;
 }
 
 /** The token response of RFC 6749 §5.1. */
@@ -65,7 +74,7 @@ export function refreshTokenHash(token: string): string {
 /** Signs the tokens for `issuance` and answers the token response. */
 export async function issueTokens(deps: IssueDeps, issuance: Issuance): Promise<TokenResponse> {
   const now = deps.keys.now();
-  const jti = crypto.randomUUID();
+  const jti = issuance.jti ?? crypto.randomUUID();
   const issued = await issueAccessToken({
     clientId: issuance.client.id,
     subject: issuance.subject,
@@ -87,6 +96,17 @@ export async function issueTokens(deps: IssueDeps, issuance: Issuance): Promise<
     expires_in: Math.max(0, issued.exp - now),
     scope: issuance.scope.join(" "),
   };
+  if (issuance.identity) {
+    const idToken = await issueIdToken({
+      clientId: issuance.client.id,
+      subject: issuance.subject,
+      authTime: issuance.identity.authTime,
+      nonce: issuance.identity.nonce,
+      accessToken: issued.token,
+      claims: issuance.identity.claims,
+    }, { view: deps.keys.view(), issuer: deps.issuer, ttl: deps.tokenTtl, now });
+    body.id_token = idToken.token;
+  }
   // An already-expired access token is for testing verifiers: nothing should refresh it.
   if (issuance.refresh === null || issuance.expired) return body as TokenResponse;
   const token = randomToken();

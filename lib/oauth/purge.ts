@@ -26,7 +26,7 @@ export function oauthPurger(store: Pick<OAuthStore, "purgeOAuth">, options: Purg
     next = now + every;
     try {
       const purged = await store.purgeOAuth(Math.floor(now / 1000));
-      if (purged.revokedJtis + purged.refreshTokens + purged.grants > 0) {
+      if (purged.revokedJtis + purged.refreshTokens + purged.grants + purged.codes > 0) {
         options.log.info("oauth_purged", { ...purged });
       }
     } catch (error) {

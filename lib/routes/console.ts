@@ -32,14 +32,16 @@ export interface ConsoleDeps {
 export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+/** The security headers of every console and sign-in response (the CSP may be replaced). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "content-security-policy": CONSOLE_CSP,
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 });
 
-function respond(
+/** A response with {@linkcode SECURITY_HEADERS} and the request id; `headers` win. */
+export function respond(
   ctx: Pick<RequestContext, "requestId">,
   status: number,
   body: BodyInit | null,
@@ -49,7 +51,7 @@ function respond(
 }
 
 /** A static asset: served under a content-hashed URL, so it may be cached for good. */
-function asset(path: string, type: string, text: string): { url: string; handler: Handler } {
+export function asset(path: string, type: string, text: string): { url: string; handler: Handler } {
   const body = new TextEncoder().encode(text);
   const hash = createHash("sha256").update(body).digest("base64url").slice(0, 16);
   const etag = `"${hash}"`;

@@ -2,9 +2,9 @@
  * Discovery: `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0) and
  * `GET /.well-known/oauth-authorization-server` (RFC 8414), one document that lists only what
  * works: the endpoints that exist, the grants `/token` answers, and the algorithms of the keys
- * published right now (serialized once per key-set change). No `authorization_endpoint` and no
- * response type until there is an authorization endpoint; no `registration_endpoint` (no RFC
- * 7591). Open CORS; cacheable for as long as the JWKS is.
+ * published right now (serialized once per key-set change): the authorization endpoint with
+ * `code` + PKCE S256 only, and the claims tokens really carry. No `registration_endpoint` (no
+ * RFC 7591). Open CORS; cacheable for as long as the JWKS is.
  * @module
  */
 import type { KeyView } from "../core/key_ring.ts";
@@ -38,13 +38,15 @@ export function discoveryDocument(deps: { readonly issuer: string; readonly algs
   return {
     issuer,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
+    authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/token`,
     introspection_endpoint: `${issuer}/introspect`,
     revocation_endpoint: `${issuer}/revoke`,
     userinfo_endpoint: `${issuer}/userinfo`,
     grant_types_supported: [...GRANT_TYPES],
-    // Response types are for an authorization endpoint, which this server does not have yet.
-    response_types_supported: [],
+    response_types_supported: ["code"],
+    response_modes_supported: ["query"],
+    code_challenge_methods_supported: ["S256"],
     subject_types_supported: ["public"],
     scopes_supported: [...SCOPES_SUPPORTED],
     token_endpoint_auth_methods_supported: [...secretMethods, "none"],
@@ -61,9 +63,14 @@ export function discoveryDocument(deps: { readonly issuer: string; readonly algs
       "jti",
       "client_id",
       "scope",
+      "auth_time",
+      "nonce",
+      "at_hash",
       "preferred_username",
       "email",
     ],
+    // RFC 9207: authorization responses carry `iss`.
+    authorization_response_iss_parameter_supported: true,
     // OpenID Connect Discovery defaults this to true; there is no request_uri support.
     request_uri_parameter_supported: false,
   };

@@ -1,7 +1,7 @@
 /**
  * The OAuth storage port: clients, grants (a refresh-token family: who, for which client, what
- * scope) with their rotating refresh tokens stored hashed, and revoked access-token `jti`s kept
- * until the token's `exp`. Every instance sharing the database sees a change at once. What the
+ * scope) with their rotating refresh tokens stored hashed, authorization codes stored hashed,
+ * and revoked access-token `jti`s kept until the token's `exp`. Every instance sharing the database sees a change at once. What the
  * rows mean (hashing, rotation, reuse detection) lives in `lib/oauth/`; SQL in `oauth_sql.ts`.
  * @module
  */
@@ -73,11 +73,49 @@ export interface ActiveRefreshToken {
   readonly expiresAt: number;
 }
 
+/** An authorization code (RFC 6749 §4.1.2), as stored: only its hash. */
+export interface AuthorizationCodeRecord {
+  /** Hex SHA-256 of the code. */
+  readonly hash: string;
+  readonly clientId: string;
+  /** The `redirect_uri` of the authorization request, which `/token` must repeat exactly. */
+  readonly redirectUri: string;
+  /** The PKCE S256 `code_challenge`, or null when the request sent none (confidential clients only). */
+  readonly codeChallenge: string | null;
+  /** Space-separated granted scope. */
+  readonly scope: string;
+  readonly nonce: string | null;
+  readonly subject: string;
+  readonly userId: number | null;
+  /** Extra ID-token claims (open mode's claims box); `{}` for none. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** When the user signed in, unix seconds (`auth_time`). */
+  readonly authTime: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** A stored code and whether it was redeemed. */
+export interface StoredCode extends AuthorizationCodeRecord {
+  /** Unix seconds, or null while unused. */
+  readonly usedAt: number | null;
+}
+
+/** What redeeming a code issues, recorded with the claim so that a replay can revoke it. */
+export interface CodeRedemption {
+  readonly accessJti: string;
+  /** An upper bound of the access token's `exp`. */
+  readonly accessExp: number;
+  /** The refresh-token family to start (stored with the claim), or null for none. */
+  readonly grant: GrantRecord | null;
+}
+
 /** What one purge removed. */
 export interface OAuthPurge {
   readonly revokedJtis: number;
   readonly refreshTokens: number;
   readonly grants: number;
+  readonly codes: number;
 }
 
 /** Persistent OAuth state. Times are unix seconds. */
@@ -106,9 +144,21 @@ export interface OAuthStore {
   revokeAccessToken(jti: string, expiresAt: number): Promise<void>;
   /** True when `jti` was revoked (and has not been purged). */
   isAccessTokenRevoked(jti: string): Promise<boolean>;
+  /** Stores a new authorization code. */
+  createCode(code: AuthorizationCodeRecord): Promise<void>;
+  /** The code with this hash, used or not, expired or not (until purged), else null. */
+  findCode(hash: string): Promise<StoredCode | null>;
+  /**
+   * Claims the unused, unexpired code with this hash at `now`, recording `redemption` (and
+   * storing its grant) in the same transaction. False when it was already used or expired.
+   */
+  useCode(hash: string, now: number, redemption: CodeRedemption): Promise<boolean>;
+  /** Revokes what the code with this hash issued (its access token `jti` and its grant) at `now`. */
+  revokeCode(hash: string, now: number): Promise<void>;
   /**
    * Deletes what can no longer matter at `now`: revoked `jti`s past their `exp`, refresh tokens
-   * past their expiry, and grants left without a refresh token.
+   * past their expiry, grants left without a refresh token, and codes past their expiry whose
+   * access token (if any) has expired too.
    */
   purgeOAuth(now: number): Promise<OAuthPurge>;
 }

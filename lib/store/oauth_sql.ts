@@ -2,20 +2,23 @@
  * The {@linkcode OAuthStore} port over the shared SQL core, written once for every backend: row
  * ↔ record mapping for clients and grants, refresh-token rotation with reuse detection (a used
  * token presented again revokes its grant and the access tokens issued under it), revoked
- * `jti`s, and the purge. List columns are JSON text. All SQL uses bound parameters; the tables
+ * `jti`s, authorization codes (`oauth_codes_sql.ts`), and the purge. List columns are JSON text. All SQL uses bound parameters; the tables
  * are `jwks_oauth_*` (migration 3 in `schema.ts`; see `docs/storage.md`).
  * @module
  */
 import type {
   ActiveRefreshToken,
+  AuthorizationCodeRecord,
   ClientRecord,
-  GrantRecord,
   OAuthPurge,
   OAuthStore,
   RefreshTokenInsert,
   RefreshUse,
+  StoredCode,
 } from "./oauth_ports.ts";
-import { bytes, numberOrNull, type Program, q, type Row, type RunOptions } from "./sql.ts";
+import { createCode, findCode, purgeCodes, revokeCode, useCode } from "./oauth_codes_sql.ts";
+import { findGrant, insertGrant, revokeGrant } from "./oauth_grants_sql.ts";
+import { bytes, type Program, q, type Row, type RunOptions } from "./sql.ts";
 
 /** Runs a program on the store's driver, mapping driver failures to public errors. */
 export type RunSql = <T>(program: Program<T>, options?: RunOptions) => Promise<T>;
@@ -39,39 +42,7 @@ export function toClientRecord(row: Row): ClientRecord {
   });
 }
 
-/** A `jwks_oauth_grants` row as a {@linkcode GrantRecord}. */
-export function toGrantRecord(row: Row): GrantRecord {
-  return Object.freeze({
-    id: String(row.id),
-    clientId: String(row.client_id),
-    subject: String(row.subject),
-    userId: numberOrNull(row.user_id),
-    scope: String(row.scope),
-    audience: list(row.audience),
-    createdAt: Number(row.created_at),
-    revokedAt: numberOrNull(row.revoked_at),
-  });
-}
-
 const CLIENT_COLUMNS = "id, name, secret_hash, grant_types, scopes, redirect_uris, audiences, created_at";
-const GRANT_COLUMNS = "id, client_id, subject, user_id, scope, audience, created_at, revoked_at";
-
-function* findGrant(id: string): Program<GrantRecord | null> {
-  const [row] = yield q(`SELECT ${GRANT_COLUMNS} FROM jwks_oauth_grants WHERE id = ?`, id);
-  return row === undefined ? null : toGrantRecord(row);
-}
-
-/** Revokes grant `id` at `now` and the unexpired access tokens recorded on its refresh tokens. */
-export function* revokeGrant(id: string, now: number): Program<void> {
-  yield q("UPDATE jwks_oauth_grants SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", now, id);
-  yield q(
-    `INSERT INTO jwks_oauth_revoked (jti, expires_at)
-     SELECT access_jti, access_exp FROM jwks_oauth_refresh_tokens WHERE grant_id = ? AND access_exp > ?
-     ON CONFLICT (jti) DO NOTHING`,
-    id,
-    now,
-  );
-}
 
 function* insertRefreshToken(token: RefreshTokenInsert): Program<void> {
   yield q(
@@ -161,17 +132,7 @@ export function sqlOAuthStore(run: RunSql): OAuthStore {
     createGrant(grant, token) {
       return run(
         (function* (): Program<void> {
-          yield q(
-            `INSERT INTO jwks_oauth_grants (${GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-            grant.id,
-            grant.clientId,
-            grant.subject,
-            grant.userId,
-            grant.scope,
-            JSON.stringify(grant.audience),
-            grant.createdAt,
-            grant.revokedAt,
-          );
+          yield* insertGrant(grant);
           yield* insertRefreshToken(token);
         })(),
         { atomic: true },
@@ -223,6 +184,18 @@ export function sqlOAuthStore(run: RunSql): OAuthStore {
         return row !== undefined;
       })());
     },
+    createCode(code: AuthorizationCodeRecord) {
+      return run(createCode(code));
+    },
+    findCode(hash): Promise<StoredCode | null> {
+      return run(findCode(hash));
+    },
+    useCode(hash, now, redemption) {
+      return run(useCode(hash, now, redemption), { atomic: true });
+    },
+    revokeCode(hash, now) {
+      return run(revokeCode(hash, now), { atomic: true });
+    },
     purgeOAuth(now) {
       return run(
         (function* (): Program<OAuthPurge> {
@@ -236,7 +209,8 @@ export function sqlOAuthStore(run: RunSql): OAuthStore {
             WHERE NOT EXISTS (SELECT 1 FROM jwks_oauth_refresh_tokens r WHERE r.grant_id = jwks_oauth_grants.id)
            RETURNING id`,
           );
-          return { revokedJtis: jtis.length, refreshTokens: tokens.length, grants: grants.length };
+          const codes = yield* purgeCodes(now);
+          return { revokedJtis: jtis.length, refreshTokens: tokens.length, grants: grants.length, codes };
         })(),
         { atomic: true },
       );

@@ -43,7 +43,8 @@ function ddl(...statements: readonly string[]): Migration {
  * database records only how many it has applied): append. Version 1 is the schema of the
  * first release; version 2 gives the keys version a table of its own in SQLite too; version 3
  * adds the OAuth tables; version 4 stores the key policy with the keys and a note with each
- * key-set change; version 5 makes usernames and emails unique whatever their case or Unicode form.
+ * key-set change; version 5 makes usernames and emails unique whatever their case or Unicode form;
+ * version 6 adds the authorization codes of `GET /authorize` (stored hashed, single use).
  */
 export const MIGRATIONS: readonly Migration[] = [
   ddl(
@@ -173,6 +174,28 @@ export const MIGRATIONS: readonly Migration[] = [
       yield* nameKeys(Number(row.id), String(row.username), row.email === null ? null : String(row.email));
     }
   },
+  // Authorization codes: only their SHA-256; what a redemption issued, so a replay revokes it.
+  ddl(
+    `CREATE TABLE IF NOT EXISTS jwks_oauth_codes(
+      code_hash TEXT PRIMARY KEY,
+      client_id TEXT NOT NULL,
+      redirect_uri TEXT NOT NULL,
+      code_challenge TEXT,
+      scope TEXT NOT NULL,
+      nonce TEXT,
+      subject TEXT NOT NULL,
+      user_id {int},
+      claims TEXT NOT NULL,
+      auth_time {int} NOT NULL,
+      created_at {int} NOT NULL,
+      expires_at {int} NOT NULL,
+      used_at {int},
+      access_jti TEXT,
+      access_exp {int},
+      grant_id TEXT
+    )`,
+    "CREATE INDEX IF NOT EXISTS jwks_oauth_codes_expiry ON jwks_oauth_codes(expires_at)",
+  ),
 ];
 
 /** Stores the comparison keys of a user's name and email; a key another user holds is left to them. */

@@ -44,6 +44,24 @@ Deno.test("clients add, list and remove on the server's database", async (t) => 
     assert.deepEqual(json.clients.map((client: { client_id: string }) => client.client_id), [id]);
     assert.deepEqual(json.clients[0].scopes, ["invoices:read", "offline_access"]);
   });
+  await t.step("clients add --grant authorization_code --redirect-uri U makes a browser sign-in client", async () => {
+    const web = await run([
+      "clients",
+      "add",
+      "web",
+      "--public",
+      "--grant",
+      "authorization_code",
+      "--redirect-uri",
+      "https://app.example/cb",
+      "--json",
+    ]);
+    assert.equal(web.code, 0, web.stderr);
+    assert.deepEqual(JSON.parse(web.stdout).grant_types, ["authorization_code"]);
+    const none = await run(["clients", "add", "web2", "--public", "--grant", "authorization_code"]);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /needs at least one redirect URI/);
+  });
   await t.step("--public makes a client without a secret; --json prints the secret of a confidential one", async () => {
     const pub = JSON.parse((await run(["clients", "add", "mobile", "--public", "--json"])).stdout);
     assert.equal(pub.public, true);

@@ -1,9 +1,9 @@
 /**
  * The Ruby `openid_connect` gem (Debian's `ruby-openid-connect`) discovers this server the way a
  * Rails relying party does: it fetches the discovery document from the issuer, checks the issuer,
- * and validates every field. Until there is an authorization endpoint (the sign-in issue), the
- * gem must refuse exactly the two fields that need one, and nothing else: every other field it
- * checks is right. Skipped, with the reason, when Ruby or the gem is not installed.
+ * and validates every field (OIDC Discovery §3 requires `authorization_endpoint` and
+ * `response_types_supported`, which `GET /authorize` brings). It must accept the document.
+ * Skipped, with the reason, when Ruby or the gem is not installed.
  * @module
  */
 import assert from "node:assert/strict";
@@ -14,7 +14,7 @@ require "openid_connect"
 SWD.url_builder = URI::HTTP
 begin
   config = OpenIDConnect::Discovery::Provider::Config.discover!(ARGV[0])
-  puts "accepted #{config.issuer} #{config.token_endpoint} #{config.userinfo_endpoint}"
+  puts "accepted #{config.issuer} #{config.authorization_endpoint} #{config.token_endpoint} #{config.userinfo_endpoint}"
 rescue OpenIDConnect::Discovery::DiscoveryFailed => e
   puts "refused #{e.message}"
 end
@@ -33,7 +33,7 @@ async function missingGem(): Promise<string | null> {
 const skip = skipUnlessInstalled(await missingGem());
 
 Deno.test({
-  name: "the Ruby openid_connect gem reads our discovery document and refuses only what needs /authorize",
+  name: "the Ruby openid_connect gem accepts our discovery document, authorization endpoint included",
   ignore: skip !== null,
   async fn() {
     await withServedApp({}, async (url) => {
@@ -41,7 +41,7 @@ Deno.test({
         .output();
       assert.ok(success);
       const line = new TextDecoder().decode(stdout).trim();
-      assert.equal(line, "refused Authorization endpoint can't be blank and Response types supported can't be blank");
+      assert.equal(line, `accepted ${url} ${url}/authorize ${url}/token ${url}/userinfo`);
     });
   },
 });

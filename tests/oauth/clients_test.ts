@@ -25,6 +25,7 @@ Deno.test("validateClient() fills defaults and refuses what a client cannot be",
       { name: "a", scopes: ['a"b'] },
       { name: "a", audiences: ["has space"] },
       { name: "a", public: "yes" },
+      { name: "a", public: true, grantTypes: ["authorization_code"] },
     ];
     for (const input of refused) {
       assert.throws(
@@ -36,6 +37,15 @@ Deno.test("validateClient() fills defaults and refuses what a client cannot be",
     assert.deepEqual(validateClient({ name: "a", redirectUris: ["http://127.0.0.1:9000/cb"] }).redirectUris, [
       "http://127.0.0.1:9000/cb",
     ], "plain http is fine on loopback (RFC 8252 §7.3)");
+  });
+  await t.step("authorization_code is a grant a client may have, with at least one redirect URI", () => {
+    const checked = validateClient({
+      name: "web",
+      public: true,
+      grantTypes: ["authorization_code", "refresh_token"],
+      redirectUris: ["https://app.example/cb"],
+    });
+    assert.deepEqual(checked.grantTypes, ["authorization_code", "refresh_token"]);
   });
 });
 

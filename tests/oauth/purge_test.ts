@@ -11,7 +11,7 @@ Deno.test("the OAuth purge runs at most once per interval, logs what it removed,
     purgeOAuth(now: number) {
       calls.push(now);
       if (fail) return Promise.reject(new Error("disk full"));
-      return Promise.resolve({ revokedJtis: 1, refreshTokens: 0, grants: 0 });
+      return Promise.resolve({ revokedJtis: 1, refreshTokens: 0, grants: 0, codes: 0 });
     },
   };
   const purge = oauthPurger(store, { clock, log, everyMs: 60_000 });

@@ -4,7 +4,8 @@ import * as oidc from "openid-client";
 import { ALGS } from "../../lib/core/key_material.ts";
 import { GRANT_TYPES } from "../../lib/oauth/grant_types.ts";
 import { GRANTS } from "../../lib/oauth/grants.ts";
-import { body, withApp, withServedApp } from "../support/helpers.ts";
+import { body, testClock, withApp, withServedApp } from "../support/helpers.ts";
+import { type Fetch, pkce, signIn } from "../support/signin.ts";
 
 Deno.test("discovery", async (t) => {
   await withApp({ issuer: "https://issuer.example/tenant" }, async (app) => {
@@ -21,17 +22,27 @@ Deno.test("discovery", async (t) => {
       assert.equal(doc.introspection_endpoint, "https://issuer.example/tenant/introspect");
       assert.equal(doc.revocation_endpoint, "https://issuer.example/tenant/revoke");
       assert.equal(doc.userinfo_endpoint, "https://issuer.example/tenant/userinfo");
-      assert.deepEqual(doc.grant_types_supported, ["client_credentials", "password", "refresh_token"]);
+      assert.equal(doc.authorization_endpoint, "https://issuer.example/tenant/authorize");
+      assert.deepEqual(doc.grant_types_supported, [
+        "authorization_code",
+        "client_credentials",
+        "password",
+        "refresh_token",
+      ]);
+      assert.deepEqual(doc.response_types_supported, ["code"]);
+      assert.deepEqual(doc.response_modes_supported, ["query"]);
+      assert.deepEqual(doc.code_challenge_methods_supported, ["S256"], "never plain");
+      assert.equal(doc.authorization_response_iss_parameter_supported, true);
+      for (const claim of ["auth_time", "nonce", "at_hash"]) {
+        assert.ok((doc.claims_supported as string[]).includes(claim), claim);
+      }
       assert.deepEqual(doc.id_token_signing_alg_values_supported, ["ES256"], "the algorithm of the published keys");
     });
     await t.step(
-      "nothing that does not exist: no authorization or registration endpoint, no response type",
+      "nothing that does not exist: no registration endpoint",
       async () => {
         const doc = await body(await app.fetch("/.well-known/openid-configuration"));
-        for (const field of ["authorization_endpoint", "registration_endpoint", "code_challenge_methods_supported"]) {
-          assert.equal(field in doc, false, field);
-        }
-        assert.deepEqual(doc.response_types_supported, []);
+        assert.equal("registration_endpoint" in doc, false);
         assert.equal(doc.request_uri_parameter_supported, false, "the OIDC default (true) would be untrue");
       },
     );
@@ -88,12 +99,15 @@ Deno.test("id_token_signing_alg_values_supported follows the keys published, as 
 });
 
 Deno.test("every endpoint and grant type of the discovery document answers as named", async () => {
+  // Real time, frozen: openid-client checks the ID token's exp and iat against its own clock.
+  const clock = testClock(Math.floor(Date.now() / 1000) * 1000);
   await withServedApp({ "seed-user": ["alice:alice-password-1"] }, async (url, app) => {
     const doc = await (await fetch(`${url}/.well-known/openid-configuration`)).json();
     const { client, secret } = await app.clients.register({
       name: "every grant",
       grantTypes: [...doc.grant_types_supported],
       scopes: ["openid", "profile", "offline_access"],
+      redirectUris: ["http://127.0.0.1/cb"],
     }, 0);
     const config = await oidc.discovery(new URL(url), client.id, undefined, oidc.ClientSecretBasic(secret!), {
       execute: [oidc.allowInsecureRequests],
@@ -109,6 +123,22 @@ Deno.test("every endpoint and grant type of the discovery document answers as na
           password: "alice-password-1",
           scope: "openid profile offline_access",
         });
+      }
+      if (type === "authorization_code") {
+        const { verifier, challenge } = pkce();
+        const fetchUrl: Fetch = (path, init) => fetch(`${url}${path}`, init);
+        const code = await signIn(fetchUrl, {
+          client_id: client.id,
+          redirect_uri: "http://127.0.0.1/cb",
+          scope: "openid",
+          code_challenge: challenge,
+          code_challenge_method: "S256",
+        }, { username: "alice", password: "alice-password-1" });
+        tokens[type] = await oidc.authorizationCodeGrant(
+          config,
+          new URL(`http://127.0.0.1/cb?code=${code}&iss=${encodeURIComponent(url)}`),
+          { pkceCodeVerifier: verifier, idTokenExpected: true },
+        );
       }
       if (type === "refresh_token") continue;
       answered.add(type);
@@ -155,5 +185,5 @@ Deno.test("every endpoint and grant type of the discovery document answers as na
       assert.equal(typeof response.access_token, "string", method);
     }
     for (const alg of doc.id_token_signing_alg_values_supported) assert.ok((ALGS as readonly string[]).includes(alg));
-  });
+  }, { clock });
 });

@@ -12,7 +12,12 @@ import { AppError } from "../../lib/core/errors.ts";
 import type { KeyRecord } from "../../lib/core/key_lifecycle.ts";
 import type { PublicJwk } from "../../lib/core/key_material.ts";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
-import type { ClientRecord, GrantRecord, RefreshTokenInsert } from "../../lib/store/oauth_ports.ts";
+import type {
+  AuthorizationCodeRecord,
+  ClientRecord,
+  GrantRecord,
+  RefreshTokenInsert,
+} from "../../lib/store/oauth_ports.ts";
 import type { KeyInsert, Store } from "../../lib/store/ports.ts";
 import { BACKENDS, openStore } from "../../lib/store/registry.ts";
 import { dropSchema, postgresService, query, schemaName, searchPathUrl, withSchema } from "./services.ts";
@@ -426,12 +431,71 @@ function oauthContract(test: (title: string, fn: (store: Store) => Promise<void>
     await s.oauth.revokeAccessToken("j2", 900);
     await s.oauth.createGrant(grantRecord("g1", "a"), refresh("h1", "g1", { expiresAt: 600, accessExp: 400 }));
     await s.oauth.createGrant(grantRecord("g2", "a"), refresh("h2", "g2", { expiresAt: 2000 }));
-    assert.deepEqual(await s.oauth.purgeOAuth(100), { revokedJtis: 0, refreshTokens: 0, grants: 0 });
-    assert.deepEqual(await s.oauth.purgeOAuth(600), { revokedJtis: 1, refreshTokens: 1, grants: 1 });
+    assert.deepEqual(await s.oauth.purgeOAuth(100), { revokedJtis: 0, refreshTokens: 0, grants: 0, codes: 0 });
+    assert.deepEqual(await s.oauth.purgeOAuth(600), { revokedJtis: 1, refreshTokens: 1, grants: 1, codes: 0 });
     assert.equal(await s.oauth.isAccessTokenRevoked("j1"), false);
     assert.equal(await s.oauth.isAccessTokenRevoked("j2"), true);
     assert.notEqual(await s.oauth.findRefreshToken("h2", 600), null);
   });
+
+  test("an authorization code is stored by hash, found with every field, and claimed exactly once", async (s) => {
+    await s.oauth.createCode(codeRecord("c1"));
+    const found = await s.oauth.findCode("c1");
+    assert.deepEqual(found, { ...codeRecord("c1"), usedAt: null });
+    assert.equal(await s.oauth.findCode("c2"), null);
+    const redemption = { accessJti: "code-at-1", accessExp: 500, grant: grantRecord("cg1", "a") };
+    const claims = await Promise.all([
+      s.oauth.useCode("c1", 120, redemption),
+      s.oauth.useCode("c1", 120, { ...redemption, grant: null }),
+    ]);
+    assert.deepEqual(claims.sort(), [false, true], "of two racing claims exactly one wins");
+    assert.equal((await s.oauth.findCode("c1"))?.usedAt, 120);
+  });
+
+  test("an expired code cannot be claimed", async (s) => {
+    await s.oauth.createCode(codeRecord("c1", { expiresAt: 160 }));
+    assert.equal(await s.oauth.useCode("c1", 160, { accessJti: "j", accessExp: 500, grant: null }), false);
+  });
+
+  test("revoking a redeemed code revokes its access token and its refresh family", async (s) => {
+    await s.oauth.createCode(codeRecord("c1"));
+    await s.oauth.useCode("c1", 120, { accessJti: "code-at", accessExp: 500, grant: grantRecord("cg", "a") });
+    await s.oauth.addRefreshToken(refresh("ch1", "cg", { accessJti: "code-at-2", accessExp: 600 }));
+    await s.oauth.revokeCode("c1", 130);
+    assert.equal(await s.oauth.isAccessTokenRevoked("code-at"), true);
+    assert.equal(await s.oauth.isAccessTokenRevoked("code-at-2"), true);
+    assert.equal(await s.oauth.findRefreshToken("ch1", 131), null);
+    await s.oauth.revokeCode("unknown", 130);
+  });
+
+  test("codes are purged once expired and their access token has expired too", async (s) => {
+    await s.oauth.createCode(codeRecord("c1"));
+    await s.oauth.createCode(codeRecord("c2"));
+    await s.oauth.useCode("c2", 120, { accessJti: "j2", accessExp: 900, grant: null });
+    assert.equal((await s.oauth.purgeOAuth(150)).codes, 0);
+    assert.equal((await s.oauth.purgeOAuth(170)).codes, 1, "the unused expired code goes");
+    assert.notEqual(await s.oauth.findCode("c2"), null, "a redeemed code stays while its access token lives");
+    assert.equal((await s.oauth.purgeOAuth(900)).codes, 1);
+    assert.equal(await s.oauth.findCode("c2"), null);
+  });
+}
+
+function codeRecord(hash: string, overrides: Partial<AuthorizationCodeRecord> = {}): AuthorizationCodeRecord {
+  return {
+    hash,
+    clientId: "a",
+    redirectUri: "https://app.example/cb",
+    codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    scope: "openid offline_access",
+    nonce: "n-0S6_WzA2Mj",
+    subject: "alice",
+    userId: 7,
+    claims: { role: "admin", nested: { a: [1, 2] } },
+    authTime: 100,
+    createdAt: 100,
+    expiresAt: 160,
+    ...overrides,
+  };
 }
 
 /** A secret check every contract store is opened with. */
