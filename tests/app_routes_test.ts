@@ -17,6 +17,7 @@ function partsOf(app: TestApp, overrides: Partial<RouteParts> = {}): RouteParts 
     rateLimiter: app.rateLimiter,
     clock: app.clock,
     log: app.log,
+    masterSecret: "test master secret, not for production",
     ...overrides,
   };
 }
@@ -38,6 +39,9 @@ const ALWAYS = [
   "/introspect",
   "/revoke",
   "/userinfo",
+  "/authorize",
+  "/authorize/login",
+  "/authorize/signin.css",
   "/register",
   "/.well-known/openid-configuration",
   "/.well-known/oauth-authorization-server",

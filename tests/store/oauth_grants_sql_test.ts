@@ -24,4 +24,15 @@ Deno.test("a grant row maps to a frozen record with its audience list", () => {
     revokedAt: null,
   });
   assert.ok(Object.isFrozen(record));
+  const fromText = toGrantRecord({
+    id: "g",
+    client_id: "c",
+    subject: "s",
+    user_id: "5",
+    scope: "read",
+    audience: "[]",
+    created_at: "1",
+    revoked_at: null,
+  });
+  assert.deepEqual([fromText.userId, fromText.createdAt], [5, 1], "PostgreSQL's bigint text reads as numbers");
 });

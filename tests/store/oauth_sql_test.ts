@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { GrantRecord, RefreshTokenInsert } from "../../lib/store/oauth_ports.ts";
-import { sqlOAuthStore, toClientRecord, toGrantRecord } from "../../lib/store/oauth_sql.ts";
+import { sqlOAuthStore, toClientRecord } from "../../lib/store/oauth_sql.ts";
 import type { Program } from "../../lib/store/sql.ts";
 import { clientRecord } from "../support/store_contract.ts";
 import { withProgramDatabase } from "../support/sql_programs.ts";
@@ -26,7 +26,7 @@ const token = (hash: string, grantId: string, overrides: Partial<RefreshTokenIns
   ...overrides,
 });
 
-Deno.test("toClientRecord() and toGrantRecord() read rows: JSON lists, bytes, NULLs, frozen", () => {
+Deno.test("toClientRecord() reads rows: JSON lists, bytes, NULLs, frozen", () => {
   const client = toClientRecord({
     id: "c",
     name: "n",
@@ -52,26 +52,6 @@ Deno.test("toClientRecord() and toGrantRecord() read rows: JSON lists, bytes, NU
     }).secretHash,
     null,
   );
-  const record = toGrantRecord({
-    id: "g",
-    client_id: "c",
-    subject: "s",
-    user_id: "5",
-    scope: "read",
-    audience: '["x"]',
-    created_at: 1,
-    revoked_at: null,
-  });
-  assert.deepEqual(record, {
-    id: "g",
-    clientId: "c",
-    subject: "s",
-    userId: 5,
-    scope: "read",
-    audience: ["x"],
-    createdAt: 1,
-    revokedAt: null,
-  });
 });
 
 Deno.test("sqlOAuthStore() over a migrated SQLite file: rotation, reuse, revocation and purge", async (t) => {
@@ -128,7 +108,7 @@ Deno.test("sqlOAuthStore() over a migrated SQLite file: rotation, reuse, revocat
       assert.ok(purged.revokedJtis >= 1 && purged.refreshTokens >= 1 && purged.grants >= 1, JSON.stringify(purged));
       assert.equal(await store.isAccessTokenRevoked("old"), false);
       assert.deepEqual(rows("SELECT id FROM jwks_oauth_grants"), []);
-      assert.deepEqual(await store.purgeOAuth(1000), { revokedJtis: 0, refreshTokens: 0, grants: 0 });
+      assert.deepEqual(await store.purgeOAuth(1000), { revokedJtis: 0, refreshTokens: 0, grants: 0, codes: 0 });
     });
   });
 });
