@@ -28,14 +28,22 @@ const redirectUri = `http://127.0.0.1:${port}/callback`;
 /** Sign-ins started and not yet finished, by state; at most this many are kept. */
 const MAX_PENDING = 100;
 
-// Plain http is for loopback only: openid-client refuses it unless told otherwise.
-const config = await oidc.discovery(
-  issuer,
-  clientId,
-  secret === "" ? undefined : secret,
-  secret === "" ? oidc.None() : oidc.ClientSecretBasic(secret),
-  issuer.protocol === "http:" ? { execute: [oidc.allowInsecureRequests] } : {},
-);
+// Discovery runs on the first sign-in (and again after a failure), so the app may start before
+// the issuer. Plain http is for loopback only: openid-client refuses it unless told otherwise.
+let discovered: Promise<oidc.Configuration> | null = null;
+function configuration(): Promise<oidc.Configuration> {
+  discovered ??= oidc.discovery(
+    issuer,
+    clientId,
+    secret === "" ? undefined : secret,
+    secret === "" ? oidc.None() : oidc.ClientSecretBasic(secret),
+    issuer.protocol === "http:" ? { execute: [oidc.allowInsecureRequests] } : {},
+  ).catch((error) => {
+    discovered = null;
+    throw error;
+  });
+  return discovered;
+}
 const pending = new Map<string, { verifier: string; nonce: string }>();
 
 const html = (status: number, body: string) =>
@@ -47,6 +55,7 @@ const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 async function signIn(): Promise<Response> {
+  const config = await configuration();
   const verifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
   const state = oidc.randomState();
@@ -69,6 +78,7 @@ async function callback(url: URL): Promise<Response> {
   if (flow === undefined) return html(400, "<p>Unknown or finished sign-in. <a href=/>Start again</a>");
   pending.delete(state);
   try {
+    const config = await configuration();
     const tokens = await oidc.authorizationCodeGrant(config, url, {
       pkceCodeVerifier: flow.verifier,
       expectedState: state,
@@ -97,5 +107,6 @@ Deno.serve({
   const url = new URL(request.url);
   if (url.pathname === "/") return signIn();
   if (url.pathname === "/callback") return callback(url);
+  if (url.pathname === "/favicon.ico") return new Response(null, { status: 204 });
   return html(404, "<p>Not found");
 });

@@ -13,8 +13,8 @@
  *   a line; `# → exit N` or `# → exit N: TEXT` says it exits N. Other comments are prose.
  * - ```` ```sh background ```` starts programs that run until stopped (a server): each line
  *   runs in the background, in its own process group, seeing the exported variables; the
- *   runner waits until each answers (the `http://127.0.0.1:PORT` its line names, or the
- *   server's default port; a 503 while starting does not count) and stops them all, SIGTERM to the group, once the next foreground
+ *   runner waits until each answers (the `http://127.0.0.1:PORT` or `--port PORT` its line
+ *   names, or the server's default port; a 503 while starting does not count) and stops them all, SIGTERM to the group, once the next foreground
  *   block is done. Their log must hold no `"level":"error"` line.
  * - ```` ```sh skip=REASON ```` is shown and not run, for a reason of `SKIP_REASONS` only:
  *   `internet`, `suite` (the test suite itself, or a benchmark), `placeholder` (your hosts).
@@ -207,7 +207,8 @@ async function runDocument(name: string, t: Deno.TestContext): Promise<{ ran: nu
           const pgid = Number(output.trim());
           const what = `${name}:${command.line} \`${command.text}\``;
           running.push({ pgid, log, what });
-          const urls = [...withPorts(command.text, ports).matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+          const named = /127\.0\.0\.1:(\d+)|--port[ =](\d+)/g;
+          const urls = [...withPorts(command.text, ports).matchAll(named)].map((m) => Number(m[1] ?? m[2]));
           const port = urls[0] ?? ports.get(8080)!;
           const deadline = Date.now() + 30_000;
           while (!await listens(port)) {
