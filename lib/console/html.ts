@@ -63,3 +63,23 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Marku
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
   return markup(out);
 }
+
+/**
+ * The opening of every page of ours, up to `<body>`: doctype, charset, a phone-sized viewport,
+ * no referrer, `title`, no favicon request, the same-origin stylesheet `css`, then `extra`.
+ */
+export function pageStart(title: string, css: string, extra: Markup | null = null): Markup {
+  return html`
+    ${trusted("<!doctype html>")}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="referrer" content="no-referrer">
+        <title>${title}</title>
+        <link rel="icon" href="data:,">
+        <link rel="stylesheet" href="${css}">
+        ${extra}
+      </head>
+  `;
+}

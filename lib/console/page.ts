@@ -5,7 +5,7 @@
  * with JavaScript off; the script only refreshes the keys and runs the decoder. Pure.
  * @module
  */
-import { html, type Markup, trusted } from "./html.ts";
+import { html, type Markup, pageStart } from "./html.ts";
 import type { KeySchedule, ScheduledKey } from "./schedule.ts";
 import { isoTime, timelineSvg, utcTime } from "./timeline.ts";
 
@@ -125,23 +125,13 @@ export function consolePage(options: PageOptions): string {
   const { issuer, authMode, schedule, now, assets } = options;
   const mode = authMode === "open" ? "open mode (mock issuer)" : "password mode";
   return html`
-    ${trusted("<!doctype html>")}
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="referrer" content="no-referrer">
-        <title>jwks-server console · ${issuer}</title>
-        <link rel="icon" href="data:,">
-        <link rel="stylesheet" href="${assets.css}">
-        <script src="${assets.js}" defer></script>
-      </head>
+    ${pageStart(`jwks-server console · ${issuer}`, assets.css, html`<script src="${assets.js}" defer></script>`)}
       <body>
-        <header class="top">
-          <h1>jwks-server</h1>
-          <p class="issuer"><span class="mode mode-${authMode}">${mode}</span> <code>${issuer}</code></p>
-        </header>
-        <main>
+      <header class="top">
+        <h1>jwks-server</h1>
+        <p class="issuer"><span class="mode mode-${authMode}">${mode}</span> <code>${issuer}</code></p>
+      </header>
+      <main>
           <section id="endpoints" aria-labelledby="endpoints-title">
             <h2 id="endpoints-title">Endpoints</h2>
             ${endpointList(options.endpoints)}
@@ -154,10 +144,10 @@ export function consolePage(options: PageOptions): string {
           ${authMode === "open" ? tokenSection() : null}
           ${decoderSection(issuer)}
         </main>
-        <footer>
-          <p>Keys rotate on their own: a next key is published before it signs, and a retired key stays in the JWKS until the tokens it signed have expired. This page only reads.</p>
-        </footer>
-      </body>
+      <footer>
+        <p>Keys rotate on their own: a next key is published before it signs, and a retired key stays in the JWKS until the tokens it signed have expired. This page only reads.</p>
+      </footer>
+    </body>
     </html>
   `.markup.trimStart();
 }

@@ -5,8 +5,11 @@
  * @module
  */
 
-/** The stylesheet's source. */
-export const CONSOLE_CSS = String.raw`:root {
+/**
+ * The palette and base rules every page of ours shares (the console and the sign-in pages), light
+ * and dark: one place for the colours, so the pages look like one product.
+ */
+export const THEME_CSS = String.raw`:root {
   color-scheme: light dark;
   --bg: #f7f7f5;
   --fg: #1c1f24;
@@ -14,6 +17,7 @@ export const CONSOLE_CSS = String.raw`:root {
   --card: #ffffff;
   --line: #d8dbe0;
   --next: #2563eb;
+  --accent: #2563eb;
   --active: #15803d;
   --retired: #b45309;
   --now: #dc2626;
@@ -29,6 +33,7 @@ export const CONSOLE_CSS = String.raw`:root {
     --card: #1e2127;
     --line: #363b45;
     --next: #60a5fa;
+    --accent: #60a5fa;
     --active: #4ade80;
     --retired: #fbbf24;
     --now: #f87171;
@@ -38,7 +43,11 @@ export const CONSOLE_CSS = String.raw`:root {
 }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg); }
-header.top, main, footer { max-width: 60rem; margin: 0 auto; padding: 0 1rem; }
+`;
+
+/** The stylesheet's source. */
+export const CONSOLE_CSS = THEME_CSS +
+  String.raw`header.top, main, footer { max-width: 60rem; margin: 0 auto; padding: 0 1rem; }
 header.top { padding-top: 1rem; }
 h1 { font-size: 1.5rem; margin: 0; }
 h2 { font-size: 1.2rem; margin: 0 0 0.5rem; }

@@ -10,18 +10,16 @@ import { AppError } from "../core/errors.ts";
 import type { KeyView } from "../core/key_ring.ts";
 import { type IssuedToken, issueToken } from "../core/tokens.ts";
 
-/** Claims an ID token's extra claims may not set: the server sets them. */
+/** The registered claims the server sets in every token it signs. */
+export const SIGNED_CLAIMS: readonly string[] = Object.freeze(["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]);
+
+/** The claims of an ID token's own (OIDC Core §2) that the server issues. */
+export const ID_TOKEN_OWN_CLAIMS: readonly string[] = Object.freeze(["auth_time", "nonce", "at_hash"]);
+
+/** Claims an ID token's extra claims may not set: the server sets them (or could, in OIDC). */
 export const ID_TOKEN_CLAIMS: readonly string[] = Object.freeze([
-  "iss",
-  "sub",
-  "aud",
-  "exp",
-  "iat",
-  "nbf",
-  "jti",
-  "auth_time",
-  "nonce",
-  "at_hash",
+  ...SIGNED_CLAIMS,
+  ...ID_TOKEN_OWN_CLAIMS,
   "c_hash",
   "azp",
   "sid",

@@ -10,6 +10,7 @@
 import type { KeyView } from "../core/key_ring.ts";
 import type { Handler, Route } from "../http/router.ts";
 import { GRANT_TYPES } from "../oauth/grant_types.ts";
+import { ID_TOKEN_OWN_CLAIMS, SIGNED_CLAIMS } from "../oauth/id_tokens.ts";
 
 /** What discovery needs. */
 export interface DiscoveryDeps {
@@ -54,18 +55,10 @@ export function discoveryDocument(deps: { readonly issuer: string; readonly algs
     revocation_endpoint_auth_methods_supported: [...secretMethods, "none"],
     id_token_signing_alg_values_supported: [...algs],
     claims_supported: [
-      "iss",
-      "sub",
-      "aud",
-      "exp",
-      "iat",
-      "nbf",
-      "jti",
+      ...SIGNED_CLAIMS,
       "client_id",
       "scope",
-      "auth_time",
-      "nonce",
-      "at_hash",
+      ...ID_TOKEN_OWN_CLAIMS,
       "preferred_username",
       "email",
     ],

@@ -5,7 +5,7 @@
  * Plain HTML and one stylesheet: no script, so it works with JavaScript off. Pure.
  * @module
  */
-import { html, type Markup, trusted } from "../console/html.ts";
+import { html, type Markup, pageStart, trusted } from "../console/html.ts";
 
 /** What the login page shows. */
 export interface LoginPageOptions {
@@ -32,19 +32,10 @@ export interface LoginPageOptions {
 /** The page frame: head, title, stylesheet, one main column. */
 function frame(title: string, css: string, body: Markup): string {
   return html`
-    ${trusted("<!doctype html>")}
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="referrer" content="no-referrer">
-        <title>${title}</title>
-        <link rel="icon" href="data:,">
-        <link rel="stylesheet" href="${css}">
-      </head>
+    ${pageStart(title, css)}
       <body>
-        <main class="card">${body}</main>
-      </body>
+      <main class="card">${body}</main>
+    </body>
     </html>
   `.markup;
 }

@@ -3,33 +3,10 @@
  * needs no inline style): one centred card that reads on a phone, light and dark.
  * @module
  */
+import { THEME_CSS } from "../console/style.ts";
 
-/** The stylesheet's source. */
-export const SIGNIN_CSS = String.raw`:root {
-  color-scheme: light dark;
-  --bg: #f7f7f5;
-  --fg: #1c1f24;
-  --muted: #5b6270;
-  --card: #ffffff;
-  --line: #d8dbe0;
-  --accent: #2563eb;
-  --bad: #b91c1c;
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-}
-@media (prefers-color-scheme: dark) {
-  :root {
-    --bg: #15171b;
-    --fg: #e7e9ec;
-    --muted: #a0a7b4;
-    --card: #1e2127;
-    --line: #363b45;
-    --accent: #60a5fa;
-    --bad: #f87171;
-  }
-}
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--fg); }
-.card {
+/** The stylesheet's source: the console's palette, then one card. */
+export const SIGNIN_CSS = THEME_CSS + String.raw`.card {
   max-width: 28rem;
   margin: 2rem auto;
   padding: 1.5rem;

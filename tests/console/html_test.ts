@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeHtml, html, trusted } from "../../lib/console/html.ts";
+import { escapeHtml, html, pageStart, trusted } from "../../lib/console/html.ts";
 
 Deno.test("html escapes every interpolated value, in text and in attributes", () => {
   const evil = `"><script>alert('x')</script>&`;
@@ -24,4 +24,14 @@ Deno.test("only html and trusted make markup: a look-alike object is escaped as 
   assert.equal(html`${{ toString: () => "<b>" }}`.markup, "&lt;b&gt;");
   assert.equal(html`${{ markup: "<b>", toString: () => "<b>" }}`.markup, "&lt;b&gt;");
   assert.equal(escapeHtml(`&<>"'`), "&amp;&lt;&gt;&quot;&#39;");
+});
+
+Deno.test("pageStart() opens a page: doctype, viewport, no referrer, the escaped title, the stylesheet, extras", () => {
+  const start = pageStart('a <b> "c"', "/x.css", html`<script src="/x.js" defer></script>`).markup;
+  assert.match(start, /^\s*<!doctype html>/);
+  assert.match(start, /<title>a &lt;b&gt; &quot;c&quot;<\/title>/);
+  assert.match(start, /<meta name="viewport" content="width=device-width, initial-scale=1">/);
+  assert.match(start, /<meta name="referrer" content="no-referrer">/);
+  assert.match(start, /<link rel="stylesheet" href="\/x.css">\s*<script src="\/x.js" defer><\/script>\s*<\/head>\s*$/);
+  assert.doesNotMatch(pageStart("t", "/y.css").markup, /<script/);
 });
