@@ -11,10 +11,8 @@ import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from "jose";
 import type { Alg } from "../../lib/core/key_material.ts";
 import { privateKeyText } from "../../lib/keys/key_files.ts";
 import { CONSOLE_CSP } from "../../lib/routes/console.ts";
-import { browserMissing, launchBrowser, screenshot, type WatchedPage } from "../support/browser.ts";
+import { browserTest, launchBrowser, screenshot, type WatchedPage } from "../support/browser.ts";
 import { freshKey, testClock, withServedApp } from "../support/helpers.ts";
-
-const missing = browserMissing();
 
 const ADMIN = "admin-token-for-the-browser-test-0123";
 const bearer = { authorization: `Bearer ${ADMIN}` };
@@ -81,13 +79,7 @@ async function issueToken(url: string, query = ""): Promise<string> {
   return (await response.json() as { token: string }).token;
 }
 
-Deno.test({
-  name: "the console, in chromium, shows the live key timeline and verifies tokens in the page",
-  ignore: missing !== null,
-  // playwright-core keeps its pipe to the browser open between steps.
-  sanitizeOps: false,
-  sanitizeResources: false,
-}, async (t) => {
+browserTest("the console, in chromium, shows the live key timeline and verifies tokens in the page", async (t) => {
   // The server's clock starts at real time (tokens look fresh to the browser) and only moves
   // when the test moves it.
   const clock = testClock(Math.floor(Date.now() / 1000) * 1000);

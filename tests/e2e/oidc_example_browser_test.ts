@@ -7,12 +7,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { browserMissing, launchBrowser, screenshot } from "../support/browser.ts";
+import { browserTest, launchBrowser, screenshot } from "../support/browser.ts";
 import { collectLines, spawnPiped, startServer } from "../support/server_process.ts";
 
 const EXAMPLE = new URL("../../docs/examples/oidc_rp.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
-const missing = browserMissing();
 
 /** A port free on 127.0.0.1 now (the example builds its redirect URI from it). */
 function freePort(): number {
@@ -49,12 +48,7 @@ async function startExample(issuer: string) {
   };
 }
 
-Deno.test({
-  name: "the README's example app signs in through the login page with openid-client, in chromium",
-  ignore: missing !== null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-}, async () => {
+browserTest("the README's example app signs in through the login page with openid-client, in chromium", async () => {
   const dir = await Deno.makeTempDir({ prefix: "oidc-example-" });
   const server = await startServer({ cwd: dir, args: ["--auth", "open"] });
   const app = await startExample(server.url);

@@ -12,13 +12,9 @@ import assert from "node:assert/strict";
 import { decodeProtectedHeader } from "jose";
 import * as oidc from "openid-client";
 import { signinCsp } from "../../lib/routes/authorize.ts";
-import { type Browser, browserMissing, launchBrowser, screenshot, type WatchedPage } from "../support/browser.ts";
+import { type Browser, browserTest, launchBrowser, screenshot, type WatchedPage } from "../support/browser.ts";
 import { testClock, withServedApp } from "../support/helpers.ts";
 import { clientConfig, rejectedWith } from "../support/oauth.ts";
-
-// Without chromium the tests say so and are skipped; under .ci/run (which installs it) a missing
-// browser fails instead (CI_REQUIRE_TOOLS, see tests/support/helpers.ts).
-const missing = browserMissing();
 
 /** A loopback relying party: serves the redirect URI and remembers what came back. */
 async function relyingParty(): Promise<{ redirectUri: string; close(): Promise<void> }> {
@@ -118,12 +114,7 @@ async function run(flags: Record<string, string | string[]>, fn: (scenario: Scen
   }
 }
 
-Deno.test({
-  name: "an openid-client app signs a registered user in through the login page in chromium",
-  ignore: missing !== null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-}, async (t) => {
+browserTest("an openid-client app signs a registered user in through the login page in chromium", async (t) => {
   const flags = { auth: "password", "seed-user": ["alice:alice-password-1"], "rate-limit": "off" };
   await run(flags, async ({ url, clientId, config, redirectUri, browser }) => {
     const rp = { redirectUri };
@@ -246,12 +237,7 @@ Deno.test({
   });
 });
 
-Deno.test({
-  name: "open mode in chromium with JavaScript off: any username, custom claims in the ID token",
-  ignore: missing !== null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-}, async (t) => {
+browserTest("open mode in chromium with JavaScript off: any username, custom claims in the ID token", async (t) => {
   await run({ "rate-limit": "off" }, async ({ url, config, redirectUri, browser }) => {
     const rp = { redirectUri };
     const page = await browser.newPage({ javaScriptEnabled: false });

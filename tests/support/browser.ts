@@ -120,3 +120,15 @@ export async function screenshot(page: Page, name: string, selector?: string): P
   else await page.locator(selector).screenshot({ path });
   return path;
 }
+
+/**
+ * Registers a browser test: skipped (with the reason printed once) when chromium is missing,
+ * and without Deno's op and resource sanitizers, since playwright-core keeps its pipe to the
+ * browser open between steps.
+ */
+export function browserTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  Deno.test({ name, ignore: missingOnce() !== null, sanitizeOps: false, sanitizeResources: false }, fn);
+}
+
+let missing: string | null | undefined;
+const missingOnce = () => missing === undefined ? (missing = browserMissing()) : missing;
