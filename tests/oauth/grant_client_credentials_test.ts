@@ -27,17 +27,17 @@ Deno.test("client_credentials gives a confidential client a token for itself, ne
       assert.equal(response.refresh_token, undefined);
     });
     await t.step("asking for openid is invalid_scope: there is no end-user", async () => {
-      await assertRefused(clientCredentialsGrant, {
-        query: "grant_type=client_credentials&scope=openid",
-        client: client,
-        deps: deps,
-      }, "invalid_scope");
+      await assertRefused(
+        clientCredentialsGrant,
+        { query: "grant_type=client_credentials&scope=openid", client, deps },
+        "invalid_scope",
+      );
     });
     await t.step("a public client is unauthorized_client", async () => {
       await assertRefused(clientCredentialsGrant, {
         query: "grant_type=client_credentials",
         client: publicClient("spa"),
-        deps: deps,
+        deps,
       }, "unauthorized_client");
     });
     await t.step("?expired=true signs a token already expired", async () => {

@@ -38,11 +38,11 @@ Deno.test("the password grant checks the login as /auth does, and records it", a
     });
     await t.step("a wrong password is invalid_grant, with nothing recorded as a login", async () => {
       const before = events.length;
-      await assertRefused(passwordGrant, {
-        query: "grant_type=password&username=alice&password=wrong",
-        client: client,
-        deps: deps,
-      }, "invalid_grant");
+      await assertRefused(
+        passwordGrant,
+        { query: "grant_type=password&username=alice&password=wrong", client, deps },
+        "invalid_grant",
+      );
       assert.equal(events.length, before);
     });
     await t.step("password mode needs the password parameter", async () => {
@@ -66,12 +66,12 @@ Deno.test("the password grant checks the login as /auth does, and records it", a
       await assertRefused(passwordGrant, {
         query: "grant_type=password&username=alice&password=x&scope=admin",
         client: confidential("c"),
-        deps: deps,
+        deps,
       }, "invalid_scope");
       await assertRefused(passwordGrant, {
         query: "grant_type=password&username=alice&password=x&audience=https%3A%2F%2Fnope",
         client: confidential("c"),
-        deps: deps,
+        deps,
       }, "invalid_target");
     });
   }, { hasher: argon2AtMinimumCost });

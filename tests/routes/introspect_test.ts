@@ -3,9 +3,7 @@ import * as oidc from "openid-client";
 import { signClaims } from "../../lib/core/tokens.ts";
 import { generateKeyMaterial, importSigningKey } from "../../lib/core/key_material.ts";
 import { withServedApp } from "../support/helpers.ts";
-import { basic, confidentialClient, formPost, oauthError } from "../support/oauth.ts";
-
-const PASSWORD_MODE = { auth: "password", "seed-user": ["alice:alice-password-1"], "rate-limit": "off" };
+import { basic, confidentialClient, formPost, oauthError, PASSWORD_MODE } from "../support/oauth.ts";
 
 Deno.test("introspection through openid-client: active with the claims, else only active: false", async (t) => {
   await withServedApp(PASSWORD_MODE, async (url, app) => {

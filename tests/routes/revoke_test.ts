@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import * as oidc from "openid-client";
 import { testApp, withServedApp } from "../support/helpers.ts";
-import { basic, clientConfig, confidentialClient, formPost, oauthError, rejectedWith } from "../support/oauth.ts";
-
-const PASSWORD_MODE = { auth: "password", "seed-user": ["alice:alice-password-1"], "rate-limit": "off" };
+import {
+  basic,
+  clientConfig,
+  confidentialClient,
+  formPost,
+  oauthError,
+  PASSWORD_MODE,
+  rejectedWith,
+} from "../support/oauth.ts";
 
 Deno.test("revocation through openid-client: access tokens by jti, refresh tokens with their grant", async (t) => {
   await withServedApp(PASSWORD_MODE, async (url, app) => {

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import * as oidc from "openid-client";
 import { withServedApp } from "../support/helpers.ts";
-import { confidentialClient } from "../support/oauth.ts";
-
-const PASSWORD_MODE = { auth: "password", "seed-user": ["alice:alice-password-1"], "rate-limit": "off" };
+import { confidentialClient, PASSWORD_MODE } from "../support/oauth.ts";
 
 Deno.test("userinfo through openid-client: sub, and preferred_username and email by scope", async (t) => {
   await withServedApp(PASSWORD_MODE, async (url, app) => {

@@ -76,3 +76,10 @@ export async function rejectedWith(call: Promise<unknown>): Promise<string> {
   }
   assert.fail("the call should have failed");
 }
+
+/** A password-mode server with one user, alice, and no rate limit: the OAuth route tests' default. */
+export const PASSWORD_MODE = Object.freeze({
+  auth: "password",
+  "seed-user": ["alice:alice-password-1"],
+  "rate-limit": "off",
+});
