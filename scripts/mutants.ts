@@ -610,4 +610,12 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     replace: "while (size < max * 2) {",
     description: "a bounded read keeps reading an endless stream",
   },
+  {
+    id: "password-grant-backoff-ignores-ip",
+    file: "lib/oauth/grant_password.ts",
+    find: "        deps.clock(),\n        { ip },\n",
+    replace: "        deps.clock(),\n",
+    description: "the password grant backs off per username only, so anyone can lock a user out of /token",
+    tests: ["tests/routes/token_test.ts"],
+  },
 ]);

@@ -1,7 +1,7 @@
 /**
  * The `password` grant (RFC 6749 §4.3): the resource owner's username and password, checked by
- * the same login policy as `POST /auth` (Argon2id, per-username backoff, open mode's rules) and
- * logged to `auth_logs` the same way. A refresh token comes with `offline_access`.
+ * the same login policy as `POST /auth` (Argon2id, backoff per username and client IP, open
+ * mode's rules) and logged to `auth_logs` the same way. A refresh token comes with `offline_access`.
  * @module
  */
 import { hasCode } from "../core/errors.ts";
@@ -33,6 +33,7 @@ export const passwordGrant: Grant = {
       login = await deps.login.authenticate(
         password === undefined ? { username } : { username, password },
         deps.clock(),
+        { ip },
       );
     } catch (error) {
       if (hasCode(error, "unauthorized")) throw new OAuthError("invalid_grant", "Invalid username or password");

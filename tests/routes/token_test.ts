@@ -244,7 +244,7 @@ Deno.test("every RFC 6749 §5.2 error, in the §5.2 shape", async (t) => {
   });
 });
 
-Deno.test("the password grant has /auth's rate limit and per-username backoff", async (t) => {
+Deno.test("the password grant has /auth's rate limit and backoff per username and IP", async (t) => {
   await withApp({ auth: "password", "seed-user": [ALICE], "login-backoff": "2,1s,15m" }, async (app) => {
     const { client, secret } = await app.clients.register({ name: "c", grantTypes: ["password"] }, 0);
     const login = (password: string, ip = "10.0.0.1") =>
@@ -264,6 +264,12 @@ Deno.test("the password grant has /auth's rate limit and per-username backoff", 
       ]);
       app.clock.advance(60_000);
       assert.equal((await login("alice-password-1")).status, 200);
+    });
+    await t.step("failures from one IP never keep alice's right password out from another", async () => {
+      for (let i = 0; i < 4; i++) await login("wrong", "203.0.113.9");
+      assert.equal((await login("alice-password-1", "203.0.113.9")).status, 429, "the failing IP backs off");
+      assert.equal((await login("alice-password-1", "198.51.100.4")).status, 200, "alice's own IP does not");
+      app.clock.advance(60_000);
     });
     await t.step("the 11th request in a second from one IP is 429 before the body is read", async () => {
       app.clock.advance(5000);
