@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { GRANT_TYPES } from "../../lib/oauth/grant_types.ts";
 import { GRANTS } from "../../lib/oauth/grants.ts";
 
-Deno.test("the grant types are the three of RFC 6749 this server implements, frozen", () => {
-  assert.deepEqual([...GRANT_TYPES], ["client_credentials", "password", "refresh_token"]);
+Deno.test("the grant types are the four of RFC 6749 this server implements, frozen", () => {
+  assert.deepEqual([...GRANT_TYPES], ["authorization_code", "client_credentials", "password", "refresh_token"]);
   assert.ok(Object.isFrozen(GRANT_TYPES));
   assert.throws(() => (GRANT_TYPES as unknown as string[]).push("implicit"));
 });
