@@ -1,11 +1,15 @@
 /**
  * The password hasher: Argon2id through `@node-rs/argon2`, whose async calls run on native
  * worker threads, off the thread that serves requests. Parameters are at least OWASP's
- * (m = 19 MiB, t = 2, p = 1). Wraps nothing else; the concurrency cap lives in `users.ts`.
+ * (m = 19 MiB, t = 2, p = 1). Wraps nothing else; the concurrency cap lives in `users.ts`. The
+ * native addon loads on the first hash (~55 ms), so a start or a command that hashes nothing
+ * does not pay for it.
  * @module
  */
-import { hash, verify } from "@node-rs/argon2";
 import type { Hasher } from "./hash_queue.ts";
+
+let addon: Promise<typeof import("@node-rs/argon2")> | null = null;
+const argon2 = () => addon ??= import("@node-rs/argon2");
 
 /** Argon2id cost parameters. */
 export interface Argon2Options {
@@ -27,8 +31,9 @@ export function argon2Hasher(options: Argon2Options = {}): Hasher {
     parallelism: 1,
   };
   return {
-    hash: (password) => hash(password, params),
+    hash: async (password) => (await argon2()).hash(password, params),
     async verify(encoded, password) {
+      const { verify } = await argon2();
       try {
         return await verify(encoded, password);
       } catch {
