@@ -56,7 +56,7 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
   {
     id: "lifecycle-overdue-successor-next-run",
     file: lifecycle,
-    find: "while (chain[chain.length - 1]!.activatesAt <= now + lead) (chain.push(create(now)), link());",
+    find: "for (let more = 0; more < 2 && due(); more++) (chain.push(create(now)), link());",
     replace: "",
     description: "a key whose turn was overdue gets its successor only on the next run, so planning again is not empty",
   },

@@ -1,7 +1,6 @@
 /**
- * The key lifecycle planner. Planning is a pure function of (keys, now, policy, intent) that
- * returns the changes to make; it does no I/O, so a storage adapter can run it inside its own
- * exclusive transaction and every rule is testable at any clock value.
+ * The key lifecycle planner: a pure function of (keys, now, policy, intent) returning the changes
+ * to make, so a store runs it inside its own exclusive transaction, testable at any clock value.
  *
  * One rule drives the whole lifecycle `next → active → retired → expired → purged`:
  * - a key is published when created and may start signing only `lead = maxAge + 30 s` later;
@@ -241,9 +240,10 @@ export function planKeys(
     }
   };
   link();
-  // A key whose turn was overdue starts exactly a lead time from now, so its successor is due at
-  // once: publish it in this run too (at most one more key), so planning again finds nothing.
-  while (chain[chain.length - 1]!.activatesAt <= now + lead) (chain.push(create(now)), link());
+  // An overdue key starts a lead time from now, so its successor is due at once: publish it too,
+  // so planning again finds nothing (an interval exceeds the lead: one more key at most).
+  const due = () => chain[chain.length - 1]!.activatesAt <= now + lead;
+  for (let more = 0; more < 2 && due(); more++) (chain.push(create(now)), link());
   const tail = chain[chain.length - 1]!;
   tail.retiresAt = tail.wantsRetireAt;
   for (const slot of chain) {
