@@ -9,8 +9,9 @@
  *
  * Without `--client-secret` it is a public client (PKCE is what protects the code); a server in
  * open mode accepts any client id with a loopback redirect URI, so nothing needs registering.
- * In password mode register it first: `clients add example-app --public --grant
- * authorization_code --scope openid --redirect-uri http://127.0.0.1:3000/callback`.
+ * In password mode register it first (`clients add example-app --public --grant
+ * authorization_code --scope openid --redirect-uri http://127.0.0.1:3000/callback`) and pass
+ * the `client_id` it prints as `--client-id`.
  * @module
  */
 import * as oidc from "openid-client";
