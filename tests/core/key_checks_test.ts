@@ -29,11 +29,20 @@ Deno.test("RSA keys: 2048 to 4096 bits, a NIST exponent, and the private half of
     await assert.rejects(materialFromJwk({ ...b, n: a.n!, e: a.e! }), refused(/does not belong to its public key/));
   });
   await t.step("the right p and q with the private exponents of another key fails the self-test", async () => {
-    const { d, dp, dq, qi } = b;
+    // Another key whose d is below a's n, so the range check passes and the self-test decides.
+    const big = (value: string) => BigInt(`0x${Uint8Array.fromBase64(value, { alphabet: "base64url" }).toHex()}`);
+    let other = b;
+    for (let tries = 0; tries < 20 && big(other.d!) >= big(a.n!); tries++) other = await privateJwk("RS256");
+    const { d, dp, dq, qi } = other;
     await assert.rejects(
       materialFromJwk({ ...a, d: d!, dp: dp!, dq: dq!, qi: qi! }),
       refused(/does not match its public key|does not import|cannot sign/),
     );
+  });
+  await t.step("a private exponent d of 1 or not below n is out of range", async () => {
+    for (const d of ["AQ", a.n!]) {
+      await assert.rejects(materialFromJwk({ ...a, d }), refused(/private exponent "d" is out of range/));
+    }
   });
   await t.step("an 8192-bit modulus is refused before any import", () => {
     const n = new Uint8Array(1024).fill(0xc5);
