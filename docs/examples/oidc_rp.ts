@@ -103,7 +103,7 @@ async function callback(url: URL): Promise<Response> {
 Deno.serve({
   hostname: "127.0.0.1",
   port,
-  onListen: (addr) => console.log(`oidc_rp listening on http://127.0.0.1:${addr.port}, issuer ${issuer.href}`),
+  onListen: (addr) => console.log(`oidc_rp listening on http://127.0.0.1:${addr.port} (issuer ${issuer.href})`),
 }, (request) => {
   const url = new URL(request.url);
   if (url.pathname === "/") return signIn();

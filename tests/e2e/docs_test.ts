@@ -27,7 +27,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { collectLines, scenario } from "../support/server_process.ts";
+import { collectLines, freePort, scenario } from "../support/server_process.ts";
 import {
   type Command,
   documentedPorts,
@@ -77,13 +77,6 @@ async function freshCopy(ports: ReadonlyMap<number, number>): Promise<string> {
   }
   Deno.symlinkSync(`${ROOT}node_modules`, `${dir}/node_modules`);
   return dir;
-}
-
-async function freePort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return await Promise.resolve(port);
 }
 
 /** True once something answers on `port` and is not still starting (jwks-server's 503 while it opens its database). */
@@ -179,7 +172,7 @@ interface Background {
 async function runDocument(name: string, t: Deno.TestContext): Promise<{ ran: number; skipped: string[] }> {
   const blocks: ShellBlock[] = shellBlocks(Deno.readTextFileSync(`${ROOT}${name}`));
   const ports = new Map<number, number>();
-  for (const port of documentedPorts(blocks)) ports.set(port, await freePort());
+  for (const port of documentedPorts(blocks)) ports.set(port, freePort());
   const cwd = await freshCopy(ports);
   const logs = await Deno.makeTempDir({ prefix: "jwks-docs-logs-" });
   const env: Record<string, string> = { NO_COLOR: "1", PORT: String(ports.get(8080)) };

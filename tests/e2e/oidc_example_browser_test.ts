@@ -8,44 +8,27 @@
  */
 import assert from "node:assert/strict";
 import { browserTest, launchBrowser, screenshot } from "../support/browser.ts";
-import { collectLines, spawnPiped, startServer } from "../support/server_process.ts";
+import { freePort, startListening, startServer } from "../support/server_process.ts";
 
 const EXAMPLE = new URL("../../docs/examples/oidc_rp.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
-/** A port free on 127.0.0.1 now (the example builds its redirect URI from it). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-/** Starts the example app against `issuer`; resolves once it listens. */
+/** Starts the example app against `issuer` on a free port (its redirect URI names the port). */
 async function startExample(issuer: string) {
   const port = freePort();
-  const env = { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" };
-  const deno = Deno.env.get("DENO_DIR");
-  const child = spawnPiped(
-    Deno.execPath(),
-    ["run", "--config", CONFIG, "--allow-net", EXAMPLE, "--port", String(port), "--issuer", issuer],
-    { env: deno === undefined ? env : { ...env, DENO_DIR: deno } },
-  );
-  const listening = Promise.withResolvers<void>();
-  const stdout = collectLines(child.stdout, (line) => {
-    if (line.startsWith("oidc_rp listening on")) listening.resolve();
-  });
-  const stderr = new Response(child.stderr).text();
-  child.status.then(async () => listening.reject(new Error(`the example app exited: ${await stderr}`)));
-  await listening.promise;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await Promise.all([stdout, stderr]);
-    },
-  };
+  const app = await startListening(Deno.execPath(), [
+    "run",
+    "--config",
+    CONFIG,
+    "--allow-net",
+    EXAMPLE,
+    "--port",
+    String(port),
+    "--issuer",
+    issuer,
+  ]);
+  assert.equal(app.url, `http://127.0.0.1:${port}`);
+  return app;
 }
 
 browserTest("the README's example app signs in through the login page with openid-client, in chromium", async () => {

@@ -11,7 +11,7 @@ import { runProbeCommand } from "../../lib/probe/command.ts";
 import { loadConfig } from "../../lib/settings.ts";
 import { withMasterSecret } from "../../lib/store/master_secret.ts";
 import { skipUnlessInstalled } from "../support/helpers.ts";
-import { collectLines, startServer } from "../support/server_process.ts";
+import { startListening, startServer } from "../support/server_process.ts";
 
 const EXAMPLE = new URL("../../docs/examples/verifier_api.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -32,27 +32,7 @@ async function missingPyJwt(): Promise<string | null> {
 /** Starts the example API on an ephemeral port and resolves with its URL once it listens. */
 function startExample(jwks: string, extra: string[] = []) {
   const args = ["run", "--config", CONFIG, "--allow-net", EXAMPLE, "--port", "0", "--jwks", jwks, "--issuer", ISSUER];
-  return startVerifier(Deno.execPath(), [...args, ...extra]);
-}
-
-/** Starts a verifier that prints "listening on URL"; resolves with that URL. */
-async function startVerifier(program: string, args: string[]) {
-  const child = new Deno.Command(program, { args, stdout: "piped", stderr: "null", stdin: "null" }).spawn();
-  const listening = Promise.withResolvers<string>();
-  const done = collectLines(child.stdout, (line) => {
-    const match = /listening on (\S+)/.exec(line);
-    if (match !== null) listening.resolve(match[1]!);
-  });
-  child.status.then(() => listening.reject(new Error(`${program} ${args.join(" ")} exited`)));
-  const url = await listening.promise;
-  return {
-    url,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await done;
-    },
-  };
+  return startListening(Deno.execPath(), [...args, ...extra]);
 }
 
 async function probe(db: string, url: string): Promise<{ code: number; output: string }> {
@@ -118,7 +98,7 @@ Deno.test({
     const db = `${dir}/totally_not_my_privateKeys.db`;
     const jwks = `${server.url}/.well-known/jwks.json`;
     const run = async (mode: "strict" | "defaults") => {
-      const verifier = await startVerifier(PYTHON, [PYJWT_VERIFIER, jwks, ISSUER, "my-api", "RS256", mode]);
+      const verifier = await startListening(PYTHON, [PYJWT_VERIFIER, jwks, ISSUER, "my-api", "RS256", mode]);
       try {
         return await probe(db, verifier.url);
       } finally {

@@ -3,11 +3,11 @@ import * as oidc from "openid-client";
 import { testApp, withServedApp } from "../support/helpers.ts";
 import {
   basic,
-  clientConfig,
   confidentialClient,
   formPost,
   oauthError,
   PASSWORD_MODE,
+  publicClientLogin,
   rejectedWith,
 } from "../support/oauth.ts";
 
@@ -50,13 +50,7 @@ Deno.test("revocation through openid-client: access tokens by jti, refresh token
       assert.equal((await oidc.tokenIntrospection(config, issued.access_token)).active, true);
     });
     await t.step("a public client revokes its own refresh token with its client_id alone", async () => {
-      const { client } = await app.clients.register({ name: "pub", public: true, scopes: ["offline_access"] }, 0);
-      const pub = await clientConfig(url, client.id);
-      const issued = await oidc.genericGrantRequest(pub, "password", {
-        username: "alice",
-        password: "alice-password-1",
-        scope: "offline_access",
-      });
+      const { config: pub, issued } = await publicClientLogin(url, app, "pub");
       await oidc.tokenRevocation(pub, issued.refresh_token!);
       assert.equal(await rejectedWith(oidc.refreshTokenGrant(pub, issued.refresh_token!)), "invalid_grant");
     });

@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import * as oidc from "openid-client";
 import { body, withApp, withServedApp } from "../support/helpers.ts";
-import { basic, clientConfig, confidentialClient, formPost, oauthError, rejectedWith } from "../support/oauth.ts";
+import {
+  basic,
+  clientConfig,
+  confidentialClient,
+  formPost,
+  oauthError,
+  publicClientLogin,
+  rejectedWith,
+} from "../support/oauth.ts";
 
 const ALICE = "alice:alice-password-1";
 const PASSWORD_MODE = { auth: "password", "seed-user": [ALICE], "rate-limit": "off" };
@@ -119,15 +127,9 @@ Deno.test("password and refresh_token through openid-client: rotation, and reuse
       assert.equal(await rejectedWith(oidc.refreshTokenGrant(config, fresh.refresh_token!)), "invalid_grant");
     });
     await t.step("a public client logs in with its client_id alone", async () => {
-      const { client } = await app.clients.register({ name: "app", public: true, scopes: ["offline_access"] }, 0);
-      const pub = await clientConfig(url, client.id);
-      const response = await oidc.genericGrantRequest(pub, "password", {
-        username: "alice",
-        password: "alice-password-1",
-        scope: "offline_access",
-      });
-      const refreshed = await oidc.refreshTokenGrant(pub, response.refresh_token!);
-      assert.equal(decodeJwt(refreshed.access_token).client_id, client.id);
+      const { id, config: pub, issued } = await publicClientLogin(url, app, "app");
+      const refreshed = await oidc.refreshTokenGrant(pub, issued.refresh_token!);
+      assert.equal(decodeJwt(refreshed.access_token).client_id, id);
     });
   });
 });

@@ -29,6 +29,21 @@ export async function confidentialClient(
   return { id: client.id, secret: secret!, config: await clientConfig(url, client.id, auth) };
 }
 
+/**
+ * A public client (no secret, `offline_access` allowed) registered as `name`, and what its
+ * password grant for alice (PASSWORD_MODE's user) returned, through openid-client.
+ */
+export async function publicClientLogin(url: string, app: TestApp, name: string) {
+  const { client } = await app.clients.register({ name, public: true, scopes: ["offline_access"] }, 0);
+  const config = await clientConfig(url, client.id);
+  const issued = await oidc.genericGrantRequest(config, "password", {
+    username: "alice",
+    password: "alice-password-1",
+    scope: "offline_access",
+  });
+  return { id: client.id, config, issued };
+}
+
 /** `Authorization: Basic` for a client id and secret, form-urlencoded as RFC 6749 §2.3.1 says. */
 export function basic(id: string, secret: string): Record<string, string> {
   const encode = (text: string) => encodeURIComponent(text).replace(/%20/g, "+");

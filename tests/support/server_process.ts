@@ -265,6 +265,43 @@ export function spawnPiped(
   }).spawn();
 }
 
+/** A port free on 127.0.0.1 now, for a program that must be told its port before it starts. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * Starts a helper program (an example API, a verifier, an example app) that prints
+ * "listening on URL" on stdout; resolves with that URL once it does, and rejects with its
+ * stderr if it exits first. `stop()` sends SIGTERM and waits for it.
+ */
+export async function startListening(
+  program: string,
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawnPiped(program, args, { env: baseEnv(options.env ?? {}) });
+  const listening = Promise.withResolvers<string>();
+  const stdout = collectLines(child.stdout, (line) => {
+    const match = /listening on (\S+)/.exec(line);
+    if (match !== null) listening.resolve(match[1]!);
+  });
+  const stderr = new Response(child.stderr).text();
+  child.status.then(async () => listening.reject(new Error(`${program} ${args.join(" ")} exited: ${await stderr}`)));
+  const url = await listening.promise;
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await Promise.all([stdout, stderr]);
+    },
+  };
+}
+
 /** Starts `main.ts ...args` and returns at once (see {@linkcode runCli} to wait for it). */
 export function spawnCommand(args: string[], options: { cwd: string; env?: Record<string, string> }): SpawnedCommand {
   const child = spawnPiped(Deno.execPath(), [...RUN_FLAGS, MAIN, ...args], {
