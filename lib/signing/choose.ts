@@ -24,6 +24,8 @@ export interface ChosenBackend {
   readonly algs: readonly Alg[];
   /** Why OpenSSL is not used, or null when it is. */
   readonly fallbackReason: string | null;
+  /** True when OpenSSL signs on the JS thread (a process with one core); false otherwise. */
+  readonly inline: boolean;
 }
 
 /** Options of {@linkcode chooseSigningBackend}. */
@@ -34,6 +36,8 @@ export interface ChooseOptions {
   libcryptoPaths?: readonly string[];
   /** Algorithms OpenSSL signs; default {@linkcode OPENSSL_ALGS}. */
   algs?: readonly Alg[];
+  /** Sign on the JS thread; default when the process has one core (see `OpenSslOptions`). */
+  inline?: boolean;
   /** Told when OpenSSL refuses a key that WebCrypto then holds. */
   onKeyFallback?: (alg: Alg, error: unknown) => void;
 }
@@ -49,12 +53,17 @@ function ffiGranted(): boolean {
 /** Picks the backend once, at start. Never throws: WebCrypto is always there. */
 export function chooseSigningBackend(options: ChooseOptions = {}): ChosenBackend {
   const webcrypto = webCryptoBackend();
-  const fallback = (reason: string): ChosenBackend => ({ backend: webcrypto, algs: [], fallbackReason: reason });
+  const fallback = (reason: string): ChosenBackend => ({
+    backend: webcrypto,
+    algs: [],
+    fallbackReason: reason,
+    inline: false,
+  });
   if (options.prefer === "webcrypto") return fallback("WebCrypto was asked for");
   if (!ffiGranted()) return fallback("the FFI permission is not granted (--allow-ffi)");
   let openssl;
   try {
-    openssl = openSslBackend(options.libcryptoPaths);
+    openssl = openSslBackend(options.libcryptoPaths, options.inline === undefined ? {} : { inline: options.inline });
   } catch (error) {
     return fallback(error instanceof Error ? error.message : String(error));
   }
@@ -63,5 +72,5 @@ export function chooseSigningBackend(options: ChooseOptions = {}): ChosenBackend
     algs,
     ...(options.onKeyFallback ? { onFallback: options.onKeyFallback } : {}),
   });
-  return { backend, algs: backend.algs, fallbackReason: null };
+  return { backend, algs: backend.algs, fallbackReason: null, inline: openssl.inline };
 }

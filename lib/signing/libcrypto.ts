@@ -1,13 +1,14 @@
 /**
  * Finds and opens the system's OpenSSL 3 `libcrypto` through `Deno.dlopen`: the symbol table
  * the OpenSSL backend uses (signing is the only non-blocking call, so it runs on the runtime's
- * blocking threads, off the JS thread) and the version check. Knows nothing of keys or JWS.
+ * blocking threads, off the JS thread; an inline twin serves a process with one core) and the version check. Knows nothing of keys or JWS.
  * @module
  */
 
 /**
  * The libcrypto functions we call. `buffer` parameters are JS-owned byte arrays that stay
- * referenced until the call returns; `EVP_DigestSign` is the only non-blocking one.
+ * referenced until the call returns; `EVP_DigestSign` is the only non-blocking one
+ * (`EVP_DigestSign_inline` is the same function, called on the JS thread).
  */
 const SYMBOLS = {
   OPENSSL_init_crypto: { parameters: ["u64", "pointer"], result: "i32" },
@@ -32,6 +33,12 @@ const SYMBOLS = {
     parameters: ["pointer", "buffer", "buffer", "buffer", "usize"],
     result: "i32",
     nonblocking: true,
+  },
+  /** The same function called on the JS thread: no hand-off, for a process that has one core. */
+  EVP_DigestSign_inline: {
+    name: "EVP_DigestSign",
+    parameters: ["pointer", "buffer", "buffer", "buffer", "usize"],
+    result: "i32",
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 

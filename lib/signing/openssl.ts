@@ -1,8 +1,9 @@
 /**
  * The OpenSSL signing backend: private keys live only in libcrypto's memory (an `EVP_PKEY` per
  * key, read from PKCS#8 DER bytes that are zeroed right after) and every signature is one
- * non-blocking `EVP_DigestSign` on a copy of a per-key context, so signing runs off the JS
- * thread and spreads over the cores. RS256, PS256 (MGF1 SHA-256, salt 32), ES256 (DER turned
+ * `EVP_DigestSign` on a copy of a per-key context: non-blocking, so signing runs off the JS
+ * thread and spreads over the cores, or inline on the JS thread when the process has one core
+ * (the hand-off to another thread then only adds two context switches per signature). RS256, PS256 (MGF1 SHA-256, salt 32), ES256 (DER turned
  * into JOSE r‖s) and EdDSA. Each key is proven by a sign-then-verify before it is used.
  * @module
  */
@@ -80,16 +81,18 @@ class OpenSslSigner implements Signer {
   /** An initialised signing context that each signature copies (init costs more than a copy). */
   #template: Deno.PointerValue;
   #maxSignature: number;
+  #inline: boolean;
   #inFlight = 0;
   #closed = false;
   #onRelease: () => void;
 
   constructor(
     s: LibcryptoSymbols,
-    native: { pkey: Deno.PointerValue; template: Deno.PointerValue },
+    native: { pkey: Deno.PointerValue; template: Deno.PointerValue; inline: boolean },
     alg: Alg,
     onRelease: () => void,
   ) {
+    this.#inline = native.inline;
     this.#s = s;
     this.#pkey = native.pkey;
     this.#template = native.template;
@@ -117,7 +120,9 @@ class OpenSslSigner implements Signer {
       if (s.EVP_MD_CTX_copy_ex(ctx, this.#template) !== 1) {
         throw new AppError("internal", "OpenSSL could not copy the signing context");
       }
-      const ok = await s.EVP_DigestSign(ctx, signature, length, input, BigInt(data.byteLength));
+      const ok = this.#inline
+        ? s.EVP_DigestSign_inline(ctx, signature, length, input, BigInt(data.byteLength))
+        : await s.EVP_DigestSign(ctx, signature, length, input, BigInt(data.byteLength));
       if (ok !== 1) throw new AppError("internal", "OpenSSL could not sign");
     } finally {
       s.EVP_MD_CTX_free(ctx);
@@ -144,19 +149,31 @@ class OpenSslSigner implements Signer {
   }
 }
 
+/** Options of {@linkcode OpenSslBackend}. */
+export interface OpenSslOptions {
+  /**
+   * Sign on the JS thread instead of the runtime's blocking threads. Default: when the process
+   * may run on one core only (`navigator.hardwareConcurrency`, which follows CPU affinity).
+   */
+  inline?: boolean;
+}
+
 /** The OpenSSL backend over one opened libcrypto. */
 export class OpenSslBackend implements SigningBackend {
   readonly name = "openssl";
   readonly library: string;
   readonly path: string;
+  /** Whether signatures run on the JS thread (see {@linkcode OpenSslOptions.inline}). */
+  readonly inline: boolean;
   #lib: Libcrypto;
   #sha256: Deno.PointerValue;
   /** Signers whose native key is not freed yet: the library stays open until they are. */
   #live = 0;
   #closing = false;
 
-  constructor(lib: Libcrypto) {
+  constructor(lib: Libcrypto, options: OpenSslOptions = {}) {
     this.#lib = lib;
+    this.inline = options.inline ?? navigator.hardwareConcurrency <= 1;
     this.library = lib.version;
     this.path = lib.path;
     // Fetched once: an implicit fetch on every context set-up costs a lookup each time.
@@ -189,7 +206,7 @@ export class OpenSslBackend implements SigningBackend {
       throw error;
     }
     this.#live++;
-    const signer = new OpenSslSigner(s, { pkey, template }, alg, () => {
+    const signer = new OpenSslSigner(s, { pkey, template, inline: this.inline }, alg, () => {
       this.#live--;
       if (this.#closing && this.#live === 0) this.#finish();
     });
@@ -272,10 +289,10 @@ async function selfTest(signer: Signer, jwk: JWK, alg: Alg): Promise<void> {
 }
 
 /** Opens libcrypto (see `openLibcrypto`) and makes the backend over it. Throws when it cannot. */
-export function openSslBackend(candidates?: readonly string[]): OpenSslBackend {
+export function openSslBackend(candidates?: readonly string[], options: OpenSslOptions = {}): OpenSslBackend {
   const lib = openLibcrypto(candidates);
   try {
-    return new OpenSslBackend(lib);
+    return new OpenSslBackend(lib, options);
   } catch (error) {
     lib.close();
     throw error;

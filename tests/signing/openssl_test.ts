@@ -34,24 +34,69 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
 }
 
-Deno.test("every RS256 signature from OpenSSL equals WebCrypto's, byte for byte", async (t) => {
-  const openssl = openSslBackend();
-  for (const [bits, count] of [[2048, 2000], [3072, 1000], [4096, 1000]] as const) {
-    await t.step(`RSA ${bits}, ${count} random inputs`, async () => {
-      const jwk = await privateJwk("RS256", bits);
-      const ours = await openssl.importKey(jwk, "RS256");
-      const theirs = await webcrypto.importKey(jwk, "RS256");
-      const inputs = randomInputs(count);
-      const [a, b] = await Promise.all([signAll(ours, inputs), signAll(theirs, inputs)]);
-      for (let i = 0; i < inputs.length; i++) {
-        assert.ok(equalBytes(a[i]!, b[i]!), `input ${i} (${inputs[i]!.byteLength} bytes) signs the same`);
-        assert.equal(a[i]!.byteLength, bits / 8);
-      }
-      ours.close?.();
-    });
+Deno.test("every RS256 signature from OpenSSL equals WebCrypto's, byte for byte, on blocking threads or inline", async (t) => {
+  for (const inline of [false, true]) {
+    const openssl = openSslBackend(undefined, { inline });
+    assert.equal(openssl.inline, inline);
+    const counts = inline
+      ? [[2048, 500], [3072, 200], [4096, 200]] as const
+      : [[2048, 2000], [3072, 1000], [4096, 1000]] as const;
+    for (const [bits, count] of counts) {
+      await t.step(`RSA ${bits}, ${count} random inputs, ${inline ? "inline" : "threads"}`, async () => {
+        const jwk = await privateJwk("RS256", bits);
+        const ours = await openssl.importKey(jwk, "RS256");
+        const theirs = await webcrypto.importKey(jwk, "RS256");
+        const inputs = randomInputs(count);
+        const [a, b] = await Promise.all([signAll(ours, inputs), signAll(theirs, inputs)]);
+        for (let i = 0; i < inputs.length; i++) {
+          assert.ok(equalBytes(a[i]!, b[i]!), `input ${i} (${inputs[i]!.byteLength} bytes) signs the same`);
+          assert.equal(a[i]!.byteLength, bits / 8);
+        }
+        ours.close?.();
+      });
+    }
+    openssl.close();
+    assert.equal(openssl.liveKeys, 0);
   }
-  openssl.close();
-  assert.equal(openssl.liveKeys, 0);
+});
+
+/** What `openSslBackend()` chooses in a process started under `taskset -c CPUS`, or null without taskset. */
+async function inlineUnder(cpus: string): Promise<boolean | null> {
+  const code = `import { openSslBackend } from "${new URL("../../lib/signing/openssl.ts", import.meta.url).href}";
+const b = openSslBackend(); console.log(JSON.stringify({ inline: b.inline, cores: navigator.hardwareConcurrency })); b.close();`;
+  let output;
+  try {
+    output = await new Deno.Command("taskset", {
+      args: [
+        "-c",
+        cpus,
+        Deno.execPath(),
+        "eval",
+        "--config",
+        new URL("../../deno.json", import.meta.url).pathname,
+        code,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+  } catch {
+    return null;
+  }
+  assert.ok(output.success, "the child ran");
+  const { inline, cores } = JSON.parse(new TextDecoder().decode(output.stdout));
+  assert.equal(cores, cpus.split(",").length, "hardwareConcurrency follows the affinity");
+  return inline;
+}
+
+Deno.test({
+  name: "OpenSSL signs inline by default when the process may use one core, on blocking threads with two",
+  ignore: navigator.hardwareConcurrency < 2,
+  fn: async () => {
+    const one = await inlineUnder("0");
+    if (one === null) return console.warn("taskset is not installed: skipped");
+    assert.equal(one, true);
+    assert.equal(await inlineUnder("0,1"), false);
+  },
 });
 
 Deno.test("PS256, ES256 and EdDSA signatures from OpenSSL verify with WebCrypto and independent verifiers", async (t) => {
