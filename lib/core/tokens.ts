@@ -61,7 +61,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Builds and signs a compact JWS (RFC 7515 §7.1) of the JSON `claims`. The rules jose applied
- * hold: the claims are a plain object, copied (never aliased); `iss`, `sub` and `jti` are
+ * hold: the claims are a plain object the caller never sees changed; `iss`, `sub` and `jti` are
  * strings and `iat`, `nbf`, `exp` finite numbers when present.
  */
 async function compactJws(
@@ -112,8 +112,9 @@ export async function issueToken(view: KeyView, subject: string, options: IssueO
   if (options.claims !== undefined && !isPlainObject(options.claims)) {
     throw new TypeError("JWT Claims Set MUST be an object");
   }
-  // A deep copy, as jose made: the caller's object is never aliased into the token.
-  const payload: Record<string, unknown> = options.claims === undefined ? {} : structuredClone(options.claims);
+  // A copy of the top level, where the registered claims are set: the caller's object is never
+  // changed. Nested values need no copy: the payload is serialized before anything can await.
+  const payload: Record<string, unknown> = options.claims === undefined ? {} : { ...options.claims };
   if (typeof options.audience === "string" ? options.audience !== "" : options.audience?.length) {
     // One audience is a string, as most verifiers expect (RFC 7519 §4.1.3 allows both).
     const audience = typeof options.audience === "string" ? [options.audience] : options.audience!;
@@ -142,5 +143,5 @@ export async function signClaims(
   if (!isAlg(header.alg)) throw new AppError("invalid_key", `Unsupported algorithm "${header.alg}"`);
   const signer = key instanceof CryptoKey ? cryptoKeySigner(key, header.alg) : key;
   if (!isPlainObject(claims)) throw new TypeError("JWT Claims Set MUST be an object");
-  return await compactJws(signer, header, structuredClone(claims));
+  return await compactJws(signer, header, claims);
 }
