@@ -9,6 +9,7 @@
 import type { KeyView, SigningKey } from "../lib/core/key_ring.ts";
 import { type Alg, ALGS, generateKeyMaterial, importSigningKey } from "../lib/core/key_material.ts";
 import { issueToken } from "../lib/core/tokens.ts";
+import { privateKeyParts } from "../lib/core/private_key.ts";
 import type { SigningBackend } from "../lib/core/signer.ts";
 import { openSslBackend } from "../lib/signing/openssl.ts";
 import { webCryptoBackend } from "../lib/signing/webcrypto.ts";
@@ -21,7 +22,7 @@ async function viewFor(alg: Alg, backend: SigningBackend): Promise<KeyView> {
   const key: SigningKey = {
     kid: material.kid,
     alg,
-    signer: await backend.importKey(JSON.parse(new TextDecoder().decode(material.privateBytes)), alg),
+    signer: await backend.importKey(privateKeyParts(material.privateBytes), alg),
     exp: now + 86_400,
     publishedAt: now - 600,
     activatesAt: now - 300,

@@ -147,7 +147,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       origin: options.origin ?? "serve",
       onKeyError: ({ event, ...fields }) => log.error(event, fields),
       ...(options.generate ? { generate: options.generate } : {}),
-      ...(options.signing ? { importSigner: (jwk, alg) => options.signing!.importKey(jwk, alg) } : {}),
+      ...(options.signing ? { importSigner: (key, alg) => options.signing!.importKey(key, alg) } : {}),
     });
     // During a rolling change of master secret, what is still sealed with the old one is
     // sealed again with the new one, in one transaction, before anything else.

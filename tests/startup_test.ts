@@ -3,6 +3,7 @@ import { AppError } from "../lib/core/errors.ts";
 import { EMPTY_COPY_WARNING } from "../lib/ops/banner.ts";
 import { banner, bind, connectionLimits, defaultHasher, defaultSigning } from "../lib/startup.ts";
 import { captureLog, testConfig, withApp } from "./support/helpers.ts";
+import { keyParts } from "./signing/support.ts";
 
 Deno.test("bind() runs serve; a port it cannot have is one line naming it, and nothing else runs", async (t) => {
   await t.step("success is what serve returned", () => {
@@ -92,7 +93,7 @@ Deno.test("defaultSigning() chooses a backend that signs, and logs which one wit
     assert.ok(Array.isArray(line.algs));
     const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
     const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
-    const signer = await backend.importKey(jwk, "ES256");
+    const signer = await backend.importKey(keyParts(jwk), "ES256");
     const data = new TextEncoder().encode("a.b");
     const signature = await signer.sign(data);
     assert.ok(

@@ -126,7 +126,7 @@ export const SUBTLE_SIGN: Readonly<Record<string, AlgorithmIdentifier | RsaPssPa
 });
 
 /** The WebCrypto import and verify parameters of each JWS algorithm we sign with. */
-const VERIFY: Readonly<
+export const SUBTLE_PARAMS: Readonly<
   Record<
     string,
     {
@@ -154,7 +154,7 @@ export async function selfTest(
   publicJwk: Readonly<Record<string, unknown>>,
   alg: string,
 ): Promise<void> {
-  const params = VERIFY[alg];
+  const params = SUBTLE_PARAMS[alg];
   if (params === undefined) throw invalid(`Unsupported algorithm ${JSON.stringify(alg)}`);
   let signature: Uint8Array;
   try {

@@ -9,12 +9,12 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { JWK } from "jose";
 import { boundPublicKey, sameRecord, watchedSigner } from "./key_binding.ts";
 import { selfTest } from "./key_checks.ts";
 import type { Sealer } from "./seal.ts";
 import { type KeyRecord, keyState } from "./key_lifecycle.ts";
 import type { Alg, PublicJwk } from "./key_material.ts";
+import { type PrivateKeyParts, privateKeyParts } from "./private_key.ts";
 import { importWebCryptoSigner } from "./signer.ts";
 import type { ImportSigner, Signer } from "./signer.ts";
 
@@ -182,19 +182,25 @@ export class KeyRing {
    */
   async #import(record: KeyRecord): Promise<SigningKey | string> {
     const plaintext = this.#sealer.open(record.id, record.blob);
-    let jwk: JWK;
+    let key: PrivateKeyParts;
     try {
-      jwk = JSON.parse(new TextDecoder().decode(plaintext));
+      // Straight from the sealed bytes to PKCS#8: no private member becomes a JS string.
+      key = privateKeyParts(plaintext);
+    } catch {
+      return "its sealed private key is not a usable key";
     } finally {
       plaintext.fill(0);
     }
-    const derived = await boundPublicKey(jwk, record);
-    if (typeof derived === "string") return derived;
+    let derived: PublicJwk | string;
     let signer: Signer;
     try {
-      signer = await this.#importSigner(jwk, record.alg);
+      derived = await boundPublicKey(key.publicJwk, record);
+      if (typeof derived === "string") return derived;
+      signer = await this.#importSigner(key, record.alg);
     } catch (error) {
       return `it does not import: ${error instanceof Error ? error.message.slice(0, 120) : "unknown error"}`;
+    } finally {
+      key.pkcs8.fill(0);
     }
     try {
       await selfTest((data) => signer.sign(data), derived, record.alg);

@@ -1,14 +1,14 @@
 /**
  * The signing contract between the token code and the libraries that hold private keys: a
  * `Signer` signs JWS signing input with one key it never reveals, a `SigningBackend` turns a
- * private JWK into one. Also the bound on what may be signed, and the routing of algorithms to
+ * private key (PKCS#8 DER read from its seal, with its public JWK) into one. Also the bound on what may be signed, and the routing of algorithms to
  * backends with a fallback per key. Pure: the backends themselves live in `lib/signing/`.
  * @module
  */
-import type { JWK } from "jose";
-import { type Alg, importSigningKey } from "./key_material.ts";
+import type { Alg } from "./key_material.ts";
 import { AppError } from "./errors.ts";
-import { SUBTLE_SIGN } from "./key_checks.ts";
+import { SUBTLE_PARAMS, SUBTLE_SIGN } from "./key_checks.ts";
+import type { PrivateKeyParts } from "./private_key.ts";
 
 /**
  * The most bytes one signature may cover (1 MiB). Every buffer handed to native code is bounded
@@ -33,14 +33,17 @@ export interface SigningBackend {
   readonly name: string;
   /** What runs underneath, for the start log (e.g. `OpenSSL 3.0.19 27 Jan 2026`). */
   readonly library: string;
-  /** Imports `privateJwk` for `alg`; throws `invalid_key` when this backend cannot hold it. */
-  importKey(privateJwk: JWK, alg: Alg): Promise<Signer>;
+  /**
+   * Imports `key` for `alg`; throws `invalid_key` when this backend cannot hold it. The DER is
+   * the caller's: read, never kept or zeroed here (a fallback backend may need it next).
+   */
+  importKey(key: PrivateKeyParts, alg: Alg): Promise<Signer>;
   /** Releases the library; signers already made must be closed first. */
   close?(): void;
 }
 
 /** How `importSigner` is called by the key ring. */
-export type ImportSigner = (privateJwk: JWK, alg: Alg) => Promise<Signer>;
+export type ImportSigner = (key: PrivateKeyParts, alg: Alg) => Promise<Signer>;
 
 /** Throws `payload_too_large` when `data` is over {@linkcode MAX_SIGNING_INPUT} bytes. */
 export function checkSigningInput(data: Uint8Array): void {
@@ -76,12 +79,12 @@ export function routedBackend(
     name: primary.name,
     library: primary.library,
     algs,
-    async importKey(privateJwk, alg) {
-      if (!algs.includes(alg)) return await fallback.importKey(privateJwk, alg);
+    async importKey(key, alg) {
+      if (!algs.includes(alg)) return await fallback.importKey(key, alg);
       try {
-        return await primary.importKey(privateJwk, alg);
+        return await primary.importKey(key, alg);
       } catch (error) {
-        const signer = await fallback.importKey(privateJwk, alg);
+        const signer = await fallback.importKey(key, alg);
         onFallback(alg, error);
         return signer;
       }
@@ -116,7 +119,17 @@ export function cryptoKeySigner(key: CryptoKey, alg: Alg): Signer {
   };
 }
 
-/** Imports a private JWK as a non-extractable WebCrypto key: the key ring's default importer. */
-export async function importWebCryptoSigner(privateJwk: JWK, alg: Alg): Promise<Signer> {
-  return cryptoKeySigner(await importSigningKey(privateJwk, alg), alg);
+/**
+ * Imports a private key's PKCS#8 DER as a non-extractable WebCrypto key: the key ring's default
+ * importer. `invalid_key` when it does not import or is not the key `alg` needs.
+ */
+export async function importWebCryptoSigner(key: PrivateKeyParts, alg: Alg): Promise<Signer> {
+  let cryptoKey;
+  try {
+    cryptoKey = await crypto.subtle.importKey("pkcs8", key.pkcs8, SUBTLE_PARAMS[alg]!.import, false, ["sign"]);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.slice(0, 120) : "unknown error";
+    throw new AppError("invalid_key", `The key does not import for ${alg}: ${why}`);
+  }
+  return cryptoKeySigner(cryptoKey, alg);
 }

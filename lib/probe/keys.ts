@@ -1,15 +1,17 @@
 /**
  * The server's own keys as the probe needs them: the key that signs now (with its public JWK,
- * and its private JWK when the caller can unseal it), the newest expired key, the newest revoked
- * key, and the published set. Built either from stored records and the sealer (the CLI) or
- * from the live key view (the HTTP route, which holds no revoked key and no private JWK).
+ * and, when the caller can unseal it, the same key imported for the other RSA algorithm), the
+ * newest expired key, the newest revoked key, and the published set. Built either from stored
+ * records and the sealer (the CLI: keys read from the seal as PKCS#8, never as private JWK
+ * strings) or from the live key view (the HTTP route, which holds no revoked key).
  * @module
  */
-import type { JWK } from "jose";
 import { AppError } from "../core/errors.ts";
+import { SUBTLE_PARAMS } from "../core/key_checks.ts";
 import { type KeyRecord, keyState } from "../core/key_lifecycle.ts";
-import { type Alg, importSigningKey, type PublicJwk } from "../core/key_material.ts";
+import type { Alg, PublicJwk } from "../core/key_material.ts";
 import type { KeyView, SigningKey } from "../core/key_ring.ts";
+import { privateKeyParts } from "../core/private_key.ts";
 import type { Sealer } from "../core/seal.ts";
 import type { Signer } from "../core/signer.ts";
 
@@ -25,8 +27,11 @@ export interface ProbeSigner {
 export interface ActiveSigner extends ProbeSigner {
   /** Its public JWK, as the JWKS publishes it. */
   readonly publicJwk: PublicJwk;
-  /** Its private JWK, when known: needed to sign with the same key under another algorithm. */
-  readonly privateJwk?: JWK;
+  /**
+   * The same private key imported (non-extractable) for the other RSA algorithm, RS256 ↔ PS256,
+   * when the probe unsealed an RSA key itself: what the algorithm-switch case signs with.
+   */
+  readonly switched?: CryptoKey;
 }
 
 /** The server's keys, as the cases use them. */
@@ -51,9 +56,32 @@ function newest(records: readonly KeyRecord[], by: (record: KeyRecord) => number
   );
 }
 
-async function unseal(record: KeyRecord, sealer: Sealer): Promise<{ signer: ProbeSigner; jwk: JWK }> {
-  const jwk: JWK = JSON.parse(new TextDecoder().decode(sealer.open(record.id, record.blob)));
-  return { signer: { kid: record.kid, alg: record.alg, key: await importSigningKey(jwk, record.alg) }, jwk };
+/** The other RSA algorithm, or null for a key type that has none. */
+function switchedAlg(alg: Alg): Alg | null {
+  return alg === "RS256" ? "PS256" : alg === "PS256" ? "RS256" : null;
+}
+
+/** Unseals `record` into non-extractable WebCrypto keys for its algorithm and for each of `also`. */
+async function unseal(record: KeyRecord, sealer: Sealer, also: readonly Alg[] = []): Promise<CryptoKey[]> {
+  const plaintext = sealer.open(record.id, record.blob);
+  let pkcs8: Uint8Array<ArrayBuffer> | null = null;
+  try {
+    pkcs8 = privateKeyParts(plaintext).pkcs8;
+    const der = pkcs8;
+    return await Promise.all(
+      [record.alg, ...also].map((alg) =>
+        crypto.subtle.importKey("pkcs8", der, SUBTLE_PARAMS[alg]!.import, false, ["sign"])
+      ),
+    );
+  } finally {
+    plaintext.fill(0);
+    pkcs8?.fill(0);
+  }
+}
+
+async function probeSigner(record: KeyRecord, sealer: Sealer): Promise<ProbeSigner> {
+  const [key] = await unseal(record, sealer);
+  return { kid: record.kid, alg: record.alg, key: key! };
 }
 
 /**
@@ -69,11 +97,18 @@ export async function probeKeysFromRecords(
   if (active === null) throw noActiveKey();
   const expired = newest(records.filter((r) => r.revokedAt === null && r.exp <= now), (r) => r.exp);
   const revoked = newest(records.filter((r) => r.revokedAt !== null), (r) => r.revokedAt ?? 0);
-  const opened = await unseal(active, sealer);
+  const other = switchedAlg(active.alg);
+  const [key, switched] = await unseal(active, sealer, other === null ? [] : [other]);
   return {
-    active: { ...opened.signer, publicJwk: active.publicJwk, privateJwk: opened.jwk },
-    expired: expired === null ? null : (await unseal(expired, sealer)).signer,
-    revoked: revoked === null ? null : (await unseal(revoked, sealer)).signer,
+    active: {
+      kid: active.kid,
+      alg: active.alg,
+      key: key!,
+      publicJwk: active.publicJwk,
+      ...(switched ? { switched } : {}),
+    },
+    expired: expired === null ? null : await probeSigner(expired, sealer),
+    revoked: revoked === null ? null : await probeSigner(revoked, sealer),
     published: records.filter((record) => keyState(record, now) !== "expired").map((record) => record.publicJwk),
   };
 }
@@ -82,7 +117,7 @@ function signer(key: SigningKey): ProbeSigner {
   return { kid: key.kid, alg: key.alg, key: key.signer };
 }
 
-/** The probe keys from a live key view: no revoked key and no private JWK. */
+/** The probe keys from a live key view: no revoked key, and no key for the other RSA algorithm. */
 export function probeKeysFromView(view: KeyView): ProbeKeys {
   const active = view.active;
   if (active === null) throw noActiveKey();

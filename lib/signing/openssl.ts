@@ -1,16 +1,16 @@
 /**
  * The OpenSSL signing backend: private keys live only in libcrypto's memory (an `EVP_PKEY` per
- * key, read from PKCS#8 DER bytes that are zeroed right after) and every signature is one
+ * key, read from the PKCS#8 DER the key ring unsealed, which it zeroes right after) and every signature is one
  * `EVP_DigestSign` on a copy of a per-key context: non-blocking, so signing runs off the JS
  * thread and spreads over the cores, or inline on the JS thread when the process has one core
  * (the hand-off to another thread then only adds two context switches per signature). RS256, PS256 (MGF1 SHA-256, salt 32), ES256 (DER turned
  * into JOSE r‖s) and EdDSA. Each key is proven by a sign-then-verify before it is used.
  * @module
  */
-import { createPrivateKey, type JsonWebKeyInput } from "node:crypto";
-import type { JWK } from "jose";
 import { AppError } from "../core/errors.ts";
+import { selfTest } from "../core/key_checks.ts";
 import type { Alg } from "../core/key_material.ts";
+import type { PrivateKeyParts } from "../core/private_key.ts";
 import { checkSigningInput, type Signer, type SigningBackend } from "../core/signer.ts";
 import { derToJose } from "./ecdsa.ts";
 import { type Libcrypto, type LibcryptoSymbols, openLibcrypto } from "./libcrypto.ts";
@@ -31,45 +31,15 @@ const KEY_TYPE: Readonly<Record<Alg, { kty: string; crv?: string; id: number }>>
   EdDSA: { kty: "OKP", crv: "Ed25519", id: EVP_PKEY_ED25519 },
 });
 
-/** WebCrypto parameters to import the public half and verify the self-test signature. */
-const VERIFY: Readonly<Record<Alg, { key: RsaHashedImportParams | EcKeyImportParams | Algorithm; verify: unknown }>> =
-  Object.freeze({
-    RS256: { key: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, verify: { name: "RSASSA-PKCS1-v1_5" } },
-    PS256: { key: { name: "RSA-PSS", hash: "SHA-256" }, verify: { name: "RSA-PSS", saltLength: 32 } },
-    ES256: { key: { name: "ECDSA", namedCurve: "P-256" }, verify: { name: "ECDSA", hash: "SHA-256" } },
-    EdDSA: { key: { name: "Ed25519" }, verify: { name: "Ed25519" } },
-  });
-const PUBLIC_MEMBERS = ["kty", "crv", "n", "e", "x", "y"];
-
 function rejected(message: string, cause?: unknown): AppError {
   return new AppError("invalid_key", message, cause === undefined ? {} : { cause });
 }
 
-/** Reads PKCS#8 DER into an `EVP_PKEY`; the bytes are zeroed whatever happens. */
+/** Reads PKCS#8 DER (the caller's: not kept, not zeroed here) into an `EVP_PKEY`. */
 function readPrivateKey(s: LibcryptoSymbols, der: Uint8Array): Deno.PointerValue {
   const cursor = new BigUint64Array([BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(der)))]);
-  try {
-    s.ERR_clear_error();
-    return s.d2i_AutoPrivateKey(null, cursor, BigInt(der.byteLength));
-  } finally {
-    der.fill(0);
-    cursor.fill(0n);
-  }
-}
-
-/** PKCS#8 DER of `jwk`, in a buffer we own (node's copy is zeroed). */
-function pkcs8(jwk: JWK): Uint8Array {
-  let exported: Uint8Array;
-  try {
-    exported = createPrivateKey({ key: jwk as JsonWebKeyInput["key"], format: "jwk" })
-      .export({ type: "pkcs8", format: "der" });
-  } catch (error) {
-    throw rejected("The key cannot be read as PKCS#8", error);
-  }
-  const der = new Uint8Array(exported.byteLength);
-  der.set(exported);
-  exported.fill(0);
-  return der;
+  s.ERR_clear_error();
+  return s.d2i_AutoPrivateKey(null, cursor, BigInt(der.byteLength));
 }
 
 /** One key held by libcrypto; closed when it leaves the key ring. */
@@ -181,15 +151,15 @@ export class OpenSslBackend implements SigningBackend {
     if (this.#sha256 === null) throw new Error(`${lib.version} has no SHA-256 digest`);
   }
 
-  async importKey(privateJwk: JWK, alg: Alg): Promise<Signer> {
+  async importKey(key: PrivateKeyParts, alg: Alg): Promise<Signer> {
     if (this.#closing) throw rejected("The OpenSSL backend is closed");
     const type = KEY_TYPE[alg];
-    if (privateJwk.kty !== type.kty || (type.crv !== undefined && privateJwk.crv !== type.crv)) {
-      throw rejected(`A key of type "${privateJwk.kty}" cannot sign ${alg}`);
+    const { kty, crv } = key.publicJwk;
+    if (kty !== type.kty || (type.crv !== undefined && crv !== type.crv)) {
+      throw rejected(`A key of type "${kty}" cannot sign ${alg}`);
     }
-    if (typeof privateJwk.d !== "string") throw rejected("The key has no private part");
     const s = this.#lib.symbols;
-    const pkey = readPrivateKey(s, pkcs8(privateJwk));
+    const pkey = readPrivateKey(s, key.pkcs8);
     if (pkey === null) throw rejected("OpenSSL could not read the key");
     let template: Deno.PointerValue = null;
     try {
@@ -211,7 +181,8 @@ export class OpenSslBackend implements SigningBackend {
       if (this.#closing && this.#live === 0) this.#finish();
     });
     try {
-      await selfTest(signer, privateJwk, alg);
+      // A key that cannot sign here never signs: the caller falls back to WebCrypto.
+      await selfTest((data) => signer.sign(data), key.publicJwk, alg);
     } catch (error) {
       signer.close();
       throw error;
@@ -262,30 +233,6 @@ export class OpenSslBackend implements SigningBackend {
     this.#sha256 = null;
     this.#lib.close();
   }
-}
-
-/** Signs a probe and verifies it with the JWK's public half: a key that cannot sign never signs. */
-async function selfTest(signer: Signer, jwk: JWK, alg: Alg): Promise<void> {
-  const publicJwk: Record<string, unknown> = {};
-  for (const member of PUBLIC_MEMBERS) {
-    const value = (jwk as Record<string, unknown>)[member];
-    if (value !== undefined) publicJwk[member] = value;
-  }
-  const probe = new TextEncoder().encode("jwks-server signing self-test");
-  let ok = false;
-  try {
-    const key = await crypto.subtle.importKey("jwk", publicJwk as JsonWebKey, VERIFY[alg].key, false, ["verify"]);
-    const signature = await signer.sign(probe);
-    ok = await crypto.subtle.verify(
-      VERIFY[alg].verify as AlgorithmIdentifier,
-      key,
-      signature as Uint8Array<ArrayBuffer>,
-      probe,
-    );
-  } catch (error) {
-    throw rejected("The key failed the sign-then-verify self-test", error);
-  }
-  if (!ok) throw rejected("The key failed the sign-then-verify self-test");
 }
 
 /** Opens libcrypto (see `openLibcrypto`) and makes the backend over it. Throws when it cannot. */

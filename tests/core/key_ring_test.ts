@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { JWK } from "jose";
 import type { KeyRecord } from "../../lib/core/key_lifecycle.ts";
 import type { Alg } from "../../lib/core/key_material.ts";
 import { KeyRing } from "../../lib/core/key_ring.ts";
+import { type PrivateKeyParts, privateKeyParts } from "../../lib/core/private_key.ts";
 import type { AppError } from "../../lib/core/errors.ts";
 import { createSealer } from "../../lib/core/seal.ts";
 import { importWebCryptoSigner } from "../../lib/core/signer.ts";
@@ -31,13 +31,13 @@ async function record(id: number, times: Partial<KeyRecord> = {}): Promise<KeyRe
 
 /** An importer that counts imports and closes, around real WebCrypto signers. */
 function countingImporter() {
-  const imported: JWK[] = [];
+  const imported: PrivateKeyParts[] = [];
   const closed: string[] = [];
   const open = new Set<string>();
   let serial = 0;
-  const importSigner = async (jwk: JWK, alg: Alg): Promise<Signer> => {
-    imported.push(jwk);
-    const inner = await importWebCryptoSigner(jwk, alg);
+  const importSigner = async (key: PrivateKeyParts, alg: Alg): Promise<Signer> => {
+    imported.push(key);
+    const inner = await importWebCryptoSigner(key, alg);
     const name = `signer-${++serial}`;
     open.add(name);
     return {
@@ -61,6 +61,11 @@ Deno.test("the key ring signs through the injected importer and imports each key
   await ring.load([active, next], NOW);
   await ring.load([active, next], NOW + 1);
   assert.equal(counting.imported.length, 2, "reloading the same records imports nothing");
+  for (const key of counting.imported) {
+    assert.equal(key.pkcs8.byteLength, 138, "the importer was handed P-256 PKCS#8 DER");
+    assert.ok(key.pkcs8.every((byte) => byte === 0), "the DER is zeroed once the key is imported");
+    assert.deepEqual(Object.keys(key.publicJwk).sort(), ["crv", "kty", "x", "y"], "and only the public half as a JWK");
+  }
   const view = ring.view(NOW);
   assert.equal(view.active?.signer.backend, "counting");
   const signature = await view.active!.signer.sign(new Uint8Array([1, 2, 3]));
@@ -151,9 +156,10 @@ Deno.test("a key that cannot sign never becomes the signer; one that fails later
   const active = await record(1);
   const next = await record(2, { activatesAt: NOW + 50, retiresAt: NOW + 150, exp: NOW + 600 });
   await t.step("a backend that signs with another key fails the self-test at load", async () => {
-    const wrong = await importWebCryptoSigner(JSON.parse(new TextDecoder().decode(other.privateBytes)), "ES256");
+    const wrong = await importWebCryptoSigner(privateKeyParts(other.privateBytes), "ES256");
     const ring = new KeyRing(sealer, {
-      importSigner: async (jwk, alg) => jwk.x === active.publicJwk.x ? wrong : await importWebCryptoSigner(jwk, alg),
+      importSigner: async (key, alg) =>
+        key.publicJwk.x === active.publicJwk.x ? wrong : await importWebCryptoSigner(key, alg),
     });
     await ring.load([active, next], NOW);
     assert.equal(ring.view(NOW).active?.kid, next.kid);
@@ -167,9 +173,9 @@ Deno.test("a key that cannot sign never becomes the signer; one that fails later
     let broken = false;
     const failures: string[] = [];
     const ring = new KeyRing(sealer, {
-      importSigner: async (jwk, alg) => {
-        const inner = await importWebCryptoSigner(jwk, alg);
-        const mine = jwk.x === active.publicJwk.x;
+      importSigner: async (key, alg) => {
+        const inner = await importWebCryptoSigner(key, alg);
+        const mine = key.publicJwk.x === active.publicJwk.x;
         return {
           ...inner,
           sign: (data) => mine && broken ? Promise.reject(new Error("HSM session lost")) : inner.sign(data),

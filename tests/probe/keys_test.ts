@@ -19,8 +19,9 @@ Deno.test("probeKeysFromRecords() unseals the active, expired and revoked keys",
     await app.keys.apply({ kind: "revoke", kid: view.next!.kid });
     const keys = await probeKeysFromRecords(await app.store.listKeys(), sealer, app.keys.now());
     assert.equal(keys.active.kid, view.active!.kid);
-    assert.equal(keys.active.privateJwk?.kty, "RSA");
-    assert.equal(typeof keys.active.privateJwk?.d, "string");
+    const switched = keys.active.switched!;
+    assert.equal(switched.algorithm.name, "RSA-PSS", "the same key, imported for the other RSA algorithm");
+    assert.equal(switched.extractable, false);
     const key = keys.active.key;
     assert.ok(key instanceof CryptoKey, "unsealed by the probe into a WebCrypto key");
     assert.equal(key.type, "private");
@@ -33,13 +34,13 @@ Deno.test("probeKeysFromRecords() unseals the active, expired and revoked keys",
   }
 });
 
-Deno.test("probeKeysFromView() has the active and expired keys but no revoked key or private JWK", async () => {
+Deno.test("probeKeysFromView() has the active and expired keys but no revoked key or switched key", async () => {
   const app = await testApp({ alg: "ES256" });
   try {
     const keys = probeKeysFromView(app.keys.view());
     assert.equal(keys.active.alg, "ES256");
     assert.equal(keys.active.publicJwk.kid, keys.active.kid);
-    assert.equal(keys.active.privateJwk, undefined);
+    assert.equal(keys.active.switched, undefined);
     assert.notEqual(keys.expired, null);
     assert.equal(keys.revoked, null);
   } finally {

@@ -7,7 +7,7 @@ import { routedBackend, type SigningBackend } from "../../lib/core/signer.ts";
 import { chooseSigningBackend, OPENSSL_ALGS } from "../../lib/signing/choose.ts";
 import { webCryptoBackend } from "../../lib/signing/webcrypto.ts";
 import { argon2AtMinimumCost, freshKey, from, testClock, testConfig } from "../support/helpers.ts";
-import { hasNode, nodeVerifies, privateJwk, webCryptoVerifies } from "./support.ts";
+import { hasNode, keyParts, nodeVerifies, privateJwk, webCryptoVerifies } from "./support.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const data = new TextEncoder().encode("header.payload");
@@ -20,7 +20,7 @@ Deno.test("with libcrypto and the FFI permission, OpenSSL signs RS256, PS256 and
   assert.match(chosen.backend.library, /^OpenSSL 3\./);
   for (const alg of ["RS256", "PS256", "ES256", "EdDSA"] as const satisfies readonly Alg[]) {
     const jwk = await privateJwk(alg);
-    const signer = await chosen.backend.importKey(jwk, alg);
+    const signer = await chosen.backend.importKey(keyParts(jwk), alg);
     assert.equal(signer.backend, alg === "EdDSA" ? "webcrypto" : "openssl", alg);
     assert.ok(await webCryptoVerifies(alg, jwk, data, await signer.sign(data)));
     signer.close?.();
@@ -36,7 +36,7 @@ Deno.test("without a usable libcrypto the choice falls back to WebCrypto and say
     /No usable OpenSSL 3 libcrypto found \(tried \/nonexistent\/libcrypto\.so\.3\)/,
   );
   const jwk = await privateJwk("RS256");
-  const signer = await chosen.backend.importKey(jwk, "RS256");
+  const signer = await chosen.backend.importKey(keyParts(jwk), "RS256");
   assert.ok(await webCryptoVerifies("RS256", jwk, data, await signer.sign(data)));
   assert.equal(chooseSigningBackend({ prefer: "webcrypto" }).backend.name, "webcrypto");
 });
@@ -70,7 +70,7 @@ Deno.test("a key OpenSSL refuses falls back to WebCrypto, and the fallback is re
   });
   await t.step("an RSA key over the 4096 bits OpenSSL holds signs through WebCrypto", async () => {
     const jwk = await privateJwk("RS256", 4160);
-    const signer = await chosen.backend.importKey(jwk, "RS256");
+    const signer = await chosen.backend.importKey(keyParts(jwk), "RS256");
     assert.equal(signer.backend, "webcrypto");
     const signature = await signer.sign(data);
     assert.equal(signature.byteLength, 520);
@@ -79,7 +79,10 @@ Deno.test("a key OpenSSL refuses falls back to WebCrypto, and the fallback is re
     assert.deepEqual(told, [{ alg: "RS256", message: "This backend holds RSA keys of 2048–4096 bits, not 4160" }]);
   });
   await t.step("a key neither backend accepts is refused, not signed with", async () => {
-    await assert.rejects(chosen.backend.importKey(await privateJwk("RS256", 1024), "RS256"), /at least 2048 bits/);
+    await assert.rejects(
+      chosen.backend.importKey(keyParts(await privateJwk("RS256", 1024)), "RS256"),
+      /at least 2048 bits/,
+    );
     assert.equal(told.length, 1, "no fallback is reported when the fallback refuses too");
   });
   chosen.backend.close?.();
@@ -98,8 +101,8 @@ Deno.test("routedBackend() sends each algorithm to its backend and falls back pe
     onFallback: (alg) => fallbacks.push(alg),
   });
   assert.equal(backend.name, "refusing");
-  const es = await backend.importKey(await privateJwk("ES256"), "ES256");
-  const ed = await backend.importKey(await privateJwk("EdDSA"), "EdDSA");
+  const es = await backend.importKey(keyParts(await privateJwk("ES256")), "ES256");
+  const ed = await backend.importKey(keyParts(await privateJwk("EdDSA")), "EdDSA");
   assert.deepEqual([es.backend, ed.backend], ["webcrypto", "webcrypto"]);
   assert.deepEqual(calls, ["ES256"], "EdDSA never went to the primary");
   assert.deepEqual(fallbacks, ["ES256"]);

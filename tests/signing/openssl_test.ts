@@ -6,10 +6,10 @@ import { openSslBackend } from "../../lib/signing/openssl.ts";
 import { webCryptoBackend } from "../../lib/signing/webcrypto.ts";
 import {
   hasNode,
+  keyParts,
   nodeCryptoVerifies,
   nodeVerifies,
   privateJwk,
-  publicOf,
   randomBytes,
   randomInputs,
   webCryptoVerifies,
@@ -44,8 +44,8 @@ Deno.test("every RS256 signature from OpenSSL equals WebCrypto's, byte for byte,
     for (const [bits, count] of counts) {
       await t.step(`RSA ${bits}, ${count} random inputs, ${inline ? "inline" : "threads"}`, async () => {
         const jwk = await privateJwk("RS256", bits);
-        const ours = await openssl.importKey(jwk, "RS256");
-        const theirs = await webcrypto.importKey(jwk, "RS256");
+        const ours = await openssl.importKey(keyParts(jwk), "RS256");
+        const theirs = await webcrypto.importKey(keyParts(jwk), "RS256");
         const inputs = randomInputs(count);
         const [a, b] = await Promise.all([signAll(ours, inputs), signAll(theirs, inputs)]);
         for (let i = 0; i < inputs.length; i++) {
@@ -105,7 +105,7 @@ Deno.test("PS256, ES256 and EdDSA signatures from OpenSSL verify with WebCrypto 
   for (const alg of ["PS256", "ES256", "EdDSA"] as const satisfies readonly Alg[]) {
     await t.step(alg, async () => {
       const jwk = await privateJwk(alg);
-      const signer = await openssl.importKey(jwk, alg);
+      const signer = await openssl.importKey(keyParts(jwk), alg);
       const inputs = randomInputs(alg === "PS256" ? 500 : 2000);
       const signatures = await signAll(signer, inputs);
       for (let i = 0; i < inputs.length; i++) {
@@ -135,7 +135,9 @@ Deno.test("signing inputs from 0 bytes up to the 1 MiB cap sign; one byte more i
   for (const alg of ["RS256", "ES256", "EdDSA"] as const satisfies readonly Alg[]) {
     await t.step(alg, async () => {
       const jwk = await privateJwk(alg);
-      for (const signer of [await openssl.importKey(jwk, alg), await webcrypto.importKey(jwk, alg)]) {
+      for (
+        const signer of [await openssl.importKey(keyParts(jwk), alg), await webcrypto.importKey(keyParts(jwk), alg)]
+      ) {
         const sizes = [0, 1, 2, 63, 64, 65, 1023, 4096, 65_535, 65_536, MAX_SIGNING_INPUT - 1, MAX_SIGNING_INPUT];
         for (let i = 0; i < 20; i++) sizes.push(Math.floor(Math.random() * MAX_SIGNING_INPUT));
         for (const size of sizes) {
@@ -158,12 +160,12 @@ Deno.test("signing inputs from 0 bytes up to the 1 MiB cap sign; one byte more i
 Deno.test("the signer owns its input: changing the caller's buffer mid-signature changes nothing", async () => {
   const openssl = openSslBackend();
   const jwk = await privateJwk("RS256");
-  const signer = await openssl.importKey(jwk, "RS256");
+  const signer = await openssl.importKey(keyParts(jwk), "RS256");
   const data = crypto.getRandomValues(new Uint8Array(1000));
   const original = data.slice();
   const pending = signer.sign(data);
   data.fill(0);
-  const expected = await (await webcrypto.importKey(jwk, "RS256")).sign(original);
+  const expected = await (await webcrypto.importKey(keyParts(jwk), "RS256")).sign(original);
   assert.ok(equalBytes(await pending, expected));
   signer.close?.();
   openssl.close();
@@ -172,7 +174,7 @@ Deno.test("the signer owns its input: changing the caller's buffer mid-signature
 Deno.test("a closed signer refuses to sign, and frees its key after the signatures in flight", async () => {
   const openssl = openSslBackend();
   const jwk = await privateJwk("ES256");
-  const signer = await openssl.importKey(jwk, "ES256");
+  const signer = await openssl.importKey(keyParts(jwk), "ES256");
   const data = new TextEncoder().encode("in flight");
   const inFlight = Array.from({ length: 8 }, () => signer.sign(data));
   signer.close?.();
@@ -190,28 +192,54 @@ Deno.test("OpenSSL refuses keys it should not hold", async (t) => {
   const openssl = openSslBackend();
   await t.step("a key of another type than the algorithm needs", async () => {
     await assert.rejects(
-      openssl.importKey(await privateJwk("ES256"), "RS256"),
+      openssl.importKey(keyParts(await privateJwk("ES256")), "RS256"),
       (e: AppError) => e.code === "invalid_key",
     );
     await assert.rejects(
-      openssl.importKey(await privateJwk("RS256"), "EdDSA"),
+      openssl.importKey(keyParts(await privateJwk("RS256")), "EdDSA"),
       (e: AppError) => e.code === "invalid_key",
     );
   });
-  await t.step("a public key", async () => {
-    await assert.rejects(
-      openssl.importKey(publicOf(await privateJwk("ES256")), "ES256"),
-      (e: AppError) => e.code === "invalid_key",
+  await t.step("the caller's DER is read, not zeroed or kept (a fallback backend imports it next)", async () => {
+    const key = keyParts(await privateJwk("RS256", 1024));
+    const before = key.pkcs8.slice();
+    await assert.rejects(openssl.importKey(key, "RS256"), /2048–4096 bits/);
+    assert.deepEqual(key.pkcs8, before);
+    const accepted = keyParts(await privateJwk("ES256"));
+    const copy = accepted.pkcs8.slice();
+    const signer = await openssl.importKey(accepted, "ES256");
+    assert.deepEqual(accepted.pkcs8, copy);
+    accepted.pkcs8.fill(0);
+    assert.equal(
+      (await signer.sign(new Uint8Array([1]))).byteLength,
+      64,
+      "the key lives in libcrypto, not in that buffer",
     );
+    signer.close?.();
+  });
+  await t.step("DER that is not a whole key", async () => {
+    const key = keyParts(await privateJwk("ES256"));
+    for (const pkcs8 of [new Uint8Array(0), key.pkcs8.slice(0, 40), new Uint8Array(138)]) {
+      await assert.rejects(
+        openssl.importKey({ publicJwk: key.publicJwk, pkcs8 }, "ES256"),
+        (e: AppError) => e.code === "invalid_key" && e.message === "OpenSSL could not read the key",
+      );
+    }
   });
   await t.step("a key whose private part does not match its public part fails the self-test", async () => {
     const a = await privateJwk("ES256");
     const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
     const other = await crypto.subtle.exportKey("jwk", (pair as CryptoKeyPair).privateKey);
-    await assert.rejects(openssl.importKey({ ...a, d: other.d! }, "ES256"), (e: AppError) => e.code === "invalid_key");
+    await assert.rejects(
+      openssl.importKey(keyParts({ ...a, d: other.d! }), "ES256"),
+      (e: AppError) => e.code === "invalid_key",
+    );
   });
   await t.step("RSA keys outside 2048–4096 bits", async () => {
-    await assert.rejects(openssl.importKey(await privateJwk("RS256", 1024), "RS256"), /2048–4096 bits, not 1024/);
+    await assert.rejects(
+      openssl.importKey(keyParts(await privateJwk("RS256", 1024)), "RS256"),
+      /2048–4096 bits, not 1024/,
+    );
   });
   assert.equal(openssl.liveKeys, 0, "nothing is left allocated by a refused key");
   openssl.close();

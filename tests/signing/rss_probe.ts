@@ -5,7 +5,7 @@
  */
 import { openSslBackend } from "../../lib/signing/openssl.ts";
 import type { Alg } from "../../lib/core/key_material.ts";
-import { privateJwk } from "./support.ts";
+import { keyParts, privateJwk } from "./support.ts";
 
 const [alg = "ES256", warmup = "20000", count = "100000", keys = "0"] = Deno.args;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -13,7 +13,7 @@ const rss = () => (gc(), Deno.memoryUsage().rss);
 const heap = () => (gc(), Deno.memoryUsage().heapUsed);
 const backend = openSslBackend();
 const jwk = await privateJwk(alg as Alg);
-const signer = await backend.importKey(jwk, alg as Alg);
+const signer = await backend.importKey(keyParts(jwk), alg as Alg);
 const data = new TextEncoder().encode("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9");
 async function sign(n: number): Promise<void> {
   let left = n;
@@ -22,11 +22,11 @@ async function sign(n: number): Promise<void> {
   }));
 }
 await sign(Number(warmup));
-for (let i = 0; i < 20; i++) await backend.importKey(jwk, alg as Alg).then((s) => s.close?.());
+for (let i = 0; i < 20; i++) await backend.importKey(keyParts(jwk), alg as Alg).then((s) => s.close?.());
 const heapBefore = heap();
 const before = rss();
 await sign(Number(count));
-for (let i = 0; i < Number(keys); i++) (await backend.importKey(jwk, alg as Alg)).close?.();
+for (let i = 0; i < Number(keys); i++) (await backend.importKey(keyParts(jwk), alg as Alg)).close?.();
 const after = rss();
 const heapAfter = heap();
 signer.close?.();

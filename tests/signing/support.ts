@@ -7,6 +7,7 @@
 import { constants, createPublicKey, type JsonWebKeyInput, verify } from "node:crypto";
 import type { JWK } from "jose";
 import type { Alg } from "../../lib/core/key_material.ts";
+import { type PrivateKeyParts, privateKeyParts } from "../../lib/core/private_key.ts";
 
 const GENERATE: Record<Alg, RsaHashedKeyGenParams | EcKeyGenParams | Algorithm> = {
   RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
@@ -30,6 +31,11 @@ export function privateJwk(alg: Alg, bits = 2048): Promise<JWK> {
     keys.set(id, key);
   }
   return key;
+}
+
+/** A private JWK already in memory as a backend takes it: PKCS#8 DER (fresh each call) and its public half. */
+export function keyParts(jwk: object): PrivateKeyParts {
+  return privateKeyParts(new TextEncoder().encode(JSON.stringify(jwk)));
 }
 
 /** The public members of `jwk`. */
