@@ -20,13 +20,20 @@ export function toUserRecord(row: Row): UserRecord {
   });
 }
 
-/** The user with exactly this name, else the one whose name has the same comparison key. */
+/**
+ * The user with exactly this name, else the one whose name has the same comparison key: one
+ * statement (a login's only read), the exact match ranked first.
+ */
 export function* findUser(username: string): Program<UserRecord | null> {
-  const [exact] = yield q("SELECT id, username, email, password_hash FROM users WHERE username = ?", username);
-  if (exact !== undefined) return toUserRecord(exact);
   const [row] = yield q(
-    `SELECT u.id, u.username, u.email, u.password_hash FROM jwks_user_names n JOIN users u ON u.id = n.user_id
-      WHERE n.kind = 'username' AND n.name_key = ?`,
+    `SELECT id, username, email, password_hash FROM (
+       SELECT id, username, email, password_hash, 0 AS rank FROM users WHERE username = ?
+       UNION ALL
+       SELECT u.id, u.username, u.email, u.password_hash, 1 AS rank
+         FROM jwks_user_names n JOIN users u ON u.id = n.user_id
+        WHERE n.kind = 'username' AND n.name_key = ?
+     ) AS found ORDER BY rank LIMIT 1`,
+    username,
     canonicalName(username),
   );
   return row === undefined ? null : toUserRecord(row);
