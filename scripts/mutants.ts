@@ -618,4 +618,11 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     description: "the password grant backs off per username only, so anyone can lock a user out of /token",
     tests: ["tests/routes/token_test.ts"],
   },
+  {
+    id: "cli-dash-kid-is-an-option",
+    file: "lib/cli/parse.ts",
+    find: 'THUMBPRINT.test(arg) && arg.startsWith("-")',
+    replace: "false",
+    description: "a kid led by '-' (1 in 64) is read as an unknown option: keys revoke fails on it",
+  },
 ]);

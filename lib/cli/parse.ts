@@ -136,6 +136,10 @@ export function helpFor(table: readonly CommandSpec[], name: string): string {
   return serve === undefined ? overview(table) : `${overview(table)}\n\n${commandHelp(serve)}`;
 }
 
+/** The shape of a kid (base64url SHA-256 thumbprint), and the stand-in a dash-led one gets while options are parsed. */
+const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
+const KID_MARK = "\u0000kid:";
+
 /** Parses argv against `table`. Throws `AppError("usage")` with one line saying what is wrong. */
 export function parseCommand(table: readonly CommandSpec[], argv: readonly string[]): Command {
   const first = argv[0];
@@ -164,10 +168,17 @@ export function parseCommand(table: readonly CommandSpec[], argv: readonly strin
     }
   }
   const options = optionsOf(spec);
+  // A kid is an RFC 7638 thumbprint: 43 base64url characters, 1 in 64 of them led by "-". Such
+  // an argument is never one of our options, so it is a value, as pasted from the JWKS.
+  const kids: string[] = [];
+  const args = rest.map((arg) =>
+    THUMBPRINT.test(arg) && arg.startsWith("-") ? `${KID_MARK}${kids.push(arg) - 1}` : arg
+  );
+  const unmark = (value: string) => value.startsWith(KID_MARK) ? kids[Number(value.slice(KID_MARK.length))]! : value;
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...rest],
+      args,
       options: { ...argsConfig(options), help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
@@ -189,7 +200,17 @@ export function parseCommand(table: readonly CommandSpec[], argv: readonly strin
     }
     throw new AppError("usage", `${message.split(". ")[0]} (see "jwks-server ${spec.name} --help")`);
   }
-  const { help, ...flags } = parsed.values;
+  parsed.positionals = parsed.positionals.map(unmark);
+  const values: Record<string, string | boolean | string[] | undefined> = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    // Repeatable options are strings (`--seed-user`, `--scope`): a boolean is never repeated.
+    values[name] = typeof value === "string"
+      ? unmark(value)
+      : Array.isArray(value)
+      ? value.map((item) => unmark(String(item)))
+      : value;
+  }
+  const { help, ...flags } = values;
   const positionals = spec.positionals ?? [];
   if (help === true) return { name: spec.name, args: parsed.positionals, flags, help: true };
   if (parsed.positionals.length > positionals.length) {

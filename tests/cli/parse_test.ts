@@ -65,6 +65,21 @@ Deno.test("a typo'd option or command gets a suggestion", () => {
   assert.throws(() => parseCommand(["rotat"]), /Unknown command "rotat"; run/, "no suggestion when nothing is near");
 });
 
+Deno.test("a kid that starts with '-' (1 in 64 thumbprints) is read as a value, as pasted from the JWKS", () => {
+  const kid = "-NkN4sD4Q8uJkqiaaK5s6iOI7GxllX-mrW8Mq872-Xo";
+  assert.equal(kid.length, 43);
+  assert.deepEqual(parseCommand(["keys", "revoke", kid]).args, [kid]);
+  assert.deepEqual(parseCommand(["keys", "revoke", "--", kid]).args, [kid], "'--' still works");
+  const signed = parseCommand(["sign", "--kid", kid, "--key", "k.pem"]);
+  assert.equal(signed.flags.kid, kid, "and as an option's value");
+  assert.throws(() => parseCommand(["keys", "revoke", `${kid}x`]), /Unexpected argument|Unknown option/);
+  assert.throws(
+    () => parseCommand(["keys", "revoke", `-${"a".repeat(41)}`]),
+    /goes after "--"/,
+    "anything not kid-shaped is still an option",
+  );
+});
+
 Deno.test("an argument that starts with '-' (a kid or client id) is taken after '--', and the error says so", () => {
   const parsed = parseCommand(["keys", "revoke", "--", "-M3kid"]);
   assert.deepEqual([parsed.name, parsed.args], ["keys revoke", ["-M3kid"]]);
