@@ -1,8 +1,9 @@
 /**
  * The signing contract between the token code and the libraries that hold private keys: a
  * `Signer` signs JWS signing input with one key it never reveals, a `SigningBackend` turns a
- * private key (PKCS#8 DER read from its seal, with its public JWK) into one. Also the bound on what may be signed, and the routing of algorithms to
- * backends with a fallback per key. Pure: the backends themselves live in `lib/signing/`.
+ * private key (PKCS#8 DER read from its seal, with its public JWK) into one. Also the bound on
+ * what may be signed, and the routing of algorithms to backends with a fallback per key. Pure:
+ * the backends themselves live in `lib/signing/`.
  * @module
  */
 import type { Alg } from "./key_material.ts";

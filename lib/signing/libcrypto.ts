@@ -1,7 +1,8 @@
 /**
  * Finds and opens the system's OpenSSL 3 `libcrypto` through `Deno.dlopen`: the symbol table
  * the OpenSSL backend uses (signing is the only non-blocking call, so it runs on the runtime's
- * blocking threads, off the JS thread; an inline twin serves a process with one core) and the version check. Knows nothing of keys or JWS.
+ * blocking threads, off the JS thread; an inline twin serves a process with one core) and the
+ * version check. Knows nothing of keys or JWS.
  * @module
  */
 

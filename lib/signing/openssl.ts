@@ -1,10 +1,11 @@
 /**
  * The OpenSSL signing backend: private keys live only in libcrypto's memory (an `EVP_PKEY` per
- * key, read from the PKCS#8 DER the key ring unsealed, which it zeroes right after) and every signature is one
- * `EVP_DigestSign` on a copy of a per-key context: non-blocking, so signing runs off the JS
- * thread and spreads over the cores, or inline on the JS thread when the process has one core
- * (the hand-off to another thread then only adds two context switches per signature). RS256, PS256 (MGF1 SHA-256, salt 32), ES256 (DER turned
- * into JOSE r‖s) and EdDSA. Each key is proven by a sign-then-verify before it is used.
+ * key, read from the PKCS#8 DER the key ring unsealed, which it zeroes right after) and every
+ * signature is one `EVP_DigestSign` on a copy of a per-key context: non-blocking, so signing
+ * runs off the JS thread and spreads over the cores, or inline on the JS thread when the
+ * process has one core (the hand-off to another thread then only adds two context switches per
+ * signature). RS256, PS256 (MGF1 SHA-256, salt 32), ES256 (DER turned into JOSE r‖s) and
+ * EdDSA. Each key is proven by a sign-then-verify before it is used.
  * @module
  */
 import { AppError } from "../core/errors.ts";
