@@ -1,17 +1,18 @@
 /**
  * Run by `memory_test.ts` in its own process: signs through OpenSSL in rounds and prints the
- * resident set size after each, as JSON lines. Arguments: ALG WARMUP COUNT KEYS.
+ * resident set size after each, as JSON lines. Arguments: ALG WARMUP COUNT KEYS CALLS, where
+ * CALLS is `threads` (non-blocking, the default) or `inline`.
  * @module
  */
 import { openSslBackend } from "../../lib/signing/openssl.ts";
 import type { Alg } from "../../lib/core/key_material.ts";
 import { keyParts, privateJwk } from "./support.ts";
 
-const [alg = "ES256", warmup = "20000", count = "100000", keys = "0"] = Deno.args;
+const [alg = "ES256", warmup = "20000", count = "100000", keys = "0", calls = "threads"] = Deno.args;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const rss = () => (gc(), Deno.memoryUsage().rss);
 const heap = () => (gc(), Deno.memoryUsage().heapUsed);
-const backend = openSslBackend();
+const backend = openSslBackend(undefined, { inline: calls === "inline" });
 const jwk = await privateJwk(alg as Alg);
 const signer = await backend.importKey(keyParts(jwk), alg as Alg);
 const data = new TextEncoder().encode("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9");
