@@ -625,4 +625,11 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     replace: "false",
     description: "a kid led by '-' (1 in 64) is read as an unknown option: keys revoke fails on it",
   },
+  {
+    id: "jwk-bytes-keeps-der-sign-byte",
+    file: "lib/core/jwk_bytes.ts",
+    find: "while (start < item.end - 1 && der[start] === 0) start++;",
+    replace: "",
+    description: "a generated RSA key is sealed with the DER sign byte in its members (not Base64urlUInt)",
+  },
 ]);

@@ -5,9 +5,11 @@
  * nothing of schedules or storage.
  * @module
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { calculateJwkThumbprint, importJWK, type JWK } from "jose";
 import { AppError } from "./errors.ts";
+import { privateJwkBytes } from "./jwk_bytes.ts";
 import { checkPrivateJwk, selfTest, SUBTLE_SIGN } from "./key_checks.ts";
+import { privateKeyParts } from "./private_key.ts";
 
 /** Signing algorithms jwks-server can issue with. */
 export type Alg = "RS256" | "PS256" | "ES256" | "EdDSA";
@@ -114,10 +116,40 @@ async function signWith(key: CryptoKey, alg: Alg, data: Uint8Array): Promise<Uin
   return new Uint8Array(await crypto.subtle.sign(SUBTLE_SIGN[alg]!, key, data as Uint8Array<ArrayBuffer>));
 }
 
-/** Generates a new key pair for `alg` (RSA keys are 2048 bits). */
+/** WebCrypto's key generation parameters of each algorithm: RSA 2048 bits, exponent 65537. */
+const GENERATE: Readonly<Record<Alg, RsaHashedKeyGenParams | EcKeyGenParams | Algorithm>> = Object.freeze({
+  RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+  PS256: { name: "RSA-PSS", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+  ES256: { name: "ECDSA", namedCurve: "P-256" },
+  EdDSA: { name: "Ed25519" },
+});
+
+/**
+ * Generates a new key pair for `alg` (RSA keys are 2048 bits). The private key leaves WebCrypto
+ * as PKCS#8 DER and is written into the sealed JWK bytes from there (`jwk_bytes.ts`): no
+ * private member becomes a string. Self-tested, and the bytes are read back to the same DER.
+ */
 export async function generateKeyMaterial(alg: Alg): Promise<KeyMaterial> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true });
-  return await materialFromJwk(await exportJWK(privateKey), alg);
+  const pair = await crypto.subtle.generateKey(GENERATE[alg], true, ["sign", "verify"]) as CryptoKeyPair;
+  const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  let privateBytes: Uint8Array | null = null;
+  try {
+    const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey) as JWK;
+    const kid = await calculateJwkThumbprint(jwk, "sha256");
+    const pub = publicJwk(jwk, kid, alg);
+    await selfTest((data) => signWith(pair.privateKey, alg, data), pub, alg);
+    privateBytes = privateJwkBytes(der, pub);
+    const readBack = privateKeyParts(privateBytes).pkcs8;
+    const same = readBack.length === der.length && readBack.every((byte, i) => byte === der[i]);
+    readBack.fill(0);
+    if (!same) throw new AppError("internal", "A generated key did not read back to the same PKCS#8 key");
+    const material = Object.freeze({ alg, kid, publicJwk: pub, privateBytes });
+    privateBytes = null;
+    return material;
+  } finally {
+    der.fill(0);
+    privateBytes?.fill(0);
+  }
 }
 
 /** Imports a private JWK as a non-extractable signing key; `invalid_key` when it does not import. */
