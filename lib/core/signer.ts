@@ -120,17 +120,17 @@ export function cryptoKeySigner(key: CryptoKey, alg: Alg): Signer {
   };
 }
 
-/**
- * Imports a private key's PKCS#8 DER as a non-extractable WebCrypto key: the key ring's default
- * importer. `invalid_key` when it does not import or is not the key `alg` needs.
- */
-export async function importWebCryptoSigner(key: PrivateKeyParts, alg: Alg): Promise<Signer> {
-  let cryptoKey;
+/** `pkcs8` imported as a non-extractable WebCrypto key that signs `alg`; `invalid_key` when it does not import. */
+export async function importPkcs8(pkcs8: Uint8Array<ArrayBuffer>, alg: Alg): Promise<CryptoKey> {
   try {
-    cryptoKey = await crypto.subtle.importKey("pkcs8", key.pkcs8, SUBTLE_PARAMS[alg]!.import, false, ["sign"]);
+    return await crypto.subtle.importKey("pkcs8", pkcs8, SUBTLE_PARAMS[alg]!.import, false, ["sign"]);
   } catch (error) {
     const why = error instanceof Error ? error.message.slice(0, 120) : "unknown error";
     throw new AppError("invalid_key", `The key does not import for ${alg}: ${why}`);
   }
-  return cryptoKeySigner(cryptoKey, alg);
+}
+
+/** Imports a private key's PKCS#8 DER as a non-extractable WebCrypto signer: the key ring's default importer. */
+export async function importWebCryptoSigner(key: PrivateKeyParts, alg: Alg): Promise<Signer> {
+  return cryptoKeySigner(await importPkcs8(key.pkcs8, alg), alg);
 }

@@ -7,13 +7,12 @@
  * @module
  */
 import { AppError } from "../core/errors.ts";
-import { SUBTLE_PARAMS } from "../core/key_checks.ts";
 import { type KeyRecord, keyState } from "../core/key_lifecycle.ts";
 import type { Alg, PublicJwk } from "../core/key_material.ts";
 import type { KeyView, SigningKey } from "../core/key_ring.ts";
-import { privateKeyParts } from "../core/private_key.ts";
+import { type PrivateKeyParts, privateKeyParts } from "../core/private_key.ts";
 import type { Sealer } from "../core/seal.ts";
-import type { Signer } from "../core/signer.ts";
+import { importPkcs8, type Signer } from "../core/signer.ts";
 
 /** A key of the server that can sign. */
 export interface ProbeSigner {
@@ -64,18 +63,16 @@ function switchedAlg(alg: Alg): Alg | null {
 /** Unseals `record` into non-extractable WebCrypto keys for its algorithm and for each of `also`. */
 async function unseal(record: KeyRecord, sealer: Sealer, also: readonly Alg[] = []): Promise<CryptoKey[]> {
   const plaintext = sealer.open(record.id, record.blob);
-  let pkcs8: Uint8Array<ArrayBuffer> | null = null;
+  let key: PrivateKeyParts;
   try {
-    pkcs8 = privateKeyParts(plaintext).pkcs8;
-    const der = pkcs8;
-    return await Promise.all(
-      [record.alg, ...also].map((alg) =>
-        crypto.subtle.importKey("pkcs8", der, SUBTLE_PARAMS[alg]!.import, false, ["sign"])
-      ),
-    );
+    key = privateKeyParts(plaintext);
   } finally {
     plaintext.fill(0);
-    pkcs8?.fill(0);
+  }
+  try {
+    return await Promise.all([record.alg, ...also].map((alg) => importPkcs8(key.pkcs8, alg)));
+  } finally {
+    key.pkcs8.fill(0);
   }
 }
 
