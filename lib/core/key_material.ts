@@ -5,6 +5,7 @@
  * nothing of schedules or storage.
  * @module
  */
+import { timingSafeEqual } from "node:crypto";
 import { calculateJwkThumbprint, importJWK, type JWK } from "jose";
 import { AppError } from "./errors.ts";
 import { privateJwkBytes } from "./jwk_bytes.ts";
@@ -117,7 +118,7 @@ async function signWith(key: CryptoKey, alg: Alg, data: Uint8Array): Promise<Uin
 }
 
 /** WebCrypto's key generation parameters of each algorithm: RSA 2048 bits, exponent 65537. */
-const GENERATE: Readonly<Record<Alg, RsaHashedKeyGenParams | EcKeyGenParams | Algorithm>> = Object.freeze({
+export const KEY_GENERATION: Readonly<Record<Alg, RsaHashedKeyGenParams | EcKeyGenParams | Algorithm>> = Object.freeze({
   RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
   PS256: { name: "RSA-PSS", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
   ES256: { name: "ECDSA", namedCurve: "P-256" },
@@ -130,7 +131,7 @@ const GENERATE: Readonly<Record<Alg, RsaHashedKeyGenParams | EcKeyGenParams | Al
  * private member becomes a string. Self-tested, and the bytes are read back to the same DER.
  */
 export async function generateKeyMaterial(alg: Alg): Promise<KeyMaterial> {
-  const pair = await crypto.subtle.generateKey(GENERATE[alg], true, ["sign", "verify"]) as CryptoKeyPair;
+  const pair = await crypto.subtle.generateKey(KEY_GENERATION[alg], true, ["sign", "verify"]) as CryptoKeyPair;
   const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
   let privateBytes: Uint8Array | null = null;
   try {
@@ -140,7 +141,7 @@ export async function generateKeyMaterial(alg: Alg): Promise<KeyMaterial> {
     await selfTest((data) => signWith(pair.privateKey, alg, data), pub, alg);
     privateBytes = privateJwkBytes(der, pub);
     const readBack = privateKeyParts(privateBytes).pkcs8;
-    const same = readBack.length === der.length && readBack.every((byte, i) => byte === der[i]);
+    const same = readBack.byteLength === der.byteLength && timingSafeEqual(readBack, der);
     readBack.fill(0);
     if (!same) throw new AppError("internal", "A generated key did not read back to the same PKCS#8 key");
     const material = Object.freeze({ alg, kid, publicJwk: pub, privateBytes });

@@ -2,20 +2,18 @@ import assert from "node:assert/strict";
 import type { JWK } from "jose";
 import { hasCode } from "../../lib/core/errors.ts";
 import { privateJwkBytes } from "../../lib/core/jwk_bytes.ts";
-import { type Alg, generateKeyMaterial, publicJwk } from "../../lib/core/key_material.ts";
+import { type Alg, generateKeyMaterial, KEY_GENERATION, publicJwk } from "../../lib/core/key_material.ts";
+import { selfTest } from "../../lib/core/key_checks.ts";
 import { privateKeyParts } from "../../lib/core/private_key.ts";
+import { importWebCryptoSigner } from "../../lib/core/signer.ts";
 
-const PARAMS: Record<Alg, RsaHashedKeyGenParams | EcKeyGenParams | Algorithm> = {
-  RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
-  PS256: { name: "RSA-PSS", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
-  ES256: { name: "ECDSA", namedCurve: "P-256" },
-  EdDSA: { name: "Ed25519" },
-};
 const PRIVATE = ["d", "p", "q", "dp", "dq", "qi"];
 
 /** A WebCrypto key pair's PKCS#8 DER, its public JWK as we publish it, and WebCrypto's own private JWK. */
 async function webCryptoKey(alg: Alg, bits = 2048) {
-  const params = "modulusLength" in PARAMS[alg] ? { ...PARAMS[alg], modulusLength: bits } : PARAMS[alg];
+  const params = "modulusLength" in KEY_GENERATION[alg]
+    ? { ...KEY_GENERATION[alg], modulusLength: bits }
+    : KEY_GENERATION[alg];
   const pair = await crypto.subtle.generateKey(params, true, ["sign", "verify"]) as CryptoKeyPair;
   const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
   const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey) as JWK;
@@ -85,8 +83,8 @@ Deno.test("generated keys are sealed from DER: the plaintext is the private JWK,
         assert.equal(atob(jwk.n.replaceAll("-", "+").replaceAll("_", "/")).length, 256, "RSA 2048");
       }
       const { pkcs8 } = privateKeyParts(material.privateBytes);
-      const key = await crypto.subtle.importKey("pkcs8", pkcs8, PARAMS[alg] as RsaHashedImportParams, false, ["sign"]);
-      assert.equal(key.type, "private");
+      const signer = await importWebCryptoSigner({ publicJwk: material.publicJwk, pkcs8 }, alg);
+      await selfTest((data) => signer.sign(data), material.publicJwk, alg);
     });
   }
 });

@@ -6,15 +6,8 @@
  */
 import { constants, createPublicKey, type JsonWebKeyInput, verify } from "node:crypto";
 import type { JWK } from "jose";
-import type { Alg } from "../../lib/core/key_material.ts";
+import { type Alg, KEY_GENERATION } from "../../lib/core/key_material.ts";
 import { type PrivateKeyParts, privateKeyParts } from "../../lib/core/private_key.ts";
-
-const GENERATE: Record<Alg, RsaHashedKeyGenParams | EcKeyGenParams | Algorithm> = {
-  RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
-  PS256: { name: "RSA-PSS", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
-  ES256: { name: "ECDSA", namedCurve: "P-256" },
-  EdDSA: { name: "Ed25519" },
-};
 
 const keys = new Map<string, Promise<JWK>>();
 
@@ -23,7 +16,9 @@ export function privateJwk(alg: Alg, bits = 2048): Promise<JWK> {
   const id = `${alg}/${bits}`;
   let key = keys.get(id);
   if (key === undefined) {
-    const params = alg === "RS256" || alg === "PS256" ? { ...GENERATE[alg], modulusLength: bits } : GENERATE[alg];
+    const params = alg === "RS256" || alg === "PS256"
+      ? { ...KEY_GENERATION[alg], modulusLength: bits }
+      : KEY_GENERATION[alg];
     key = (async () => {
       const pair = await crypto.subtle.generateKey(params, true, ["sign", "verify"]) as CryptoKeyPair;
       return await crypto.subtle.exportKey("jwk", pair.privateKey) as JWK;
