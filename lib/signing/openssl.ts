@@ -32,8 +32,8 @@ const KEY_TYPE: Readonly<Record<Alg, { kty: string; crv?: string; id: number }>>
   EdDSA: { kty: "OKP", crv: "Ed25519", id: EVP_PKEY_ED25519 },
 });
 
-function rejected(message: string, cause?: unknown): AppError {
-  return new AppError("invalid_key", message, cause === undefined ? {} : { cause });
+function rejected(message: string): AppError {
+  return new AppError("invalid_key", message);
 }
 
 /** Reads PKCS#8 DER (the caller's: not kept, not zeroed here) into an `EVP_PKEY`. */
