@@ -4,6 +4,7 @@ import type { Alg } from "../../lib/core/key_material.ts";
 import { MAX_SIGNING_INPUT, type Signer } from "../../lib/core/signer.ts";
 import { openSslBackend } from "../../lib/signing/openssl.ts";
 import { webCryptoBackend } from "../../lib/signing/webcrypto.ts";
+import { skipUnlessInstalled } from "../support/helpers.ts";
 import {
   hasNode,
   keyParts,
@@ -93,7 +94,7 @@ Deno.test({
   ignore: navigator.hardwareConcurrency < 2,
   fn: async () => {
     const one = await inlineUnder("0");
-    if (one === null) return console.warn("taskset is not installed: skipped");
+    if (skipUnlessInstalled(one === null ? "taskset is not installed" : null) !== null) return;
     assert.equal(one, true);
     assert.equal(await inlineUnder("0,1"), false);
   },
