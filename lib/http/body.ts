@@ -37,50 +37,47 @@ function timedOut(ms: number): AppError {
   });
 }
 
-/** `reader.read()`, or a rejection with `request_timeout` once `signal` aborts. */
-function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  time: { readonly signal: AbortSignal; readonly ms: number },
-): Promise<ReadableStreamReadResult<Uint8Array>> {
-  if (time.signal.aborted) return Promise.reject(timedOut(time.ms));
-  const { promise, reject } = Promise.withResolvers<never>();
-  const onAbort = () => reject(timedOut(time.ms));
-  time.signal.addEventListener("abort", onAbort, { once: true });
-  return Promise.race([reader.read(), promise]).finally(() => time.signal.removeEventListener("abort", onAbort));
-}
-
 /**
  * Reads the body up to `limit` bytes; throws `payload_too_large` beyond it, `request_timeout`
  * when it does not arrive in the time the listener allows, and `bad_request` when it breaks off.
+ * Reading stops once the bytes a `Content-Length` announced are in.
  */
 export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  if (request.body === null) return new Uint8Array(0);
+  const expected = declared === null ? null : Number(declared);
+  if (expected !== null && expected > limit) throw tooLarge(limit);
+  if (expected === 0 || request.body === null) return new Uint8Array(0);
+  const time = bodyTimes.get(request);
+  if (time?.signal.aborted) throw timedOut(time.ms);
+  const reader = request.body.getReader();
+  // One listener for the whole body: at the deadline the reader is cancelled, which ends a
+  // pending read as if the body were done, and the loop then says why.
+  const onAbort = () => void reader.cancel().catch(() => {});
+  time?.signal.addEventListener("abort", onAbort, { once: true });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const time = bodyTimes.get(request);
-  const reader = request.body.getReader();
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = time === undefined ? await reader.read() : await readWithin(reader, time);
-    } catch (error) {
-      if (error instanceof AppError) {
-        await reader.cancel().catch(() => {});
-        throw error;
+  try {
+    while (size !== expected) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        if (time?.signal.aborted) throw timedOut(time.ms);
+        // The client closed or broke the connection mid-body: its fault, not ours.
+        throw new AppError("bad_request", "Request body ended before it was complete");
       }
-      // The client closed or broke the connection mid-body: its fault, not ours.
-      throw new AppError("bad_request", "Request body ended before it was complete");
+      if (time?.signal.aborted) throw timedOut(time.ms);
+      const { done, value } = chunk;
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge(limit);
+      }
+      chunks.push(value);
     }
-    const { done, value } = chunk;
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
+  } finally {
+    time?.signal.removeEventListener("abort", onAbort);
   }
   if (chunks.length === 1) return chunks[0]!;
   const body = new Uint8Array(size);
