@@ -4,7 +4,7 @@ import { AppError } from "../../lib/core/errors.ts";
 import { createSealer, secretCheck } from "../../lib/core/seal.ts";
 import { SqlStore, toKeyRecord } from "../../lib/store/sql_store.ts";
 import { toUserRecord } from "../../lib/store/sql_users.ts";
-import { recordLogins } from "../../lib/store/sql_upkeep.ts";
+import { LOGIN_INSERT_ROWS, recordLogins } from "../../lib/store/sql_upkeep.ts";
 import { type Program, type RunOptions, runProgram, type SqlDriver, type Statement } from "../../lib/store/sql.ts";
 import { openSqliteStore, SQLITE_DIALECT } from "../../lib/store/sqlite.ts";
 import { insert, inspectSqliteFile } from "../support/store_contract.ts";
@@ -94,11 +94,38 @@ Deno.test("recordLogins() writes every row, then each user's last login once, in
     ]),
     (statement) => (sent.push(statement), []),
   );
-  assert.deepEqual(sent.filter((s) => s.sql.startsWith("INSERT")).map((s) => s.params[0]), ["a", "b", "c", "d"]);
+  const inserts = sent.filter((s) => s.sql.startsWith("INSERT"));
+  assert.equal(inserts.length, 1, "four rows are one statement");
+  assert.deepEqual(inserts[0]!.params, [
+    "a",
+    "2026-01-01 00:00:02",
+    9,
+    "b",
+    "2026-01-01 00:00:05",
+    3,
+    "c",
+    "2026-01-01 00:00:01",
+    9,
+    "d",
+    "2026-01-01 00:00:03",
+    null,
+  ]);
   assert.deepEqual(sent.filter((s) => s.sql.startsWith("UPDATE")).map((s) => s.params), [
     ["2026-01-01 00:00:05", 3, "2026-01-01 00:00:05"],
     ["2026-01-01 00:00:02", 9, "2026-01-01 00:00:02"],
   ]);
+});
+
+Deno.test("a login batch is written in statements of the fixed sizes, largest first", () => {
+  assert.deepEqual(LOGIN_INSERT_ROWS, [64, 16, 4, 1]);
+  for (const [size, rows] of [[150, [64, 64, 16, 4, 1, 1]], [3, [1, 1, 1]], [64, [64]], [0, []]] as const) {
+    const sent: Statement[] = [];
+    const events = Array.from({ length: size }, (_, i) => ({ userId: null, ip: `ip${i}`, at: i * 1000 }));
+    runProgram(recordLogins(events), (statement) => (sent.push(statement), []));
+    assert.deepEqual(sent.map((s) => s.params.length / 3), rows, `${size} logins`);
+    assert.deepEqual(sent.flatMap((s) => s.params.filter((_, i) => i % 3 === 0)), events.map((e) => e.ip));
+    assert.ok(sent.every((s) => s.sql.split("(?, ?, ?)").length - 1 === s.params.length / 3));
+  }
 });
 
 Deno.test("last_login never moves back when an older batch commits after a newer one", async () => {

@@ -215,6 +215,32 @@ export function storeContract(name: string, factory: StoreFactory, options: { ig
     assert.equal((await inspect.userTimes("bob")).lastLogin, "2026-01-03 00:00:00");
   });
 
+  test("a batch of any size is written whole, in order, across its multi-row statements", async (store, inspect) => {
+    const alice = await store.createUser({ username: "alice", email: null, passwordHash: "h" }, 0);
+    const bob = await store.createUser({ username: "bob", email: null, passwordHash: "h" }, 0);
+    // 64 + 64 + 16 + 4 + 1 + 1 + (the next batch) 3 × 1: every statement size, several times.
+    const start = Date.UTC(2026, 0, 2);
+    const events = Array.from({ length: 150 }, (_, i) => ({
+      userId: i % 3 === 0 ? alice.id : i % 3 === 1 ? bob.id : null,
+      ip: `10.0.${i >> 8}.${i & 255}`,
+      // Three logins per second and a few out of order: last_login is the latest, not the last.
+      at: start + Math.floor(i / 3) * 1000 + (i % 3) * 100 - (i === 148 ? 60_000 : 0),
+    }));
+    await store.recordLogins(events);
+    await store.recordLogins(events.slice(0, 3));
+    if (inspect === undefined) return;
+    const rows = await inspect.authLogs();
+    const expected = [...events, ...events.slice(0, 3)].map((event) => ({
+      ip: event.ip,
+      at: new Date(event.at).toISOString().slice(0, 19).replace("T", " "),
+      userId: event.userId,
+    }));
+    assert.equal(rows.length, 153);
+    assert.deepEqual(rows, expected);
+    assert.equal((await inspect.userTimes("alice")).lastLogin, expected[147]!.at);
+    assert.equal((await inspect.userTimes("bob")).lastLogin, expected[145]!.at, "148 went back a minute");
+  });
+
   test("a login for a user that does not exist fails the whole batch", async (store, inspect) => {
     await assert.rejects(store.recordLogins([
       { userId: null, ip: "10.0.0.1", at: 0 },
