@@ -26,25 +26,38 @@ export interface LineSink {
 }
 
 /**
- * Buffers lines and writes them in batches, so logging stays off the hot path. Lines are
- * appended to one string and written every 16 KiB (or 50 ms): small batches keep the line
- * strings young, so they die in the scavenger instead of being promoted and copied.
+ * Buffers lines and writes them in batches, so logging stays off the hot path. Each line is
+ * encoded into one reused byte buffer as it comes (no batch string to join and encode later)
+ * and the buffer is written once it holds more than 16 KiB, or every 50 ms. A line too long for
+ * the buffer is written on its own, after what was pending.
  */
 export function stdoutSink(stream: SyncWriter, options: { maxBytes?: number; intervalMs?: number } = {}): LineSink {
   const maxBytes = options.maxBytes ?? 16 * 1024;
-  let pending = "";
+  // Room past the threshold, so the line that crosses it still fits.
+  const buffer = new Uint8Array(maxBytes + Math.max(maxBytes, 4096));
+  let filled = 0;
   const flush = () => {
-    if (pending === "") return;
-    const text = pending;
-    pending = "";
-    writeAll(stream, text);
+    let offset = 0;
+    while (offset < filled) offset += stream.writeSync(buffer.subarray(offset, filled));
+    filled = 0;
+  };
+  /** Encodes `line` and a newline after what is pending; false (nothing kept) when it does not fit. */
+  const append = (line: string): boolean => {
+    const { read, written } = encoder.encodeInto(line, buffer.subarray(filled, buffer.length - 1));
+    if (read < line.length) return false;
+    buffer[filled + written] = 0x0a;
+    filled += written + 1;
+    return true;
   };
   const timer = setInterval(flush, options.intervalMs ?? 50);
   Deno.unrefTimer(timer);
   return {
     write(line) {
-      pending += line + "\n";
-      if (pending.length > maxBytes) flush();
+      if (!append(line)) {
+        flush();
+        if (!append(line)) return writeAll(stream, line + "\n");
+      }
+      if (filled > maxBytes) flush();
     },
     flush,
   };

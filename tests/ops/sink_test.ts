@@ -57,3 +57,16 @@ Deno.test("stdoutSink() writes pending lines on its timer", async () => {
   }
   assert.equal(out.text(), "later\n");
 });
+
+Deno.test("stdoutSink() keeps lines whole and in order across batches, multi-byte text and overlong lines", () => {
+  const out = stream(7);
+  const sink = stdoutSink(out, { maxBytes: 16, intervalMs: 60_000 });
+  const lines = ["ünïcødé ✓", "x".repeat(15), "😀".repeat(9), "y".repeat(5000), "", "tail"];
+  for (const line of lines) sink.write(line);
+  sink.flush();
+  assert.equal(out.text(), lines.map((line) => line + "\n").join(""));
+  const big = stream();
+  const wide = stdoutSink(big, { intervalMs: 60_000 });
+  wide.write("a".repeat(100_000));
+  assert.equal(big.text(), "a".repeat(100_000) + "\n", "a line longer than the buffer is written at once");
+});
