@@ -59,6 +59,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === null || proto === Object.prototype;
 }
 
+/** Encoded protected headers by alg, kid and typ: the same few strings for every token a key signs. */
+const headers = new Map<string, string>();
+/** Bounds {@linkcode headers}: keys rotate, and a caller's `typ` is not ours to count. */
+const MAX_HEADERS = 64;
+
+function encodedHeader(alg: string, kid: string, typ: string): string {
+  const name = JSON.stringify([alg, kid, typ]);
+  let encoded = headers.get(name);
+  if (encoded === undefined) {
+    if (headers.size >= MAX_HEADERS) headers.clear();
+    encoded = base64url(encoder.encode(JSON.stringify({ alg, kid, typ })));
+    headers.set(name, encoded);
+  }
+  return encoded;
+}
+
 /**
  * Builds and signs a compact JWS (RFC 7515 §7.1) of the JSON `claims`. The rules jose applied
  * hold: the claims are a plain object the caller never sees changed; `iss`, `sub` and `jti` are
@@ -82,9 +98,7 @@ async function compactJws(
       throw new TypeError(`"${claim}" claim must be a finite number`);
     }
   }
-  const protectedHeader = base64url(
-    encoder.encode(JSON.stringify({ alg: header.alg, kid: header.kid, typ: header.typ ?? "JWT" })),
-  );
+  const protectedHeader = encodedHeader(header.alg, header.kid, header.typ ?? "JWT");
   const payload = base64url(encoder.encode(JSON.stringify(claims)));
   const input = `${protectedHeader}.${payload}`;
   const data = encoder.encode(input);

@@ -62,6 +62,20 @@ Deno.test("issueToken() signs the contract's header and claims", async () => {
   });
 });
 
+Deno.test("each token carries the header of its own key and typ, however many have signed before", async () => {
+  const keys = await Promise.all([signer(NOW + 5000), signer(NOW + 5000)]);
+  // More kid × typ pairs than the encoded headers kept, twice over: every header is still its own.
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 70; i++) {
+      const { key, verifyKey } = keys[i % 2]!;
+      const typ = i % 7 === 0 ? "JWT" : `t${i}+jwt`;
+      const issued = await issueToken(view(key, null), "alice", { issuer: "i", ttl: 60, now: NOW, typ });
+      assert.deepEqual(decodeProtectedHeader(issued.token), { alg: "ES256", kid: key.kid, typ });
+      await jwtVerify(issued.token, verifyKey, { currentDate: new Date(NOW * 1000), typ });
+    }
+  }
+});
+
 Deno.test("a token never outlives its key", async () => {
   const { key } = await signer(NOW + 60);
   const issued = await issueToken(view(key, null), "alice", { issuer: "i", ttl: 900, now: NOW });
