@@ -406,7 +406,7 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
   {
     id: "body-length-trusted-late",
     file: body,
-    find: "  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);\n",
+    find: "  if (expected !== null && expected > limit) throw tooLarge(limit);\n",
     replace: "",
     description: "an announced oversized body is read before it is refused",
   },
@@ -631,5 +631,27 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     find: "while (start < item.end - 1 && der[start] === 0) start++;",
     replace: "",
     description: "a generated RSA key is sealed with the DER sign byte in its members (not Base64urlUInt)",
+  },
+  {
+    id: "body-timeout-reads-as-done",
+    file: body,
+    find: "      if (time?.signal.aborted) throw timedOut(time.ms);\n      const { done, value } = chunk;",
+    replace: "      const { done, value } = chunk;",
+    description: "a body cut at its deadline reads as complete: the handler gets half a body instead of a 408",
+  },
+  {
+    id: "sink-splits-batch-line",
+    file: "lib/ops/sink.ts",
+    find: "    if (read < line.length) return false;\n",
+    replace: "",
+    description: "a log line that does not fit the rest of the batch buffer is written cut short",
+  },
+  {
+    id: "login-batch-drops-remainder",
+    file: "lib/store/sql_upkeep.ts",
+    find: "export const LOGIN_INSERT_ROWS: readonly number[] = Object.freeze([64, 16, 4, 1]);",
+    replace: "export const LOGIN_INSERT_ROWS: readonly number[] = Object.freeze([64, 16, 4]);",
+    description: "the last 1-3 logins of a batch are never written to auth_logs",
+    tests: ["tests/store/ports_test.ts"],
   },
 ]);
