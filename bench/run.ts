@@ -3,8 +3,10 @@
  * the real program against references started in the same run with the same pinning: (a) a bare
  * `Deno.serve` returning a fixed JSON body the size of our JWKS, (b) a bare Node.js `http` +
  * `crypto.sign` signer (KeyObject) per algorithm, and (c) node-oidc-provider's client_credentials
- * grant (installed with `npm ci` in bench/peers/), for `POST /auth` and `POST /token`. Also the password-hashing concurrency (1 and
- * 2) under a login flood. Prints req/s, p50, p99 and each ratio ours/reference, memory
+ * grant (installed with `npm ci` in bench/peers/), for `POST /auth` and `POST /token`. Ceiling
+ * rows, for context and without targets: (d) a bare `Deno.serve` signing with our backend
+ * against (b) (the runtime's own gap to Node), and (b) against (c) (the most a ratio to (c) can
+ * be). Also the password-hashing concurrency (1 and 2) under a login flood. Prints req/s, p50, p99 and each ratio ours/reference, memory
  * (VmRSS/VmHWM) and start-up times, and which targets pass. Loopback only; every run is bounded.
  *
  *     deno task bench [--seconds 3] [--rounds 5] [--no-micro] [--no-http] [--only jwks,rs256,peer,es256-eddsa,hashing,startup]
@@ -36,6 +38,7 @@ const CONFIG = `${ROOT}deno.json`;
 const MAIN = `${ROOT}main.ts`;
 const REF_STATIC = `${ROOT}bench/ref_static.ts`;
 const REF_NODE = `${ROOT}bench/ref_node_sign.mjs`;
+const REF_DENO = `${ROOT}bench/ref_deno_sign.ts`;
 const PEERS = `${ROOT}bench/peers/`;
 /** Basic credentials of the peer's one client (bench only). */
 const PEER_AUTH = `Basic ${btoa("bench:bench-secret")}`;
@@ -122,8 +125,8 @@ function baseEnv(): Record<string, string> {
 interface Pair {
   scenario: string;
   reference: string;
-  /** ours/reference req/s must reach this. */
-  atLeast: number;
+  /** ours/reference req/s must reach this; null for a ceiling row, measured for context only. */
+  atLeast: number | null;
   /** Our p99 must stay at or below this, ms. */
   p99AtMost?: number;
   measured: { ours: Summary; reference: Summary } | { skipped: string };
@@ -194,9 +197,9 @@ class Bench {
     return decoder.decode(stdout);
   }
 
-  async reference(name: string, script: string, args: string[]): Promise<Proc> {
+  async reference(name: string, script: string, args: string[], flags: string[] = []): Promise<Proc> {
     const proc = await spawnLogged(
-      [Deno.execPath(), "run", "--no-config", "--allow-net", "--allow-read", script, ...args],
+      [Deno.execPath(), "run", "--no-config", "--allow-net", "--allow-read", ...flags, script, ...args],
       { pin: this.pin.server, cwd: this.dir, env: baseEnv(), logFile: `${this.dir}/${name}.log` },
     );
     this.procs.add(proc);
@@ -307,6 +310,31 @@ async function startPeer(bench: Bench): Promise<Proc | string> {
   }
 }
 
+/**
+ * Reference (d), a bare `Deno.serve` signing with our backend, against the running reference
+ * (b) of the same algorithm: how close this runtime itself comes to Node, for context.
+ */
+async function ceilingOfDeno(
+  bench: Bench,
+  alg: "RS256" | "ES256" | "EdDSA",
+  nodeRef: Proc,
+  post: { method: "POST"; body: string; contentType: string },
+): Promise<Pair> {
+  const ref = await bench.reference(`reference-d-${alg}`, REF_DENO, [alg], ["--allow-ffi", "--allow-sys"]);
+  say(`reference (d) bare Deno.serve + our signing backend ${alg} vs reference (b): the runtime's own ceiling`);
+  const pair: Pair = {
+    scenario: `(d) bare Deno.serve + our signing backend ${alg}, ${AUTH_CONNECTIONS} conns`,
+    reference: `(b) bare Node http + crypto.sign ${alg}`,
+    atLeast: null,
+    measured: await bench.pair(
+      { url: `${ref.url}/`, connections: AUTH_CONNECTIONS, serverPid: ref.pid, ...post },
+      { url: `${nodeRef.url}/`, connections: AUTH_CONNECTIONS, serverPid: nodeRef.pid, ...post },
+    ),
+  };
+  await bench.stop(`reference-d-${alg}`, ref);
+  return pair;
+}
+
 /** The scenarios `--only` can name, in the order they run. */
 const SCENARIOS = ["jwks", "rs256", "peer", "es256-eddsa", "hashing", "startup"] as const;
 
@@ -392,6 +420,7 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
         ),
       });
     }
+    results.pairs.push(await ceilingOfDeno(bench, "RS256", refRs, post));
     await bench.stop("reference-b-rs256", refRs);
   }
   if (want("peer")) {
@@ -415,7 +444,28 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
         ),
       });
     }
-    if (typeof peer !== "string") await bench.stop("peer-c", peer);
+    if (typeof peer !== "string") {
+      // What a ≥ 2 × (c) target asks of any server: the bare Node signer against the same peer.
+      const refRs = await bench.node("reference-b-rs256-vs-c", REF_NODE, ["RS256"]);
+      say("reference (b) Node http + crypto.sign RS256 vs peer (c): the ceiling of a ratio to (c)");
+      results.pairs.push({
+        scenario: `(b) bare Node http + crypto.sign RS256, ${AUTH_CONNECTIONS} conns`,
+        reference: "(c) node-oidc-provider client_credentials (RS256 JWT)",
+        atLeast: null,
+        measured: await bench.pair(
+          { url: `${refRs.url}/`, connections: AUTH_CONNECTIONS, serverPid: refRs.pid, ...post },
+          {
+            url: `${peer.url}/token`,
+            connections: AUTH_CONNECTIONS,
+            serverPid: peer.pid,
+            ...tokenPost,
+            authorization: PEER_AUTH,
+          },
+        ),
+      });
+      await bench.stop("reference-b-rs256-vs-c", refRs);
+      await bench.stop("peer-c", peer);
+    }
   }
   await bench.stop("open-rs256", open);
 
@@ -442,8 +492,9 @@ async function runHttp(bench: Bench, results: Results): Promise<void> {
           { url: `${ref.url}/`, connections: AUTH_CONNECTIONS, serverPid: ref.pid, ...post },
         ),
       });
-      await bench.stop(`reference-b-${alg}`, ref);
       await bench.stop(`open-${alg}`, server);
+      results.pairs.push(await ceilingOfDeno(bench, alg, ref, post));
+      await bench.stop(`reference-b-${alg}`, ref);
     }
   }
 
@@ -588,7 +639,7 @@ function render(results: Results): { text: string; misses: string[] } {
   const { pairs, hashing, memory, startup } = results;
   for (const pair of pairs) {
     const bound = pair.p99AtMost === undefined ? "" : `, p99 ≤ ${pair.p99AtMost} ms`;
-    const target = `≥ ${pair.atLeast.toFixed(2)}${bound}`;
+    const target = pair.atLeast === null ? "(ceiling, no target)" : `≥ ${pair.atLeast.toFixed(2)}${bound}`;
     const name = `${pair.scenario.split(",")[0]} ${target} × ${pair.reference.split(" ")[0]}`;
     if ("skipped" in pair.measured) {
       lines.push(
@@ -598,6 +649,10 @@ function render(results: Results): { text: string; misses: string[] } {
     }
     const { ours, reference } = pair.measured;
     const r = ratios(ours, reference);
+    if (pair.atLeast === null) {
+      row(pair.scenario, ours, pair.reference, reference, r, target, "context");
+      continue;
+    }
     const pass = r[0] >= pair.atLeast && ours.p99 <= (pair.p99AtMost ?? Infinity) && ours.errors === 0;
     row(pair.scenario, ours, pair.reference, reference, r, target, check(name, pass));
   }
