@@ -6,8 +6,9 @@
  * grant (installed with `npm ci` in bench/peers/), for `POST /auth` and `POST /token`. Ceiling
  * rows, for context and without targets: (d) a bare `Deno.serve` signing with our backend
  * against (b) (the runtime's own gap to Node), and (b) against (c) (the most a ratio to (c) can
- * be). Also the password-hashing concurrency (1 and 2) under a login flood. Prints req/s, p50, p99 and each ratio ours/reference, memory
- * (VmRSS/VmHWM) and start-up times, and which targets pass. Loopback only; every run is bounded.
+ * be). Also the password-hashing concurrency (1 and 2) under a login flood. Prints req/s, p50,
+ * p99 and each ratio ours/reference, memory (VmRSS/VmHWM) and start-up times, and which targets
+ * pass. Loopback only; every run is bounded.
  *
  *     deno task bench [--seconds 3] [--rounds 5] [--no-micro] [--no-http] [--only jwks,rs256,peer,es256-eddsa,hashing,startup]
  *                     [--json FILE] [--strict]
