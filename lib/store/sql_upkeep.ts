@@ -130,8 +130,8 @@ export function* resealKeys(reseal: Reseal, note: KeyChangeNote): Program<number
 
 /**
  * Rows per `INSERT` of a login batch, largest first: a batch is written as statements of these
- * sizes, so one statement carries many rows (a statement per row cost ~3 µs of each login,
- * bench/) and only these few SQL texts are ever prepared.
+ * sizes, so one statement carries many rows (a statement per row cost ~3 µs of each login in a
+ * CPU profile, docs/performance.md) and only these few SQL texts are ever prepared.
  */
 export const LOGIN_INSERT_ROWS: readonly number[] = Object.freeze([64, 16, 4, 1]);
 
