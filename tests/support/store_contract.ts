@@ -223,7 +223,7 @@ export function storeContract(name: string, factory: StoreFactory, options: { ig
     const events = Array.from({ length: 150 }, (_, i) => ({
       userId: i % 3 === 0 ? alice.id : i % 3 === 1 ? bob.id : null,
       ip: `10.0.${i >> 8}.${i & 255}`,
-      // Three logins per second and a few out of order: last_login is the latest, not the last.
+      // Three logins per second and one a minute early: last_login is the latest, not the last.
       at: start + Math.floor(i / 3) * 1000 + (i % 3) * 100 - (i === 148 ? 60_000 : 0),
     }));
     await store.recordLogins(events);
