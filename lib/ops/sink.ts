@@ -12,11 +12,15 @@ export interface SyncWriter {
 
 const encoder = new TextEncoder();
 
-/** Writes all of `text` to `stream`, however many calls that takes. */
-export function writeAll(stream: SyncWriter, text: string): void {
-  const bytes = encoder.encode(text);
+/** Writes all of `bytes` to `stream`, however many calls that takes. */
+function writeBytes(stream: SyncWriter, bytes: Uint8Array): void {
   let offset = 0;
   while (offset < bytes.length) offset += stream.writeSync(bytes.subarray(offset));
+}
+
+/** Writes all of `text` to `stream`, however many calls that takes. */
+export function writeAll(stream: SyncWriter, text: string): void {
+  writeBytes(stream, encoder.encode(text));
 }
 
 /** A buffered line sink. */
@@ -37,8 +41,7 @@ export function stdoutSink(stream: SyncWriter, options: { maxBytes?: number; int
   const buffer = new Uint8Array(maxBytes + Math.max(maxBytes, 4096));
   let filled = 0;
   const flush = () => {
-    let offset = 0;
-    while (offset < filled) offset += stream.writeSync(buffer.subarray(offset, filled));
+    writeBytes(stream, buffer.subarray(0, filled));
     filled = 0;
   };
   /** Encodes `line` and a newline after what is pending; false (nothing kept) when it does not fit. */
