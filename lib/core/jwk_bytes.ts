@@ -6,13 +6,14 @@
  * @module
  */
 import { AppError } from "./errors.ts";
+import { BASE64URL_ALPHABET } from "./private_key.ts";
 
 /** A public JWK as published (`key_material.ts`'s `PublicJwk`): string members, `kty` first. */
 type PublicMembers = { readonly kty: string; readonly [member: string]: string };
 
 /** The private members of each key type, in the order they are written (RFC 7518 §6). */
 const RSA_PRIVATE = ["d", "p", "q", "dp", "dq", "qi"] as const;
-const BASE64URL = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+const BASE64URL = new TextEncoder().encode(BASE64URL_ALPHABET);
 const INTEGER = 0x02, OCTET_STRING = 0x04, SEQUENCE = 0x30;
 
 function malformed(what: string): never {

@@ -26,8 +26,9 @@ const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a, MINUS = 0x2d, 
 const ESCAPES = new Set([...'"\\/bfnrt'].map((c) => c.charCodeAt(0)));
 const HEX = new Set([..."0123456789abcdefABCDEF"].map((c) => c.charCodeAt(0)));
 const LITERALS = ["true", "false", "null"].map((word) => new TextEncoder().encode(word));
+export const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"; // RFC 4648 §5
 const BASE64URL = new Int8Array(256).fill(-1);
-for (const [index, char] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"].entries()) {
+for (const [index, char] of [...BASE64URL_ALPHABET].entries()) {
   BASE64URL[char.charCodeAt(0)] = index;
 }
 const utf8 = new TextDecoder("utf-8", { fatal: true });
