@@ -654,4 +654,20 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     description: "the last 1-3 logins of a batch are never written to auth_logs",
     tests: ["tests/store/ports_test.ts"],
   },
+  {
+    id: "read-batch-never-batches",
+    file: "lib/store/read_batch.ts",
+    find: "    else if (this.#waiting.length === 1) this.#defer(() => this.flush());",
+    replace: "    else if (this.#waiting.length === 1) this.flush();",
+    description: "batched reads run as they are asked, so a turn's reads never share one read lock",
+    tests: ["tests/store/read_batch_test.ts"],
+  },
+  {
+    id: "read-batch-one-failure-fails-all",
+    file: "lib/store/read_batch.ts",
+    find: "          reject(error);\n        }\n      }",
+    replace: "          for (const other of batch) other.reject(error);\n          return;\n        }\n      }",
+    description: "one failing lookup fails every other request's lookup of the same turn",
+    tests: ["tests/store/read_batch_test.ts"],
+  },
 ]);

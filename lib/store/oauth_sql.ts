@@ -107,10 +107,13 @@ export function sqlOAuthStore(run: RunSql): OAuthStore {
       })());
     },
     findClient(id) {
-      return run((function* (): Program<ClientRecord | null> {
-        const [row] = yield q(`SELECT ${CLIENT_COLUMNS} FROM jwks_oauth_clients WHERE id = ?`, id);
-        return row === undefined ? null : toClientRecord(row);
-      })());
+      return run(
+        (function* (): Program<ClientRecord | null> {
+          const [row] = yield q(`SELECT ${CLIENT_COLUMNS} FROM jwks_oauth_clients WHERE id = ?`, id);
+          return row === undefined ? null : toClientRecord(row);
+        })(),
+        { batched: true },
+      );
     },
     listClients() {
       return run((function* (): Program<ClientRecord[]> {

@@ -103,6 +103,13 @@ export interface RunOptions {
    * waiting for the disk: for write-behind rows such as `auth_logs`.
    */
   readonly relaxed?: boolean;
+  /**
+   * A read-only program that may wait for the end of the event loop's turn and share one read
+   * transaction with the other batched reads of that turn (SQLite: `read_batch.ts`). It still
+   * runs after it was asked for, so it sees every commit made before. Ignored with `atomic`
+   * or `lock`, and by backends that have nothing to save by it.
+   */
+  readonly batched?: boolean;
 }
 
 /** The port a SQL backend implements: runs programs on its connection(s). */

@@ -217,7 +217,8 @@ export class SqlStore implements Store {
   }
 
   findUser(username: string): Promise<UserRecord | null> {
-    return this.#run(findUser(username));
+    // One lookup per request in flight (open mode asks for every username): batched.
+    return this.#run(findUser(username), { batched: true });
   }
 
   recordLogins(events: readonly LoginEvent[]): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * The SQLite backend over `node:sqlite`, the embedded default: its dialect, its driver (one
- * connection, WAL, a busy timeout, BEGIN IMMEDIATE around every multi-statement change), the
+ * connection, WAL, a busy timeout, BEGIN IMMEDIATE around every multi-statement change, the
+ * per-request lookups of one event-loop turn in one read transaction: `read_batch.ts`), the
  * file checks before the first write, and its registry entry. Programs run synchronously, so
  * no other request's statement can land inside a transaction. Schema and statements are
  * shared (`schema.ts`, `sql_store.ts`); the contract is in `docs/storage.md`.
@@ -24,6 +25,7 @@ import {
   type SqlDriver,
   type Statement,
 } from "./sql.ts";
+import { batchReadsOn, type ReadBatch } from "./read_batch.ts";
 import { SqlStore } from "./sql_store.ts";
 import { describeSqliteError, isBusyError } from "./sqlite_errors.ts";
 import {
@@ -170,16 +172,21 @@ class SqliteDriver implements SqlDriver {
     }
     return statement.all(...params as Parameters<StatementSync["all"]>);
   };
+  #reads: ReadBatch;
 
   constructor(db: DatabaseSync, path: string, file: FileIdentity | null) {
     this.#db = db;
     this.#path = path;
     this.#file = file;
     this.description = `sqlite:${path}`;
+    this.#reads = batchReadsOn(db, this.#exec);
   }
 
   /** Runs `program` to its end before returning: nothing else can run inside its transaction. */
   run<T>(program: Program<T>, options: RunOptions = {}): Promise<T> {
+    if (options.batched && !options.atomic && options.lock === undefined && !this.#closed) {
+      return this.#reads.read(program);
+    }
     try {
       return Promise.resolve(this.#runNow(program, options));
     } catch (error) {
@@ -240,6 +247,8 @@ class SqliteDriver implements SqlDriver {
 
   close(): Promise<void> {
     if (!this.#closed) {
+      // Reads already asked for are answered, not failed: they were asked while the store was open.
+      this.#reads.flush();
       this.#closed = true;
       this.#statements.clear();
       // A clean stop leaves the whole database in the file, even while another process keeps

@@ -134,7 +134,32 @@ Deno.test("a closed store answers unavailable", async () => {
   await store.close();
   await store.close();
   await assert.rejects(store.ping(), (error: AppError) => error.code === "unavailable");
+  await assert.rejects(store.findUser("alice"), (error: AppError) => error.code === "unavailable");
 });
+
+fileTest(
+  "lookups of one turn share a read, see another process's commit made before they were asked, and survive close",
+  async (path) => {
+    const store = openSqliteStore(path, { secret });
+    const other = openSqliteStore(path, { secret });
+    try {
+      const before = store.findUser("bob");
+      await other.createUser({ username: "bob", email: null, passwordHash: "h" }, 0);
+      const clients = [store.oauth.findClient("none"), store.oauth.findClient("none")];
+      const asked = [store.findUser("bob"), store.findUser("BOB"), store.findUser("carol")];
+      // Asked before the other process committed, but run at the end of the turn, after it.
+      assert.equal((await before)?.username, "bob");
+      assert.deepEqual((await Promise.all(asked)).map((user) => user?.username ?? null), ["bob", "bob", null]);
+      assert.deepEqual(await Promise.all(clients), [null, null]);
+      const pending = store.findUser("bob");
+      await store.close();
+      assert.equal((await pending)?.username, "bob", "a lookup asked before close is answered");
+    } finally {
+      await store.close();
+      await other.close();
+    }
+  },
+);
 
 Deno.test("isBusyError() tells a lock held too long from every other failure", () => {
   assert.equal(isBusyError(describeSqliteError(new Error("database is locked"), "x.db")), true);
