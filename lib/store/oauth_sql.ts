@@ -156,18 +156,22 @@ export function sqlOAuthStore(run: RunSql): OAuthStore {
       );
     },
     findRefreshToken(hash, now) {
-      return run((function* (): Program<ActiveRefreshToken | null> {
-        const [row] = yield q(
-          `SELECT grant_id, created_at, expires_at FROM jwks_oauth_refresh_tokens
+      return run(
+        (function* (): Program<ActiveRefreshToken | null> {
+          const [row] = yield q(
+            `SELECT grant_id, created_at, expires_at FROM jwks_oauth_refresh_tokens
             WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
-          hash,
-          now,
-        );
-        if (row === undefined) return null;
-        const grant = yield* findGrant(String(row.grant_id));
-        if (grant === null || grant.revokedAt !== null) return null;
-        return { grant, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
-      })());
+            hash,
+            now,
+          );
+          if (row === undefined) return null;
+          const grant = yield* findGrant(String(row.grant_id));
+          if (grant === null || grant.revokedAt !== null) return null;
+          return { grant, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
+          // Batched: its two reads share one snapshot as well.
+        })(),
+        { batched: true },
+      );
     },
     revokeGrant(id, now) {
       return run(revokeGrant(id, now), { atomic: true });
@@ -182,10 +186,13 @@ export function sqlOAuthStore(run: RunSql): OAuthStore {
       })());
     },
     isAccessTokenRevoked(jti) {
-      return run((function* (): Program<boolean> {
-        const [row] = yield q("SELECT 1 AS hit FROM jwks_oauth_revoked WHERE jti = ?", jti);
-        return row !== undefined;
-      })());
+      return run(
+        (function* (): Program<boolean> {
+          const [row] = yield q("SELECT 1 AS hit FROM jwks_oauth_revoked WHERE jti = ?", jti);
+          return row !== undefined;
+        })(),
+        { batched: true },
+      );
     },
     createCode(code: AuthorizationCodeRecord) {
       return run(createCode(code));
