@@ -156,6 +156,7 @@ export function sqlOAuthStore(run: RunSql): OAuthStore {
       );
     },
     findRefreshToken(hash, now) {
+      // Batched, which also puts its two reads in one snapshot.
       return run(
         (function* (): Program<ActiveRefreshToken | null> {
           const [row] = yield q(
@@ -168,7 +169,6 @@ export function sqlOAuthStore(run: RunSql): OAuthStore {
           const grant = yield* findGrant(String(row.grant_id));
           if (grant === null || grant.revokedAt !== null) return null;
           return { grant, createdAt: Number(row.created_at), expiresAt: Number(row.expires_at) };
-          // Batched: its two reads share one snapshot as well.
         })(),
         { batched: true },
       );
