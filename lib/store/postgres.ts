@@ -16,6 +16,7 @@ import { AppError } from "../core/errors.ts";
 import type { Store, StoreBackend } from "./ports.ts";
 import { openDatabase } from "./schema.ts";
 import {
+  databaseClosed,
   type Dialect,
   type Program,
   q,
@@ -236,7 +237,7 @@ class PostgresDriver implements SqlDriver {
   }
 
   run<T>(program: Program<T>, options: RunOptions = {}): Promise<T> {
-    if (this.#closed !== null) return Promise.reject(new AppError("unavailable", "Database is closed"));
+    if (this.#closed !== null) return Promise.reject(databaseClosed());
     // Statements on their own may use any pooled connection. `relaxed` changes nothing here:
     // concurrent commits share their WAL flush.
     if (!options.atomic && options.lock === undefined) return runProgramAsync(program, execOn(this.#pool));

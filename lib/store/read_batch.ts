@@ -8,8 +8,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import { AppError } from "../core/errors.ts";
-import { type Program, type Row, runProgram, type Statement } from "./sql.ts";
+import { databaseClosed, type Program, type Row, runProgram, type Statement } from "./sql.ts";
 
 /** The most reads that share one transaction; the one that fills a batch runs it at once. */
 export const MAX_BATCHED_READS = 64;
@@ -85,10 +84,11 @@ export class ReadBatch {
         // Without the shared transaction each read takes its own lock, and still answers.
       }
     }
+    const exec = (statement: Statement) => connection.exec(statement);
     try {
       for (const { program, resolve, reject } of batch) {
         try {
-          resolve(runProgram(program, (statement) => connection.exec(statement)));
+          resolve(runProgram(program, exec));
         } catch (error) {
           reject(error);
         }
@@ -120,6 +120,6 @@ export function batchReadsOn(db: DatabaseSync, exec: (statement: Statement) => r
     get open() {
       return db.isOpen;
     },
-    closed: () => new AppError("unavailable", "Database is closed"),
+    closed: databaseClosed,
   });
 }

@@ -6,7 +6,12 @@
  * asynchronously. Runs no SQL itself. The storage contract is in `docs/storage.md`.
  * @module
  */
-import type { AppError } from "../core/errors.ts";
+import { AppError } from "../core/errors.ts";
+
+/** What every driver answers once it is closed: 503 to a request, not a driver's own message. */
+export function databaseClosed(): AppError {
+  return new AppError("unavailable", "Database is closed");
+}
 
 /** A value a statement may bind. */
 export type SqlValue = string | number | bigint | Uint8Array | null;

@@ -16,6 +16,7 @@ import { AppError } from "../core/errors.ts";
 import type { Store, StoreBackend } from "./ports.ts";
 import { inspectDatabase, openDatabase } from "./schema.ts";
 import {
+  databaseClosed,
   type Dialect,
   type Program,
   q,
@@ -195,7 +196,7 @@ class SqliteDriver implements SqlDriver {
   }
 
   #runNow<T>(program: Program<T>, options: RunOptions): T {
-    if (this.#closed) throw new AppError("unavailable", "Database is closed");
+    if (this.#closed) throw databaseClosed();
     if (!options.atomic && options.lock === undefined) return runProgram(program, this.#exec);
     // Login rows arrive write-behind from an in-memory queue, and node:sqlite commits on the
     // request thread: an fsync per batch stalled it ~4 ms (p99 ~19 ms) on a VM disk (bench/).
@@ -241,7 +242,7 @@ class SqliteDriver implements SqlDriver {
 
   /** See {@linkcode copyDatabase}. */
   backup(path: string): Promise<void> {
-    if (this.#closed) return Promise.reject(new AppError("unavailable", "Database is closed"));
+    if (this.#closed) return Promise.reject(databaseClosed());
     return copyDatabase(this.#db, path);
   }
 
