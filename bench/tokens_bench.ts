@@ -1,6 +1,6 @@
 /**
  * Micro benchmarks of token signing: `issueToken()` per algorithm and per signing backend
- * (WebCrypto, OpenSSL through FFI), keys imported once, next to the bare `crypto.subtle.sign`
+ * (WebCrypto, OpenSSL through FFI, node:crypto for EdDSA), keys imported once, next to the bare `crypto.subtle.sign`
  * of a fixed RS256 payload that the Deno reference does per request. The `sign` group is the
  * measurement behind which algorithms OpenSSL signs by default (`OPENSSL_ALGS`); 16 signatures
  * run at once per iteration, as under load, so OpenSSL's calls spread over the cores.
@@ -11,11 +11,12 @@ import { type Alg, ALGS, generateKeyMaterial, importSigningKey } from "../lib/co
 import { issueToken } from "../lib/core/tokens.ts";
 import { privateKeyParts } from "../lib/core/private_key.ts";
 import type { SigningBackend } from "../lib/core/signer.ts";
+import { NODE_CRYPTO_ALGS, nodeCryptoBackend } from "../lib/signing/node_crypto.ts";
 import { openSslBackend } from "../lib/signing/openssl.ts";
 import { webCryptoBackend } from "../lib/signing/webcrypto.ts";
 
 const now = Math.floor(Date.now() / 1000);
-const backends: SigningBackend[] = [webCryptoBackend(), openSslBackend()];
+const backends: SigningBackend[] = [webCryptoBackend(), openSslBackend(), nodeCryptoBackend()];
 
 async function viewFor(alg: Alg, backend: SigningBackend): Promise<KeyView> {
   const material = await generateKeyMaterial(alg);
@@ -52,6 +53,7 @@ Deno.bench("crypto.subtle.sign RS256 of a fixed payload ×16", { group: "RS256",
 });
 for (const alg of ALGS) {
   for (const backend of backends) {
+    if (backend.name === "node:crypto" && !NODE_CRYPTO_ALGS.includes(alg)) continue;
     const view = await viewFor(alg, backend);
     Deno.bench(`issueToken() ${alg} ${backend.name} ×16`, {
       group: alg,

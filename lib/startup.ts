@@ -43,6 +43,7 @@ export function defaultSigning(log: Logger): SigningBackend {
     backend: chosen.backend.name,
     library: chosen.backend.library,
     algs: chosen.algs,
+    routes: chosen.routes,
     calls: chosen.inline ? "inline" : "threads",
     ...(chosen.fallbackReason === null ? {} : { fallback: chosen.fallbackReason }),
   });

@@ -655,6 +655,22 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     tests: ["tests/store/ports_test.ts"],
   },
   {
+    id: "node-crypto-skips-self-test",
+    file: "lib/signing/node_crypto.ts",
+    find: "      await selfTest((data) => signer.sign(data), key.publicJwk, alg);\n",
+    replace: "",
+    description: "node:crypto holds an Ed25519 private key that is not its public key's pair and signs with it",
+    tests: ["tests/signing/node_crypto_test.ts"],
+  },
+  {
+    id: "choose-eddsa-not-node-crypto",
+    file: "lib/signing/choose.ts",
+    find: "export const OPENSSL_ALGS: readonly Alg[] = Object.freeze([\"RS256\", \"PS256\", \"ES256\"]);",
+    replace: "export const OPENSSL_ALGS: readonly Alg[] = Object.freeze([\"RS256\", \"PS256\", \"ES256\", \"EdDSA\"]);",
+    description: "EdDSA signs through OpenSSL by default, not through node:crypto (the faster one)",
+    tests: ["tests/signing/choose_test.ts"],
+  },
+  {
     id: "read-batch-never-batches",
     file: "lib/store/read_batch.ts",
     find: "    else if (this.#waiting.length === 1) this.#defer(() => this.flush());",

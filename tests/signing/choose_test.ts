@@ -12,16 +12,17 @@ import { hasNode, keyParts, nodeVerifies, privateJwk, webCryptoVerifies } from "
 const ROOT = new URL("../../", import.meta.url);
 const data = new TextEncoder().encode("header.payload");
 
-Deno.test("with libcrypto and the FFI permission, OpenSSL signs RS256, PS256 and ES256", async () => {
+Deno.test("with libcrypto and the FFI permission, OpenSSL signs RS256, PS256 and ES256, node:crypto EdDSA", async () => {
   const chosen = chooseSigningBackend();
   assert.equal(chosen.backend.name, "openssl");
   assert.equal(chosen.fallbackReason, null);
   assert.deepEqual(chosen.algs, OPENSSL_ALGS);
+  assert.deepEqual(chosen.routes, { RS256: "openssl", PS256: "openssl", ES256: "openssl", EdDSA: "node:crypto" });
   assert.match(chosen.backend.library, /^OpenSSL 3\./);
   for (const alg of ["RS256", "PS256", "ES256", "EdDSA"] as const satisfies readonly Alg[]) {
     const jwk = await privateJwk(alg);
     const signer = await chosen.backend.importKey(keyParts(jwk), alg);
-    assert.equal(signer.backend, alg === "EdDSA" ? "webcrypto" : "openssl", alg);
+    assert.equal(signer.backend, chosen.routes[alg], alg);
     assert.ok(await webCryptoVerifies(alg, jwk, data, await signer.sign(data)));
     signer.close?.();
   }
@@ -31,6 +32,9 @@ Deno.test("with libcrypto and the FFI permission, OpenSSL signs RS256, PS256 and
 Deno.test("without a usable libcrypto the choice falls back to WebCrypto and says why", async () => {
   const chosen = chooseSigningBackend({ libcryptoPaths: ["/nonexistent/libcrypto.so.3"] });
   assert.equal(chosen.backend.name, "webcrypto");
+  assert.deepEqual(chosen.routes, { RS256: "webcrypto", PS256: "webcrypto", ES256: "webcrypto", EdDSA: "node:crypto" });
+  const ed = await chosen.backend.importKey(keyParts(await privateJwk("EdDSA")), "EdDSA");
+  assert.equal(ed.backend, "node:crypto", "node:crypto needs no FFI");
   assert.match(
     chosen.fallbackReason ?? "",
     /No usable OpenSSL 3 libcrypto found \(tried \/nonexistent\/libcrypto\.so\.3\)/,
@@ -38,14 +42,18 @@ Deno.test("without a usable libcrypto the choice falls back to WebCrypto and say
   const jwk = await privateJwk("RS256");
   const signer = await chosen.backend.importKey(keyParts(jwk), "RS256");
   assert.ok(await webCryptoVerifies("RS256", jwk, data, await signer.sign(data)));
-  assert.equal(chooseSigningBackend({ prefer: "webcrypto" }).backend.name, "webcrypto");
+  const only = chooseSigningBackend({ prefer: "webcrypto" });
+  assert.equal(only.backend.name, "webcrypto");
+  assert.deepEqual(only.routes, { RS256: "webcrypto", PS256: "webcrypto", ES256: "webcrypto", EdDSA: "webcrypto" });
+  const webEd = await only.backend.importKey(keyParts(await privateJwk("EdDSA")), "EdDSA");
+  assert.equal(webEd.backend, "webcrypto");
 });
 
-Deno.test("without the FFI permission the choice falls back to WebCrypto", async () => {
+Deno.test("without the FFI permission the choice falls back to WebCrypto, and node:crypto still signs EdDSA", async () => {
   const script = `
     import { chooseSigningBackend } from ${JSON.stringify(new URL("lib/signing/choose.ts", ROOT).href)};
     const chosen = chooseSigningBackend();
-    console.log(JSON.stringify({ name: chosen.backend.name, reason: chosen.fallbackReason }));
+    console.log(JSON.stringify({ name: chosen.backend.name, reason: chosen.fallbackReason, ed: chosen.routes.EdDSA }));
   `;
   const dir = await Deno.makeTempDir();
   try {
@@ -57,7 +65,11 @@ Deno.test("without the FFI permission the choice falls back to WebCrypto", async
     }).output();
     assert.ok(output.success, new TextDecoder().decode(output.stderr));
     const result = JSON.parse(new TextDecoder().decode(output.stdout));
-    assert.deepEqual(result, { name: "webcrypto", reason: "the FFI permission is not granted (--allow-ffi)" });
+    assert.deepEqual(result, {
+      name: "webcrypto",
+      reason: "the FFI permission is not granted (--allow-ffi)",
+      ed: "node:crypto",
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -108,27 +120,34 @@ Deno.test("routedBackend() sends each algorithm to its backend and falls back pe
   assert.deepEqual(fallbacks, ["ES256"]);
 });
 
-Deno.test("an app built on the chosen backend issues verifiable tokens and shows the backend in /metrics", async () => {
+Deno.test("an app built on the chosen backend issues verifiable tokens and shows the backend in /metrics", async (t) => {
   const chosen = chooseSigningBackend();
-  const app = await createApp(testConfig({ alg: "ES256" }), {
-    clock: testClock(),
-    masterSecret: "test master secret, not for production",
-    hasher: argon2AtMinimumCost,
-    generate: freshKey,
-    signing: chosen.backend,
-  });
-  try {
-    assert.equal(app.keys.view().active?.signer.backend, "openssl");
-    const response = await app.handle(new Request("http://127.0.0.1:8080/auth", { method: "POST" }), from());
-    const { token } = await response.json();
-    const jwk = app.keys.view().jwks.keys.find((key) => key.kid === decodeProtectedHeader(token).kid)!;
-    const key = await importJWK(jwk, "ES256");
-    await jwtVerify(token, key, { currentDate: new Date(testClock()()) });
-    const metrics = await (await app.handle(new Request("http://127.0.0.1:8080/metrics"), from())).text();
-    assert.match(metrics, /^jwks_signing_backend_info\{backend="openssl",library="OpenSSL 3\.[^"]+"\} 1$/m);
-    assert.match(metrics, /^jwks_signing_key_info\{kid="[^"]+",alg="ES256",backend="openssl"\} 1$/m);
-  } finally {
-    await app.close();
-    chosen.backend.close?.();
+  for (const [alg, backend] of [["ES256", "openssl"], ["EdDSA", "node:crypto"]] as const) {
+    await t.step(alg, async () => {
+      const app = await createApp(testConfig({ alg }), {
+        clock: testClock(),
+        masterSecret: "test master secret, not for production",
+        hasher: argon2AtMinimumCost,
+        generate: freshKey,
+        signing: chosen.backend,
+      });
+      try {
+        assert.equal(app.keys.view().active?.signer.backend, backend);
+        const response = await app.handle(new Request("http://127.0.0.1:8080/auth", { method: "POST" }), from());
+        const { token } = await response.json();
+        const jwk = app.keys.view().jwks.keys.find((key) => key.kid === decodeProtectedHeader(token).kid)!;
+        const key = await importJWK(jwk, alg);
+        await jwtVerify(token, key, { currentDate: new Date(testClock()()) });
+        const metrics = await (await app.handle(new Request("http://127.0.0.1:8080/metrics"), from())).text();
+        assert.match(metrics, /^jwks_signing_backend_info\{backend="openssl",library="OpenSSL 3\.[^"]+"\} 1$/m);
+        assert.match(
+          metrics,
+          new RegExp(`^jwks_signing_key_info\\{kid="[^"]+",alg="${alg}",backend="${backend}"\\} 1$`, "m"),
+        );
+      } finally {
+        await app.close();
+      }
+    });
   }
+  chosen.backend.close?.();
 });

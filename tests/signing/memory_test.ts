@@ -3,9 +3,15 @@ import assert from "node:assert/strict";
 const PROBE = new URL("./rss_probe.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
-Deno.test("100,000 OpenSSL signatures leave the resident set where it was, and every key is freed", async (t) => {
-  for (const calls of ["threads", "inline"]) {
-    await t.step(`signing on ${calls === "inline" ? "the JS thread" : "blocking threads"}`, async () => {
+const STEPS = {
+  threads: ["ES256", "OpenSSL on blocking threads"],
+  inline: ["ES256", "OpenSSL on the JS thread"],
+  "node-crypto": ["EdDSA", "node:crypto"],
+} as const;
+
+Deno.test("100,000 signatures leave the resident set where it was, and every key is freed", async (t) => {
+  for (const [calls, [alg, name]] of Object.entries(STEPS)) {
+    await t.step(`${alg} through ${name}`, async () => {
       const output = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -14,7 +20,7 @@ Deno.test("100,000 OpenSSL signatures leave the resident set where it was, and e
           "--v8-flags=--expose-gc",
           "-A",
           PROBE,
-          "ES256",
+          alg,
           "20000",
           "100000",
           "200",
