@@ -665,8 +665,8 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
   {
     id: "choose-eddsa-not-node-crypto",
     file: "lib/signing/choose.ts",
-    find: "export const OPENSSL_ALGS: readonly Alg[] = Object.freeze([\"RS256\", \"PS256\", \"ES256\"]);",
-    replace: "export const OPENSSL_ALGS: readonly Alg[] = Object.freeze([\"RS256\", \"PS256\", \"ES256\", \"EdDSA\"]);",
+    find: 'export const OPENSSL_ALGS: readonly Alg[] = Object.freeze(["RS256", "PS256", "ES256"]);',
+    replace: 'export const OPENSSL_ALGS: readonly Alg[] = Object.freeze(["RS256", "PS256", "ES256", "EdDSA"]);',
     description: "EdDSA signs through OpenSSL by default, not through node:crypto (the faster one)",
     tests: ["tests/signing/choose_test.ts"],
   },
