@@ -5,6 +5,7 @@ import { MAX_SIGNING_INPUT } from "../../lib/core/signer.ts";
 import { NODE_CRYPTO_ALGS, nodeCryptoBackend } from "../../lib/signing/node_crypto.ts";
 import { webCryptoBackend } from "../../lib/signing/webcrypto.ts";
 import {
+  equalBytes,
   hasNode,
   keyParts,
   nodeVerifies,
@@ -16,10 +17,6 @@ import {
 
 const backend = nodeCryptoBackend();
 const webcrypto = webCryptoBackend();
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
-}
 
 Deno.test("the node:crypto backend signs EdDSA only and is named for the runtime", () => {
   assert.deepEqual(NODE_CRYPTO_ALGS, ["EdDSA"]);

@@ -6,6 +6,7 @@ import { openSslBackend } from "../../lib/signing/openssl.ts";
 import { webCryptoBackend } from "../../lib/signing/webcrypto.ts";
 import { skipUnlessInstalled } from "../support/helpers.ts";
 import {
+  equalBytes,
   hasNode,
   keyParts,
   nodeCryptoVerifies,
@@ -29,10 +30,6 @@ async function signAll(signer: Signer, inputs: readonly Uint8Array[], width = 16
     }
   }));
   return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
 }
 
 Deno.test("every RS256 signature from OpenSSL equals WebCrypto's, byte for byte, on blocking threads or inline", async (t) => {

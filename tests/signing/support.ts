@@ -127,3 +127,8 @@ export async function nodeVerifies(
   if (!output.success) throw new Error("the Node.js verifier failed");
   return JSON.parse(new TextDecoder().decode(output.stdout));
 }
+
+/** True when `a` and `b` hold the same bytes. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
+}
