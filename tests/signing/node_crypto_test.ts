@@ -113,7 +113,7 @@ Deno.test("node:crypto refuses keys it should not hold", async (t) => {
   });
 });
 
-Deno.test("the import reads the caller's DER without copying or changing it", async () => {
+Deno.test("the import leaves the caller's DER as it was, and the signer still signs once it is zeroed", async () => {
   const parts = keyParts(await privateJwk("EdDSA"));
   const before = parts.pkcs8.slice();
   const signer = await backend.importKey(parts, "EdDSA");
