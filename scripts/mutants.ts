@@ -41,6 +41,7 @@ const router = "lib/http/router.ts";
 const body = "lib/http/body.ts";
 const middleware = "lib/http/middleware.ts";
 const respond = "lib/http/respond.ts";
+const listener = "lib/http/listener.ts";
 const verify = "lib/cli/verify_remote.ts";
 
 /** Every mutant. */
@@ -409,6 +410,20 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     find: "  if (expected !== null && expected > limit) throw tooLarge(limit);\n",
     replace: "",
     description: "an announced oversized body is read before it is refused",
+  },
+  {
+    id: "listener-cuts-ended-connection",
+    file: listener,
+    find: "        served.ending = true;\n        table.release(served);",
+    replace: "        table.release(served);",
+    description: "the cut scheduled after a refused body aborts a connection that already ended (BadResource)",
+  },
+  {
+    id: "body-announced-unbounded",
+    file: body,
+    find: '    time?.signal.addEventListener("abort", onAbort, { once: true });\n    request.bytes()',
+    replace: "    request.bytes()",
+    description: "a body of announced length that stalls is waited for past the listener's deadline",
   },
   {
     id: "body-double-limit",

@@ -178,6 +178,9 @@ export function listen(options: ListenOptions, handler: ServeHandler): GuardedLi
       const server = serveOn(conn, served.abort.signal, perRequest, internalError, () => {});
       served.server = server;
       const end = server.finished.catch(() => {}).finally(() => {
+        // Over: a cut still scheduled for it (the 100 ms after a refused body) must not abort
+        // it again, which makes the runtime throw BadResource, after shutdown uncaught.
+        served.ending = true;
         table.release(served);
         finished.delete(end);
       });

@@ -92,6 +92,50 @@ Deno.test("readBody() stops waiting for a body once the listener's time for it i
   });
 });
 
+Deno.test("readBody() reads a body of announced length in one piece, bounded in time like any other", async (t) => {
+  await t.step("the announced bytes are the body, whatever chunks they came in", async () => {
+    const request = post(streamed([new Uint8Array([1, 2]), new Uint8Array([3])]), { "content-length": "3" });
+    assert.deepEqual([...await readBody(request)], [1, 2, 3]);
+    assert.equal(request.bodyUsed, true);
+  });
+  await t.step("fewer bytes than announced, or a body that breaks off, is the client's 400", async () => {
+    await assert.rejects(readBody(post("abc", { "content-length": "10" })), (error: unknown) => {
+      assert.equal((error as AppError).message, "Request body ended before it was complete");
+      return code("bad_request")(error);
+    });
+    const broken = post(streamed([new Uint8Array(3)], true), { "content-length": "10" });
+    await assert.rejects(readBody(broken), code("bad_request"));
+  });
+  await t.step("a body that stalls fails with request_timeout when the signal aborts", async () => {
+    const stalled = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode("{")) });
+    const request = post(stalled, { "content-type": "application/json", "content-length": "40" });
+    const time = new AbortController();
+    limitBodyTime(request, time.signal, 2_000);
+    const reading = readBody(request);
+    time.abort();
+    await assert.rejects(reading, (error: unknown) => {
+      assert.equal((error as AppError).message, "Request body did not arrive within 2 s");
+      assert.equal((error as AppError).headers?.connection, "close");
+      return code("request_timeout")(error);
+    });
+  });
+  await t.step("a body that breaks off after the deadline is still the timeout", async () => {
+    let fail: (error: Error) => void = () => {};
+    const request = post(new ReadableStream({ start: (c) => void (fail = (e) => c.error(e)) }), {
+      "content-length": "5",
+    });
+    const time = new AbortController();
+    limitBodyTime(request, time.signal, 1_000);
+    const reading = readBody(request);
+    time.abort();
+    fail(new Error("connection closed"));
+    await assert.rejects(reading, code("request_timeout"));
+  });
+  await t.step("a Content-Length that is not a whole number goes through the stream reader", async () => {
+    assert.deepEqual([...await readBody(post(streamed([new Uint8Array([7])]), { "content-length": "1.5" }))], [7]);
+  });
+});
+
 Deno.test("utf8Text() and readText() refuse bytes that are not UTF-8", async () => {
   assert.equal(utf8Text(new TextEncoder().encode("héllo")), "héllo");
   assert.throws(() => utf8Text(new Uint8Array([0x68, 0xff])), code("bad_request"));

@@ -108,6 +108,29 @@ Deno.test("listen() answers a body that does not arrive in time with 408 and clo
   });
 });
 
+Deno.test("listen() reads a body of announced length that arrives in parts within the time, on a kept connection", async () => {
+  const echo = async (request: Request) => {
+    try {
+      return new Response(new TextDecoder().decode(await readBody(request)));
+    } catch (error) {
+      return errorResponse({ requestId: "r", report: () => {} }, error);
+    }
+  };
+  await withListener(echo, async (port) => {
+    const conn = await connect(port);
+    await conn.write(encoder.encode("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The rest of the body, and the next request on the same connection right behind it.
+    await conn.write(encoder.encode(" world" + "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok"));
+    const seen = await readToEnd(conn);
+    const answers = seen.text.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 2, seen.text);
+    assert.match(answers[0]!, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhello world$/);
+    assert.match(answers[1]!, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok$/);
+    conn.close();
+  });
+});
+
 Deno.test("listen() refuses an oversized body with 413 and closes without reading it, Expect: 100-continue or not", async (t) => {
   await withListener(readingHandler, async (port) => {
     for (const expect of [false, true]) {
