@@ -139,6 +139,16 @@ export async function readText(request: Request, limit = MAX_BODY_BYTES): Promis
   return utf8Text(await readBody(request, limit));
 }
 
+/**
+ * Whether `request` carries a body: by its `Content-Length` when it has one, so that
+ * `request.body`, which would give up the runtime's whole-body hand-over (see `readBody`), is
+ * left alone; by `request.body` for a chunked one.
+ */
+export function hasBody(request: Request): boolean {
+  const declared = request.headers.get("content-length");
+  return declared === null ? request.body !== null : declared !== "0";
+}
+
 /** The media type of a request body, lower case, without parameters ("" when none was sent). */
 export function mediaType(request: Request): string {
   return (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -154,8 +164,7 @@ export function mediaType(request: Request): string {
 export async function readFields(request: Request): Promise<Record<string, unknown>> {
   const type = mediaType(request);
   const known = type === "" || type === JSON_TYPE || type.endsWith("+json") || type === FORM_TYPE;
-  // The announced length first: `request.body` would give up the runtime's whole-body hand-over.
-  if (!known && request.headers.get("content-length") !== "0" && request.body !== null) throw unsupported();
+  if (!known && hasBody(request)) throw unsupported();
   const bytes = await readBody(request);
   if (bytes.byteLength === 0) return {};
   if (!known) throw unsupported();

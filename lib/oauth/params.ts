@@ -6,7 +6,7 @@
  * @module
  */
 import { AppError } from "../core/errors.ts";
-import { mediaType, readBody, utf8Text } from "../http/body.ts";
+import { hasBody, mediaType, readBody, utf8Text } from "../http/body.ts";
 import { OAuthError } from "./errors.ts";
 
 /** The largest OAuth request body, in bytes (mock claims included). */
@@ -59,8 +59,7 @@ export function parseForm(text: string): OAuthForm {
  */
 export async function readForm(request: Request): Promise<OAuthForm> {
   const type = mediaType(request);
-  const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
-  if (hasBody && type !== "application/x-www-form-urlencoded") {
+  if (hasBody(request) && type !== "application/x-www-form-urlencoded") {
     throw new OAuthError("invalid_request", "Send the parameters as application/x-www-form-urlencoded", {
       status: 415,
     });

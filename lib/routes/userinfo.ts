@@ -7,6 +7,7 @@
  * Open CORS: it takes no cookie, only the bearer token.
  * @module
  */
+import { hasBody } from "../http/body.ts";
 import { json } from "../http/respond.ts";
 import type { Handler, Route } from "../http/router.ts";
 import { verifyAccessToken } from "../oauth/access_tokens.ts";
@@ -37,7 +38,7 @@ async function bearerToken(request: Request): Promise<string> {
     if (match === null) throw challenge("invalid_request", "Malformed Authorization header");
     return match[1]!;
   }
-  if (request.method === "POST" && request.body !== null) {
+  if (request.method === "POST" && hasBody(request)) {
     const token = (await readForm(request)).get("access_token");
     if (token !== undefined) return token;
   }

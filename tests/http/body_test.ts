@@ -3,6 +3,7 @@ import { AppError } from "../../lib/core/errors.ts";
 import {
   basicCredentials,
   credentialsOf,
+  hasBody,
   limitBodyTime,
   MAX_BODY_BYTES,
   optionalString,
@@ -134,6 +135,13 @@ Deno.test("readBody() reads a body of announced length in one piece, bounded in 
   await t.step("a Content-Length that is not a whole number goes through the stream reader", async () => {
     assert.deepEqual([...await readBody(post(streamed([new Uint8Array([7])]), { "content-length": "1.5" }))], [7]);
   });
+});
+
+Deno.test("hasBody() goes by Content-Length when there is one, else by the body itself", () => {
+  assert.equal(hasBody(post(null, { "content-length": "3" })), true);
+  assert.equal(hasBody(post("abc", { "content-length": "0" })), false);
+  assert.equal(hasBody(post(streamed([new Uint8Array(1)]))), true, "chunked: no Content-Length");
+  assert.equal(hasBody(new Request("http://x/")), false);
 });
 
 Deno.test("utf8Text() and readText() refuse bytes that are not UTF-8", async () => {
