@@ -47,9 +47,10 @@ function timedOut(ms: number): AppError {
  * A body of announced length in one `request.bytes()`, raced against the listener's deadline.
  * `request.body` is never touched on this path: the runtime then hands over a small body that
  * is already in whole, where the stream reader would wrap it in a `ReadableStream` first
- * (measured: ~3 µs of a ~55 µs `/auth`, see docs/performance.md, run 7). At the deadline it
- * fails with `request_timeout`; the read left pending ends when the listener closes the
- * connection, and its outcome is ignored.
+ * (measured: ~3 µs of a ~55 µs `/auth`, see docs/performance.md, run 7). The HTTP parser frames
+ * the body by that length (a request that also says `Transfer-Encoding` is its 400), so no more
+ * than the limit checked before arrives. At the deadline it fails with `request_timeout`; the
+ * read left pending ends when the listener closes the connection, and its outcome is ignored.
  */
 function readAnnounced(request: Request, expected: number, time: BodyTime | undefined): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {

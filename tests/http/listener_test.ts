@@ -131,6 +131,28 @@ Deno.test("listen() reads a body of announced length that arrives in parts withi
   });
 });
 
+Deno.test("listen(): a Content-Length that a chunked body contradicts is the parser's 400, nothing read past it", async () => {
+  let handled = 0;
+  const counting = (request: Request) => {
+    handled++;
+    return readingHandler(request);
+  };
+  await withListener(counting, async (port) => {
+    const conn = await connect(port);
+    const chunk = "x".repeat(200_000);
+    await conn.write(encoder.encode(
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n${
+        chunk.length.toString(16)
+      }\r\n`,
+    ));
+    const seen = await readToEnd(conn);
+    assert.match(seen.text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.ok(seen.closed);
+    assert.equal(handled, 0, "the request never reached a handler");
+    conn.close();
+  });
+});
+
 Deno.test("listen() refuses an oversized body with 413 and closes without reading it, Expect: 100-continue or not", async (t) => {
   await withListener(readingHandler, async (port) => {
     for (const expect of [false, true]) {
