@@ -37,6 +37,9 @@ export function limitBodyTime(request: Request, signal: AbortSignal, ms: number)
   bodyTimes.set(request, { signal, ms });
 }
 
+/** A body that broke off (or delivered fewer bytes than announced): the client's fault, not ours. */
+const cutShort = () => new AppError("bad_request", "Request body ended before it was complete");
+
 function timedOut(ms: number): AppError {
   return new AppError("request_timeout", `Request body did not arrive within ${Math.ceil(ms / 1000)} s`, {
     headers: CLOSE,
@@ -59,14 +62,10 @@ function readAnnounced(request: Request, expected: number, time: BodyTime | unde
     request.bytes().then((bytes) => {
       // The framing delivers exactly the announced bytes; anything else is a body cut short.
       if (bytes.byteLength === expected) resolve(bytes);
-      else reject(new AppError("bad_request", "Request body ended before it was complete"));
-    }, () => {
-      reject(
-        time?.signal.aborted
-          ? timedOut(time.ms)
-          : new AppError("bad_request", "Request body ended before it was complete"),
-      );
-    }).finally(() => time?.signal.removeEventListener("abort", onAbort));
+      else reject(cutShort());
+    }, () => reject(time?.signal.aborted ? timedOut(time.ms) : cutShort())).finally(() =>
+      time?.signal.removeEventListener("abort", onAbort)
+    );
   });
 }
 
@@ -100,8 +99,7 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
         chunk = await reader.read();
       } catch {
         if (time?.signal.aborted) throw timedOut(time.ms);
-        // The client closed or broke the connection mid-body: its fault, not ours.
-        throw new AppError("bad_request", "Request body ended before it was complete");
+        throw cutShort();
       }
       if (time?.signal.aborted) throw timedOut(time.ms);
       const { done, value } = chunk;
