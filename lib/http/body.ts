@@ -63,9 +63,7 @@ function readAnnounced(request: Request, expected: number, time: BodyTime | unde
       // The framing delivers exactly the announced bytes; anything else is a body cut short.
       if (bytes.byteLength === expected) resolve(bytes);
       else reject(cutShort());
-    }, () => reject(time?.signal.aborted ? timedOut(time.ms) : cutShort())).finally(() =>
-      time?.signal.removeEventListener("abort", onAbort)
-    );
+    }, () => reject(cutShort())).finally(() => time?.signal.removeEventListener("abort", onAbort));
   });
 }
 
